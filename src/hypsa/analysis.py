@@ -1,0 +1,416 @@
+"""One recording, streamed, end to end: ``analyze(path) -> Analysis``.
+
+The recording is read as a stream of 5-minute windows (the BASED epoch) with a few seconds of
+context on each side, so memory does not grow with its length and no window straddles a gap of
+a discontinuous file. Each window is conditioned (:mod:`hypsa.signal`), described per epoch
+(:mod:`hypsa.features`), searched for discharges (:mod:`hypsa.spikes`) and spasms
+(:mod:`hypsa.spasms`), and graded (:mod:`hypsa.hypsarrhythmia`). Windows are independent, so
+they are processed in parallel worker processes, each opening the file itself.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hypsa import features as F
+from hypsa.channels import DOUBLE_BANANA, POSITIONS, STANDARD_19, bipolar
+from hypsa.errors import BadSignalError, NoEEGChannelsError
+from hypsa.hypsarrhythmia import PRESENT_FROM, GradingParams, grade_epoch, probability
+from hypsa.io import Recording, read
+from hypsa.signal import (
+    artifact_mask,
+    bandpass,
+    bin_ptp,
+    detect_mains,
+    preprocess,
+    resample,
+)
+from hypsa.spasms import EEG_EVENT, SpasmParams, cluster_spasms, detect_spasms, emg_envelope
+from hypsa.spikes import SpikeParams, detect_discharges, group_foci
+
+__all__ = ["AnalysisParams", "analyze", "analyze_window"]
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """Parameters of a whole analysis (each module's own thresholds are nested).
+
+    Attributes
+    ----------
+    epoch_s : float
+        Length of the feature epochs (rows of ``epochs.tsv``), 10-30 s; 15 s is a BASED page.
+    based_epoch_s : float
+        Length of the graded epoch (BASED: 5 minutes).
+    pad_s : float
+        Context read on each side of a window for filters and spasm background.
+    max_artifact_fraction : float
+        Feature epochs with more artifact than this are excluded from grading, and counted.
+    grading, spikes, spasms : GradingParams, SpikeParams, SpasmParams
+        Module thresholds.
+    """
+
+    epoch_s: float = 15.0
+    based_epoch_s: float = 300.0
+    pad_s: float = 30.0
+    max_artifact_fraction: float = 0.5
+    grading: GradingParams = field(default_factory=GradingParams)
+    spikes: SpikeParams = field(default_factory=SpikeParams)
+    spasms: SpasmParams = field(default_factory=SpasmParams)
+
+
+# --------------------------------------------------------------------------------------------
+# one window
+
+
+@dataclass
+class WindowResult:
+    """What one 5-minute window contributes to the analysis."""
+
+    epochs: pd.DataFrame
+    grade: dict
+    events: pd.DataFrame
+    bad_channels: dict[str, str]
+    mains: float | None
+    excluded_s: float
+    analysed_s: float
+
+
+def _bad_channels(x: np.ndarray, sfreq: float, names: list[str]) -> dict[str, str]:
+    ptp = bin_ptp(x, sfreq)
+    med = np.median(ptp, axis=1) if ptp.shape[1] else np.zeros(len(names))
+    ref = float(np.median(med)) if med.size else 0.0
+    out: dict[str, str] = {}
+    hf = bandpass(x, sfreq, 25.0, None, order=4)
+    hf_ratio = (hf.astype(float) ** 2).mean(1) / np.maximum((x.astype(float) ** 2).mean(1), 1e-9)
+    for i, n in enumerate(names):
+        if med[i] < 1.0:
+            out[n] = "flat"
+        elif ref > 0 and med[i] > 10 * ref and med[i] > 300:
+            out[n] = "noisy (amplitude)"
+        elif hf_ratio[i] > 0.6:
+            out[n] = "noisy (high-frequency)"
+    return out
+
+
+def _state(rel_delta: np.ndarray, rel_fast: np.ndarray) -> np.ndarray:
+    """Rough vigilance estimate per epoch: slow-wave dominated and quiet in beta/gamma -> NREM."""
+    return np.where((rel_delta > 0.8) & (rel_fast < 0.02), "nrem", "wake_or_rem")
+
+
+def analyze_window(
+    data: np.ndarray,
+    sfreq: float,
+    ch_names: list[str],
+    onset_s: float,
+    pad_before: int,
+    pad_after: int,
+    *,
+    emg: np.ndarray | None = None,
+    emg_sfreq: float | None = None,
+    segment: int = 0,
+    params: AnalysisParams = AnalysisParams(),
+) -> WindowResult:
+    """Analyse one window of referential EEG (pure function of its arrays).
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_channels, n_samples)
+        Referential EEG in µV including ``pad_before`` / ``pad_after`` samples of context.
+    sfreq : float
+        Sampling rate in Hz.
+    ch_names : list of str
+        Normalised 10-20 names.
+    onset_s : float
+        Recording time of the first core sample.
+    pad_before, pad_after : int
+        Context samples on each side.
+    emg : ndarray, optional
+        One EMG channel covering the same span, at ``emg_sfreq``.
+    segment : int
+        Index of the recording segment the window lies in.
+    params : AnalysisParams
+        Parameters.
+
+    Returns
+    -------
+    WindowResult
+    """
+    keep = [i for i, n in enumerate(ch_names) if n in STANDARD_19]
+    names = [ch_names[i] for i in keep]
+    data = data[keep]
+    mains = detect_mains(data, sfreq)
+    x, fs = preprocess(data, sfreq, mains=mains)
+    scale = fs / sfreq
+    pb = int(round(pad_before * scale))
+    pa = int(round(pad_after * scale))
+    n_core = x.shape[1] - pb - pa
+    core = slice(pb, pb + n_core)
+    bad = _bad_channels(x[:, core], fs, names)
+    good = [i for i, n in enumerate(names) if n not in bad]
+    gnames = [names[i] for i in good]
+    xg = x[good]
+    raw_core = resample(data[good], sfreq, fs)[0][:, core] if len(good) else xg[:, core]
+    n_bins = int(n_core // round(fs))
+    if len(good) < 3 or n_bins == 0:
+        empty = pd.DataFrame()
+        grade = {"onset_s": onset_s, "duration_s": n_core / fs, "grade": None,
+                 "criteria": ["not graded: fewer than 3 usable EEG channels"]}
+        return WindowResult(empty, grade, pd.DataFrame(), bad, mains, n_core / fs, 0.0)
+    xc = xg[:, core]
+    art = artifact_mask(raw_core, xc, fs, gnames)
+    badbins = art.bad[:n_bins]
+    # --- bipolar montage and amplitude per 1-s bin
+    bip, bnames = bipolar(xc, gnames, DOUBLE_BANANA)
+    ptp_bip = bin_ptp(bip, fs)[:, :n_bins] if len(bnames) else np.zeros((0, n_bins))
+    # --- discharges and foci
+    excl = np.zeros((len(good), n_bins), dtype=bool) | badbins[None, :]
+    fp = [i for i, n in enumerate(gnames) if n in ("Fp1", "Fp2")]
+    excl[fp] |= art.eye[:n_bins][None, :]
+    sp = params.spikes
+    dis = detect_discharges(xc, fs, excluded=excl, k_mad=sp.k_mad, floor_uv=sp.floor_uv,
+                            min_ptp_uv=sp.min_ptp_uv, group_ms=sp.group_ms)
+    dis = dis.select((dis.n_channels >= sp.min_channels)
+                     & (dis.n_channels <= sp.max_channel_fraction * len(good)))
+    pos = np.array([POSITIONS[n] for n in gnames], dtype=float)
+    minutes = max(float((~badbins).sum()) / 60.0, 1e-3)
+    foci_idx, label = group_foci(dis.channel, pos,
+                                 min_events=max(3, int(np.ceil(sp.focus_min_per_min * minutes))),
+                                 min_fraction=sp.focus_min_fraction)
+    foci = [[gnames[i] for i in f] for f in foci_idx]
+    counted = dis.select(label >= 0)
+    spike_bins = np.zeros(n_bins, dtype=bool)
+    sb = np.minimum(counted.time_s.astype(int), n_bins - 1)
+    spike_bins[sb] = True
+    usable = ~badbins
+    eg = grade_epoch(onset_s, ptp_bip, bnames, usable, art.eye[:n_bins], spike_bins, foci,
+                     len(counted), params.grading)
+    # --- per-epoch features
+    ep = F.epochs_view(xc, fs, params.epoch_s)
+    ne = ep.shape[1]
+    if ne == 0:  # short window: one epoch of whatever is there
+        ep = xc[:, None, : n_bins * int(round(fs))]
+        ne = 1
+    epl = ep.shape[2]
+    pw, tot = F.band_powers(ep, fs)
+    rel = {k: v / np.maximum(tot, 1e-9) for k, v in pw.items()}
+    bpe = max(1, int(round(epl / fs)))
+    def per_epoch(a: np.ndarray) -> np.ndarray:
+        a = a[: ne * bpe]
+        if a.size < ne * bpe:
+            a = np.pad(a, (0, ne * bpe - a.size))
+        return a.reshape(ne, bpe).mean(1)
+    bip_ep = F.epochs_view(bip, fs, epl / fs) if len(bnames) else None
+    ptp_ep = ptp_bip[:, : ne * bpe].reshape(ptp_bip.shape[0], ne, -1) if len(bnames) else None
+    spike_t = counted.time_s
+    spikes_per_epoch = np.bincount(np.minimum((spike_t * fs // epl).astype(int), ne - 1),
+                                   minlength=ne) if len(counted) else np.zeros(ne, dtype=int)
+    art_frac = per_epoch(badbins.astype(float))
+    rel_delta = rel["delta"].mean(0)
+    rel_fast = (rel["beta"] + rel["gamma"]).mean(0)
+    ep_df = pd.DataFrame({
+        "onset": onset_s + np.arange(ne) * epl / fs,
+        "duration": np.full(ne, epl / fs),
+        "segment": segment,
+        "amp_bipolar_median_uv": np.median(ptp_ep, axis=(0, 2)) if ptp_ep is not None else np.nan,
+        "amp_bipolar_max_channel_uv": np.median(ptp_ep, axis=2).max(0)
+        if ptp_ep is not None else np.nan,
+        "amp_envelope_uv": F.envelope_amplitude(ep).mean(0),
+        **{f"power_{k}_uv2": v.mean(0) for k, v in pw.items()},
+        **{f"relpower_{k}": v.mean(0) for k, v in rel.items()},
+        "line_length_uv_s": F.line_length(ep, fs).mean(0),
+        "spectral_entropy": F.spectral_entropy(ep, fs).mean(0),
+        "shannon_entropy": F.shannon_entropy(ep).mean(0),
+        "perm_entropy": F.permutation_entropy(ep).mean(0),
+        "connectivity": F.mean_abs_correlation(ep),
+        "interhemispheric_corr": F.interhemispheric_correlation(ep, gnames),
+        "bipolar_connectivity": F.mean_abs_correlation(bip_ep) if bip_ep is not None and
+        bip_ep.shape[1] == ne else np.nan,
+        "spikes": spikes_per_epoch,
+        "spike_bins": per_epoch(spike_bins.astype(float)) * bpe,
+        "artifact_fraction": art_frac,
+        "artifact_flat": per_epoch(art.flat[:n_bins].astype(float)),
+        "artifact_clipped": per_epoch(art.clipped[:n_bins].astype(float)),
+        "artifact_extreme": per_epoch(art.extreme[:n_bins].astype(float)),
+        "artifact_muscle": per_epoch(art.muscle[:n_bins].astype(float)),
+        "artifact_eye": per_epoch(art.eye[:n_bins].astype(float)),
+        "excluded": art_frac > params.max_artifact_fraction,
+        "state": _state(rel_delta, rel_fast),
+        "n_channels": len(good),
+    })
+    # --- spasms (on the padded window for context)
+    emg_env = None
+    if emg is not None and emg_sfreq:
+        env = emg_envelope(emg, emg_sfreq, params.spasms.frame_s)
+        spf = max(1, int(round(params.spasms.frame_s * fs)))
+        nf = xg.shape[1] // spf
+        emg_env = env[:nf] if env.size >= nf else np.pad(env, (0, nf - env.size), mode="edge")
+    all_bad = np.zeros(int(xg.shape[1] // round(fs)) + 1, dtype=bool)
+    b0 = pb // int(round(fs))
+    all_bad[b0:b0 + n_bins] = badbins
+    ev = detect_spasms(xg, fs, emg_env=emg_env, excluded=all_bad,
+                       core=(pb / fs, (pb + n_core) / fs), params=params.spasms)
+    if len(ev):
+        ev["onset"] = ev["onset"] - pb / fs + onset_s
+        ev["channels"] = ",".join(gnames)
+    excluded_s = float(badbins.sum())
+    grade = eg.to_dict()
+    grade["state"] = pd.Series(ep_df["state"]).mode().iat[0]
+    grade["perm_entropy"] = float(ep_df["perm_entropy"].mean())
+    grade["connectivity"] = float(ep_df["connectivity"].mean())
+    grade["mains_hz"] = mains
+    return WindowResult(ep_df, grade, ev, bad, mains, excluded_s, float(n_bins) - excluded_s)
+
+
+# --------------------------------------------------------------------------------------------
+# whole recording
+
+
+def _emg_name(rec: Recording) -> str | None:
+    for ch in rec.channels:
+        if ch.kind == "emg":
+            return ch.name
+    return None
+
+
+def _window_job(args: tuple) -> list[WindowResult]:
+    """Worker: open the file itself and analyse a list of window indices."""
+    path, indices, params = args
+    rec = read(path)
+    return list(_iter_results(rec, params, set(indices)))
+
+
+def _iter_results(rec: Recording, params: AnalysisParams, only: set[int] | None = None):
+    emg_name = _emg_name(rec)
+    for i, w in enumerate(rec.iter_windows(params.based_epoch_s, pad_s=params.pad_s,
+                                           picks="eeg")):
+        if only is not None and i not in only:
+            continue
+        emg = None
+        emg_fs = None
+        if emg_name is not None:
+            t0 = w.onset_s - w.pad_before / w.sfreq
+            t1 = t0 + w.data.shape[1] / w.sfreq
+            emg = rec.get_data(picks=[emg_name], start_s=t0, stop_s=t1)[0]
+            emg_fs = next(c.sfreq for c in rec.channels if c.name == emg_name)
+        yield analyze_window(w.data, w.sfreq, list(w.ch_names), w.onset_s, w.pad_before,
+                             w.pad_after, emg=emg, emg_sfreq=emg_fs, segment=w.segment,
+                             params=params)
+
+
+def _n_windows(rec: Recording, params: AnalysisParams) -> int:
+    n = 0
+    for s in rec.segments:
+        k = s.duration_s / params.based_epoch_s
+        full = int(k)
+        n += full + (1 if (s.duration_s - full * params.based_epoch_s) >= 1.0 else 0)
+    return n
+
+
+def analyze(
+    source: str | Path | Recording,
+    *,
+    params: AnalysisParams | None = None,
+    n_jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+):
+    """Analyse one recording: hypsarrhythmia grade, spasms and clusters, quality.
+
+    Parameters
+    ----------
+    source : path or Recording
+        An EEG file (any format :func:`hypsa.io.read` reads) or a Recording already read.
+    params : AnalysisParams, optional
+        Parameters; defaults documented in :class:`AnalysisParams`.
+    n_jobs : int
+        Worker processes (``-1`` = all cores). Used only for files of several windows.
+    progress : callable(done, total), optional
+        Called after each window.
+
+    Returns
+    -------
+    hypsa.results.Analysis
+    """
+    from hypsa.results import Analysis
+
+    params = params or AnalysisParams()
+    rec = source if isinstance(source, Recording) else read(source)
+    eeg = [c for c in rec.channels if c.kind == "eeg" and c.name in STANDARD_19]
+    if len(eeg) < 3:
+        raise NoEEGChannelsError(rec.path or "<array>",
+                                 f"{len(eeg)} standard 10-20 EEG channels found, at least 3 needed")
+    total = _n_windows(rec, params)
+    if n_jobs == -1:
+        n_jobs = os.cpu_count() or 1
+    results: list[WindowResult] = []
+    if n_jobs > 1 and total > 1 and rec.path is not None:
+        chunks = [list(range(i, total, n_jobs)) for i in range(n_jobs)]
+        chunks = [list(range(k * math.ceil(total / n_jobs),
+                             min(total, (k + 1) * math.ceil(total / n_jobs))))
+                  for k in range(n_jobs)]
+        with ProcessPoolExecutor(max_workers=n_jobs) as ex:
+            futs = [ex.submit(_window_job, (rec.path, c, params)) for c in chunks if c]
+            done = 0
+            for f in futs:
+                part = f.result()
+                results.extend(part)
+                done += len(part)
+                if progress:
+                    progress(done, total)
+    else:
+        for i, r in enumerate(_iter_results(rec, params)):
+            results.append(r)
+            if progress:
+                progress(i + 1, total)
+    return _assemble(rec, results, params, Analysis)
+
+
+def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParams, cls):
+    epochs = pd.concat([r.epochs for r in results if len(r.epochs)], ignore_index=True) \
+        if any(len(r.epochs) for r in results) else pd.DataFrame()
+    grades = [r.grade for r in results]
+    for gi, g in enumerate(grades):
+        g["epoch"] = gi
+        g["probability"] = probability(g.get("grade"), g.get("max_channel_amplitude_uv", 0.0),
+                                       g.get("spike_bin_fraction", 0.0), g.get("n_foci", 0),
+                                       g.get("perm_entropy"), g.get("connectivity"),
+                                       params.grading.high_uv)
+    if len(epochs):
+        starts = np.array([g["onset_s"] for g in grades])
+        idx = np.searchsorted(starts, epochs["onset"].to_numpy() + 1e-6, side="right") - 1
+        epochs["based_epoch"] = idx
+        epochs["grade"] = [grades[i].get("grade") for i in idx]
+    events = pd.concat([r.events for r in results if len(r.events)], ignore_index=True) \
+        if any(len(r.events) for r in results) else pd.DataFrame(
+            columns=["onset", "duration", "confidence", "features", "channels"])
+    events = events.sort_values("onset").reset_index(drop=True)
+    events["cluster"] = cluster_spasms(events["onset"].to_numpy(), params.spasms.cluster_gap_s)
+    events["eventType"] = EEG_EVENT
+    bad: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for r in results:
+        for k, v in r.bad_channels.items():
+            counts[k] = counts.get(k, 0) + 1
+            bad.setdefault(k, v)
+    bad = {k: v for k, v in bad.items() if counts[k] >= max(1, len(results) / 2)}
+    analysed = float(sum(r.analysed_s for r in results))
+    excluded = float(sum(r.excluded_s for r in results))
+    if analysed <= 0 and not any(g.get("grade") is not None for g in grades):
+        raise BadSignalError(rec.path or "<array>",
+                             "no usable EEG: every window is artifact or has < 3 live channels")
+    mains = sorted({r.mains for r in results if r.mains})
+    return cls.build(rec, epochs=epochs, grades=grades, events=events, bad_channels=bad,
+                     analysed_s=analysed, excluded_s=excluded, mains=mains,
+                     params=asdict(replace(params)))
+
+
+def present_from() -> int:
+    """The grade from which hypsarrhythmia is called present."""
+    return PRESENT_FROM

@@ -1,0 +1,409 @@
+"""The ``hypsa`` command line: thin shells over the functions a Python user calls.
+
+Every command turns a :class:`hypsa.errors.HypsaError` into one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+
+from hypsa import __version__
+from hypsa.errors import HypsaError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="hypsa: hypsarrhythmia grading and epileptic-spasm detection in infant EEG "
+    "(supports, does not replace, expert review).",
+)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print ``hypsa: error: <message>`` on one line to stderr and exit with ``code``."""
+    typer.echo(f"hypsa: error: {' '.join(str(message).split())}", err=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def guard() -> Iterator[None]:
+    """Turn hypsa errors (and OS errors) into the one-line message and exit status 2."""
+    try:
+        yield
+    except HypsaError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"hypsa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """hypsa command line."""
+
+
+# --- commands -------------------------------------------------------------------------------
+# (io commands: info, anonymize) -- owned by hypsa.io
+# (simulate) -- owned by hypsa.simulate
+# (analyze, demo, evaluate, export-annotations) -- owned by hypsa.analysis
+
+EEG_SUFFIXES = (".edf", ".bdf", ".vhdr", ".set", ".fif", ".eeg", ".cnt", ".gdf")
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given, folders expanded to the EEG files inside them (recursively)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*") if q.suffix.lower() in EEG_SUFFIXES
+                           and not q.name.startswith("."))
+            if not found:
+                fail(f"{p}: folder holds no EEG file ({', '.join(EEG_SUFFIXES)})")
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def _progress(quiet: bool):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(),
+                    TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),
+                    disable=quiet, transient=True)
+
+
+def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = False,
+                  report: bool = True) -> tuple[list[dict], list[str]]:
+    """Analyse files one after the other; a bad file is reported and the others still run.
+
+    Returns
+    -------
+    done : list of dict
+        Per analysed file, the paths written and the summary.
+    errors : list of str
+        One line per file that failed.
+    """
+    from hypsa.analysis import analyze
+
+    done, errors = [], []
+    with _progress(quiet) as prog:
+        for f in files:
+            task = prog.add_task(f.name, total=None)
+
+            def cb(i: int, n: int, task=task) -> None:
+                prog.update(task, completed=i, total=n)
+
+            try:
+                res = analyze(f, n_jobs=jobs, progress=cb)
+                paths = res.save(out)
+                if report:
+                    try:
+                        from hypsa.report import write_report
+                    except ImportError:
+                        pass
+                    else:
+                        paths["report"] = write_report(res, out, source=f)
+                done.append({"file": f, "paths": paths, "analysis": res})
+            except HypsaError as exc:
+                errors.append(str(exc))
+            except OSError as exc:
+                errors.append(f"{f}: {exc.strerror or exc}")
+            finally:
+                prog.remove_task(task)
+    return done, errors
+
+
+@app.command()
+def analyze(
+    paths: list[Path] = typer.Argument(..., help="EEG files or folders."),
+    out: Path = typer.Option(Path("hypsa-out"), "--out", "-o", help="Output folder."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes per file (-1 = all cores)."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Also write the HTML report."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
+) -> None:
+    """Grade hypsarrhythmia, detect spasms and write <stem>.summary.json, .epochs.tsv,
+    .grades.tsv, .events.tsv (and .report.html) for each file."""
+    with guard():
+        files = _expand(paths)
+        done, errors = analyze_files(files, out, jobs=jobs, quiet=quiet, report=report)
+    for d in done:
+        if not quiet:
+            typer.echo(d["analysis"].summary())
+            typer.echo(f"  -> {d['paths']['summary'].parent}/{d['analysis'].stem}.*\n")
+    for e in errors:
+        typer.echo(f"hypsa: error: {' '.join(e.split())}", err=True)
+    if errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("hypsa-demo"), "--out", "-o", help="Output folder."),
+    hours: float = typer.Option(1.0, "--hours", help="Length of the simulated recording."),
+    seed: int = typer.Option(7, "--seed"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Simulate an hour of hypsarrhythmic infant EEG with spasm clusters, analyse it and print
+    where the report is."""
+    from hypsa.simulate import simulate
+
+    with guard():
+        out.mkdir(parents=True, exist_ok=True)
+        if not quiet:
+            typer.echo(f"Simulating {hours:g} h of infant EEG with hypsarrhythmia and spasm "
+                       "clusters ...")
+        sim = simulate(hours * 3600, hypsarrhythmia="classic", n_clusters=3, emg=True, seed=seed)
+        edf = sim.write_edf(out / "demo_infant.edf")
+        if not quiet:
+            typer.echo(f"  recording: {edf}  (truth: {edf.with_name(edf.stem + '_events.tsv')})")
+        done, errors = analyze_files([edf], out, jobs=-1, quiet=quiet)
+        if errors:
+            fail(errors[0])
+    d = done[0]
+    if not quiet:
+        typer.echo(d["analysis"].summary())
+        from hypsa.evaluate import evaluate_files
+
+        sc = evaluate_files(edf.with_name(edf.stem + "_events.tsv"), d["paths"]["events"])
+        s = sc["spasm"]
+        typer.echo(f"Against the simulator's truth: {s.tp}/{s.n_ref} spasms found, "
+                   f"{s.fp} false detection(s).")
+    typer.echo(f"Outputs in {out.resolve()}")
+    if "report" in d["paths"]:
+        typer.echo(f"Report: {Path(d['paths']['report']).resolve()}")
+
+
+@app.command()
+def evaluate(
+    ref: Path = typer.Argument(..., help="Reference events.tsv (or a folder of them)."),
+    hyp: Path = typer.Argument(..., help="Detected events.tsv (or a folder of them)."),
+    duration: float = typer.Option(None, "--duration", help="Recording duration (s), if the "
+                                   "reference lacks recordingDuration."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Event-based sensitivity, precision, F1 and false detections per hour (timescoring), per
+    spasm and per cluster."""
+    import json
+
+    import pandas as pd
+
+    from hypsa.evaluate import evaluate_files, evaluate_folders
+
+    with guard():
+        if ref.is_dir() or hyp.is_dir():
+            df = evaluate_folders(ref, hyp)
+        else:
+            sc = evaluate_files(ref, hyp, duration)
+            df = pd.DataFrame([{"recording": ref.name, **s.to_dict()} for s in sc.values()])
+    if as_json:
+        typer.echo(json.dumps(df.to_dict(orient="records"), indent=2))
+    else:
+        cols = ["recording", "level", "n_ref", "n_hyp", "tp", "fp", "sensitivity", "precision",
+                "f1", "fp_per_hour"]
+        typer.echo(df[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+@app.command("export-annotations")
+def export_annotations_cmd(
+    recording: Path = typer.Argument(..., help="The analysed recording."),
+    events: Path = typer.Argument(..., help="Its <stem>.events.tsv from `hypsa analyze`."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output .edf with the spasms annotated."),
+) -> None:
+    """Write an EDF+ copy (or an annotation-only EDF+) with the detected spasms as annotations,
+    for EDFbrowser or MNE's browser."""
+    from hypsa.export import export_annotations, read_events
+
+    with guard():
+        p = export_annotations(recording, read_events(events), out)
+    typer.echo(f"Annotated EDF+: {p}")
+
+
+
+# --- io commands: info, anonymize (owned by hypsa.io) ---------------------------------------
+@app.command()
+def info(
+    file: Path = typer.Argument(..., help="EEG file (EDF, EDF+, BDF, BrainVision, FIF ...)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Describe a recording: format, segments and gaps, channels, annotations, montage, dead
+    channels."""
+    import json
+
+    from hypsa.io import read
+
+    with guard():
+        d = read(file).describe()
+    if as_json:
+        typer.echo(json.dumps(d, indent=2, ensure_ascii=False, default=str))
+        return
+    mont = d["montage"]
+    lines = [
+        f"file:        {d['file']}",
+        f"format:      {d['format']}",
+        f"start:       {d['start_time'] or 'unknown'}",
+        f"duration:    {d['duration_s']:.2f} s ({d['recorded_s']:.2f} s recorded, "
+        f"{len(d['segments'])} segment(s), {len(d['gaps'])} gap(s))",
+    ]
+    for g in d["gaps"][:10]:
+        lines.append(f"  gap at {g['onset_s']:.3f} s lasting {g['duration_s']:.3f} s")
+    lines.append(f"channels:    {len(d['channels'])} (EEG rate {d['sfreq']:g} Hz)")
+    for c in d["channels"]:
+        lines.append(f"  {c['name']:<12} {c['label']!r:<22} {c['kind']:<5} {c['sfreq']:g} Hz")
+    ann = d["annotations"]
+    lines.append(f"annotations: {ann['count']}")
+    for a in ann["first"]:
+        lines.append(f"  {a['onset']:10.3f} s  {a['duration']:7.3f} s  {a['description']}")
+    missing = ", ".join(mont["standard_19_missing"]) or "none"
+    lines.append(
+        f"montage:     {mont['standard_19_found']}/19 standard 10-20 channels (missing: {missing});"
+        f" double banana {'complete' if mont['double_banana_complete'] else 'incomplete'}"
+    )
+    flat = d["dead_or_flat"] or {}
+    lines.append(f"dead/flat:   {len(flat) or 'none'}")
+    for name, why in flat.items():
+        lines.append(f"  {name}: {why}")
+    typer.echo("\n".join(lines))
+
+
+@app.command()
+def anonymize(
+    src: Path = typer.Argument(..., help="EDF/EDF+/BDF file to de-identify (not modified)."),
+    dst: Path = typer.Argument(..., help="Output file (must differ from the input)."),
+    keep_age: bool = typer.Option(False, "--keep-age", help="Keep the age in months."),
+) -> None:
+    """Write a copy without patient name, ID and birth date (signals bit-identical)."""
+    from hypsa.io import anonymize as _anonymize
+
+    with guard():
+        out = _anonymize(src, dst, keep_age_months=keep_age)
+    typer.echo(f"Anonymized copy: {out}")
+
+
+@app.command()
+def simulate(
+    out: str = typer.Argument(..., help="Output EDF file (<stem>_events.tsv is written beside)."),
+    hours: float = typer.Option(1.0, "--hours", help="Duration in hours (whole seconds)."),
+    clusters: int = typer.Option(3, "--clusters", help="Number of spasm clusters."),
+    hypsarrhythmia: str = typer.Option("classic", "--hypsarrhythmia",
+                                       help="classic | modified | none"),
+    variant: str | None = typer.Option(
+        None, "--variant",
+        help="modified form: attenuation|asymmetry|focus|synchronous|slow|fragmented"),
+    background: str = typer.Option(
+        "normal", "--background",
+        help="with --hypsarrhythmia none: normal|sleep_slow|single_focus|burst_suppression"),
+    emg: bool = typer.Option(True, "--emg/--no-emg", help="Add a deltoid EMG channel."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    mains: float = typer.Option(50.0, "--mains", help="Mains frequency: 50, 60 or 0 (none)."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Simulate an infant EEG with known hypsarrhythmia and spasms, streamed to EDF+."""
+    from pathlib import Path
+
+    from hypsa.errors import ParameterError
+    from hypsa.simulate import simulate_to_edf
+    from hypsa.simulate.writer import events_tsv_path
+
+    with guard():
+        if mains not in (0, 50, 60):
+            raise ParameterError(f"--mains must be 50, 60 or 0, got {mains:g}")
+        kwargs = dict(hypsarrhythmia=hypsarrhythmia, variant=variant, background=background,
+                      n_clusters=clusters, emg=emg, seed=seed, mains_hz=mains or None)
+        duration = float(round(hours * 3600.0))
+        if quiet:
+            path = simulate_to_edf(out, duration, **kwargs)
+        else:
+            from rich.progress import Progress
+
+            with Progress(transient=True) as bar:
+                task = bar.add_task("simulating", total=duration)
+                path = simulate_to_edf(
+                    out, duration, progress=lambda done, _total: bar.update(task, completed=done),
+                    **kwargs)
+        typer.echo(f"EDF: {Path(path)}")
+        typer.echo(f"events: {events_tsv_path(Path(path))}")
+
+
+# --- report, response (owned by hypsa.report / hypsa.response) -----------------------------
+@app.command("report")
+def report_cmd(
+    target: Path = typer.Argument(..., help="Output folder of `hypsa analyze`, or one "
+                                  "<stem>.summary.json in it."),
+    stem: str = typer.Option(None, "--stem", help="Which recording of the folder (default: "
+                             "the only one)."),
+    source: Path = typer.Option(None, "--source", help="The analysed EEG, for the snippets."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also write <stem>.report.pdf."),
+) -> None:
+    """Re-build the HTML report (and optionally a PDF) from saved analysis outputs."""
+    from hypsa.errors import InputError
+    from hypsa.report import write_pdf, write_report
+    from hypsa.results import load
+
+    with guard():
+        if target.is_file():
+            if not target.name.endswith(".summary.json"):
+                raise InputError(target, "expected a <stem>.summary.json or an output folder")
+            folder, stems = target.parent, [target.name[: -len(".summary.json")]]
+        elif target.is_dir():
+            folder = target
+            stems = sorted(p.name[: -len(".summary.json")] for p in target.glob("*.summary.json"))
+        else:
+            raise InputError(target, "no such file or folder")
+        if stem:
+            stems = [stem]
+        if not stems:
+            raise InputError(folder, "no <stem>.summary.json here; run `hypsa analyze` first")
+        if len(stems) > 1:
+            raise InputError(folder, f"holds {len(stems)} analyses ({', '.join(stems[:5])}"
+                             f"{' ...' if len(stems) > 5 else ''}); choose one with --stem")
+        res = load(folder, stems[0])
+        html = write_report(res, folder, source=source)
+        typer.echo(f"Report: {html}")
+        if pdf:
+            typer.echo(f"PDF: {write_pdf(res, folder / f'{res.stem}.report.pdf', source=source)}")
+
+
+@app.command("response")
+def response_cmd(
+    visits: Path = typer.Argument(..., help="VISITS.csv: date, kind (recording|treatment), "
+                                  "recording, label, event, drug, dose (docs/response.md)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+    diary: Path = typer.Option(None, "--diary", help="Caregiver diary CSV: date, time, spasms."),
+    treatments: Path = typer.Option(None, "--treatments", help="Treatment events CSV: date, "
+                                    "event (start|stop|change), drug, dose."),
+    definition: str = typer.Option("west-delphi", "--definition", help="Response definition: "
+                                   "west-delphi, ukiss, iciss or nisc."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes per recording."),
+    reports: bool = typer.Option(True, "--reports/--no-reports", help="Also write each "
+                                 "visit's HTML report."),
+) -> None:
+    """Follow treatment response across serial recordings; write response.json and
+    response.html."""
+    from hypsa.response import response as _response
+
+    with guard():
+        doc = _response(visits, out, diary=diary, treatments=treatments, definition=definition,
+                        n_jobs=jobs, reports=reports)
+    typer.echo(f"{doc['definition']['name']}: {doc['outcome']}"
+               + (f" at {doc['response_visit']['date']} (day {doc['response_visit']['day']})"
+                  if doc["response_visit"] else ""))
+    if doc["relapse"]:
+        typer.echo(f"relapse from {doc['relapse']['date']} (day {doc['relapse']['day']})")
+    for v in doc["visits"]:
+        typer.echo(f"  {v['date']} day {v['day']}: {v['status']} — BASED {v['based_grade']}, "
+                   f"{v['spasms']} spasms")
+    typer.echo(f"Outputs: {out / 'response.json'}, {out / 'response.html'}")

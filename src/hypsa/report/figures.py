@@ -1,0 +1,359 @@
+"""Figures of the per-recording report (matplotlib, Agg backend, no display needed).
+
+Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API (no
+``pyplot`` state), so figures can be drawn in worker threads and closed deterministically.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from scipy import signal as sps  # noqa: E402
+
+__all__ = [
+    "Snippet",
+    "timeline_figure",
+    "hourly_figure",
+    "snippet_figure",
+    "read_snippet",
+    "to_png",
+    "to_base64",
+]
+
+PRESENT_FROM = 4
+GRADE_COLORS = {0: "#2b8a3e", 1: "#74b816", 2: "#f59f00", 3: "#f76707", 4: "#e03131", 5: "#a61e4d"}
+
+
+def _new(figsize: tuple[float, float], nrows: int = 1, **kw: Any) -> tuple[Figure, Any]:
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, 1, **kw)
+    return fig, axes
+
+
+def to_png(fig: Figure, dpi: int = 80) -> bytes:
+    """Render a figure to PNG bytes.
+
+    Parameters
+    ----------
+    fig : Figure
+        The figure.
+    dpi : int
+        Resolution; 80-100 keeps a 24-hour report well under 10 MB.
+
+    Returns
+    -------
+    bytes
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def to_base64(fig: Figure, dpi: int = 80) -> str:
+    """A ``data:image/png;base64,...`` URI of the figure (for a self-contained HTML page)."""
+    return "data:image/png;base64," + base64.b64encode(to_png(fig, dpi)).decode("ascii")
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Start and stop indices of the runs of True in ``mask``."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    d = np.diff(m.astype(np.int8))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True))
+
+
+def _time_unit(duration_s: float) -> tuple[float, str]:
+    return (3600.0, "h") if duration_s > 2 * 3600 else (60.0, "min")
+
+
+def timeline_figure(summary: dict, epochs: pd.DataFrame, grades: pd.DataFrame,
+                    events: pd.DataFrame) -> Figure:
+    """The whole recording on one page.
+
+    Panels, sharing the time axis: BASED grade (bars coloured by grade) and hypsarrhythmia
+    probability per 5-minute epoch; median bipolar peak-to-peak amplitude per feature epoch;
+    spike rate per feature epoch; each detected spasm as a tick. Clusters are shaded in every
+    panel, excluded (artifact) epochs are grey and gaps in the recording hatched.
+
+    Parameters
+    ----------
+    summary : dict
+        ``Analysis.summary_``.
+    epochs, grades, events : DataFrame
+        The analysis tables.
+
+    Returns
+    -------
+    Figure
+    """
+    dur = float(summary.get("duration_s") or 0.0)
+    scale, unit = _time_unit(dur)
+    fig, axes = _new((11, 7.2), 4, sharex=True,
+                     gridspec_kw={"height_ratios": [2.2, 1.3, 1.3, 0.8], "hspace": 0.12})
+    ax_g, ax_a, ax_s, ax_e = axes
+    # -- shading common to every panel: clusters, excluded epochs, gaps
+    clusters = summary.get("spasms", {}).get("clusters", []) or []
+    for ax in axes:
+        for c in clusters:
+            ax.axvspan(c["onset"] / scale, c["offset"] / scale, color="#fab005", alpha=0.25,
+                       lw=0, zorder=0)
+    if len(epochs):
+        on = epochs["onset"].to_numpy(float)
+        du = epochs["duration"].to_numpy(float)
+        exc = epochs["excluded"].astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy()
+        for a, b in _runs(exc):
+            for ax in axes:
+                ax.axvspan(on[a] / scale, (on[b - 1] + du[b - 1]) / scale, color="0.6",
+                           alpha=0.45, lw=0, zorder=0)
+        ends = on + du
+        gap_from = np.concatenate([[0.0], ends])
+        gap_to = np.concatenate([on, [dur]])
+        for g0, g1 in zip(gap_from, gap_to, strict=True):
+            if g1 - g0 > 1.0:
+                for ax in axes:
+                    ax.axvspan(g0 / scale, g1 / scale, facecolor="none", edgecolor="0.5",
+                               hatch="//", lw=0, zorder=0)
+    # -- grade and probability
+    if len(grades):
+        g = grades["grade"].to_numpy(float)
+        x0 = grades["onset_s"].to_numpy(float) / scale
+        w = grades["duration_s"].to_numpy(float) / scale
+        cols = [GRADE_COLORS.get(int(v), "0.5") if np.isfinite(v) else "0.85" for v in g]
+        ax_g.bar(x0, np.where(np.isfinite(g), g, 0.0) + 0.15, width=w, bottom=-0.15,
+                 align="edge", color=cols, edgecolor="white", lw=0.3, zorder=2, alpha=0.6)
+        for xi, wi, gi in zip(x0, w, g, strict=True):
+            if not np.isfinite(gi):
+                ax_g.text(xi + wi / 2, 0.3, "n.g.", ha="center", fontsize=6, color="0.4")
+        ax_p = ax_g.twinx()
+        if "probability" in grades:
+            p = grades["probability"].to_numpy(float)
+            ax_p.step(np.append(x0, x0[-1] + w[-1]), np.append(p, p[-1]), where="post",
+                      color="k", lw=1.2, label="probability")
+        ax_p.set_ylim(0, 1.05)
+        ax_p.set_ylabel("P(hypsarrhythmia)", fontsize=8)
+        ax_p.tick_params(labelsize=7)
+    ax_g.axhline(PRESENT_FROM - 0.5, color="crimson", ls="--", lw=0.8)
+    ax_g.text(0.005, PRESENT_FROM - 0.4, "hypsarrhythmia (≥ 4)", color="crimson", fontsize=7,
+              transform=ax_g.get_yaxis_transform())
+    ax_g.set_ylim(-0.2, 5.6)
+    ax_g.set_yticks(range(6))
+    ax_g.set_ylabel("BASED grade\n(per 5 min)", fontsize=8)
+    # -- amplitude and spike rate per epoch
+    if len(epochs):
+        t = (epochs["onset"].to_numpy(float) + epochs["duration"].to_numpy(float) / 2) / scale
+        amp = epochs["amp_bipolar_median_uv"].to_numpy(float)
+        ax_a.plot(t, amp, lw=0.7, color="#1c7ed6")
+        if "amp_bipolar_max_channel_uv" in epochs:
+            ax_a.plot(t, epochs["amp_bipolar_max_channel_uv"].to_numpy(float), lw=0.5,
+                      color="#1c7ed6", alpha=0.45)
+        rate = epochs["spikes"].to_numpy(float) / np.maximum(
+            epochs["duration"].to_numpy(float), 1e-9) * 60
+        ax_s.plot(t, rate, lw=0.7, color="#7048e8")
+    ax_a.axhline(200, color="crimson", ls=":", lw=0.8)
+    ax_a.set_ylabel("bipolar p-p\n(µV)", fontsize=8)
+    ax_s.set_ylabel("spikes\n(/min)", fontsize=8)
+    # -- spasms
+    if len(events):
+        on = events["onset"].to_numpy(float) / scale
+        ax_e.vlines(on, 0.1, 0.9, color="crimson", lw=0.9)
+    ax_e.set_ylim(0, 1)
+    ax_e.set_yticks([])
+    ax_e.set_ylabel("spasms", fontsize=8)
+    ax_e.set_xlim(0, max(dur, 1.0) / scale)
+    ax_e.set_xlabel(f"time from recording start ({unit})")
+    for ax in axes:
+        ax.tick_params(labelsize=7)
+        ax.grid(axis="x", color="0.9", lw=0.5)
+    ax_g.set_title("Timeline (yellow: spasm clusters; grey: excluded artifact; hatched: not "
+                   "recorded)", fontsize=9, loc="left")
+    return fig
+
+
+def hourly_figure(summary: dict, events: pd.DataFrame, start_time: datetime | None) -> Figure:
+    """Number of detected spasms per clock hour (per hour since the start if the clock is unknown).
+
+    Parameters
+    ----------
+    summary : dict
+        ``Analysis.summary_`` (for the duration).
+    events : DataFrame
+        Detected spasms with ``onset`` in seconds from the start.
+    start_time : datetime or None
+        Recording start.
+
+    Returns
+    -------
+    Figure
+    """
+    dur = float(summary.get("duration_s") or 0.0)
+    off = 0.0
+    if start_time is not None:
+        off = start_time.minute * 60 + start_time.second + start_time.microsecond / 1e6
+    n_h = max(1, int(np.ceil((dur + off) / 3600.0)))
+    on = events["onset"].to_numpy(float) if len(events) else np.zeros(0)
+    counts = np.bincount(((on + off) // 3600).astype(int), minlength=n_h)[:n_h]
+    fig, ax = _new((11, 2.4))
+    ax.bar(np.arange(n_h), counts, color="crimson", width=0.8)
+    if start_time is not None:
+        h0 = start_time.replace(minute=0, second=0, microsecond=0)
+        labels = [(h0 + timedelta(hours=int(i))).strftime("%H:00") for i in range(n_h)]
+        ax.set_xlabel("clock hour (start of the hour)", fontsize=8)
+    else:
+        labels = [f"{i}" for i in range(n_h)]
+        ax.set_xlabel("hour since recording start", fontsize=8)
+    step = max(1, n_h // 24)
+    ax.set_xticks(np.arange(n_h)[::step])
+    ax.set_xticklabels(labels[::step], fontsize=7, rotation=45 if n_h > 12 else 0)
+    ax.set_ylabel("spasms", fontsize=8)
+    ax.set_xlim(-0.6, n_h - 0.4)
+    ax.tick_params(labelsize=7)
+    ax.set_title("Detected spasms per hour", fontsize=9, loc="left")
+    return fig
+
+
+@dataclass
+class Snippet:
+    """A stretch of band-passed EEG to show.
+
+    Attributes
+    ----------
+    data : ndarray, shape (n_channels, n_samples)
+        µV, band-passed 0.5-45 Hz.
+    sfreq : float
+        Sampling rate.
+    names : list of str
+        Channel names.
+    start_s : float
+        Recording time of the first sample.
+    mark_s : float or None
+        Recording time to mark (spasm onset).
+    title : str
+        Caption.
+    """
+
+    data: np.ndarray
+    sfreq: float
+    names: list[str]
+    start_s: float
+    mark_s: float | None
+    title: str
+
+
+def read_snippet(rec: Any, start_s: float, stop_s: float, *, mark_s: float | None = None,
+                 title: str = "", band: tuple[float, float] = (0.5, 45.0),
+                 pad_s: float = 2.0) -> Snippet:
+    """Read all EEG channels over ``[start_s, stop_s]`` and band-pass them (zero phase).
+
+    The span is clipped to the recorded segment holding its middle; ``pad_s`` of context is read
+    on each side (where it exists) for the filter and dropped afterwards.
+
+    Parameters
+    ----------
+    rec : hypsa.io.Recording
+        The recording.
+    start_s, stop_s : float
+        Span in recording time (seconds).
+    mark_s : float, optional
+        Time to mark with a vertical line.
+    title : str
+        Caption.
+    band : (float, float)
+        Pass band in Hz.
+    pad_s : float
+        Filter context.
+
+    Returns
+    -------
+    Snippet
+    """
+    mid = 0.5 * (start_s + stop_s)
+    seg = next((s for s in rec.segments if s.onset_s <= mid <= s.end_s), None)
+    lo_lim, hi_lim = (seg.onset_s, seg.end_s) if seg is not None else (0.0, rec.duration_s)
+    start_s = max(lo_lim, start_s)
+    stop_s = min(hi_lim, stop_s)
+    r0 = max(lo_lim, start_s - pad_s)
+    r1 = min(hi_lim, stop_s + pad_s)
+    fs = float(rec.sfreq)
+    x = rec.get_data(picks="eeg", start_s=r0, stop_s=r1, sfreq=fs).astype(np.float64)
+    hi = min(band[1], 0.45 * fs)
+    sos = sps.butter(4, [band[0], hi], btype="bandpass", fs=fs, output="sos")
+    if x.shape[1] > 3 * 2 * 4 * 3:
+        x = sps.sosfiltfilt(sos, x - x.mean(axis=1, keepdims=True), axis=1)
+    i0 = int(round((start_s - r0) * fs))
+    i1 = i0 + int(round((stop_s - start_s) * fs))
+    return Snippet(x[:, i0:i1].astype(np.float32), fs, list(rec.eeg_names), start_s, mark_s,
+                   title)
+
+
+def _nice(v: float) -> float:
+    """The 1-2-5 value at or just above ``v``."""
+    if not np.isfinite(v) or v <= 0:
+        return 100.0
+    e = 10 ** np.floor(np.log10(v))
+    for m in (1, 2, 5, 10):
+        if m * e >= v:
+            return float(m * e)
+    return float(10 * e)
+
+
+def snippet_figure(sn: Snippet, bad: list[str] | None = None, height: float = 5.2) -> Figure:
+    """Stacked EEG traces with a µV and a 1-s scale bar.
+
+    Parameters
+    ----------
+    sn : Snippet
+        What to draw.
+    bad : list of str, optional
+        Channels flagged bad (drawn grey).
+    height : float
+        Figure height in inches.
+
+    Returns
+    -------
+    Figure
+    """
+    bad = bad or []
+    n, m = sn.data.shape
+    t = sn.start_s + np.arange(m) / sn.sfreq
+    ptp = np.percentile(sn.data, 98, axis=1) - np.percentile(sn.data, 2, axis=1) if m else \
+        np.zeros(n)
+    good = [i for i, c in enumerate(sn.names) if c not in bad]
+    spacing = _nice(float(np.median(ptp[good])) * 0.45 if good and m else 100.0)
+    fig, ax = _new((5.4, height))
+    for i in range(n):
+        y0 = (n - 1 - i) * spacing
+        ax.plot(t, sn.data[i] + y0, lw=0.45,
+                color="0.6" if sn.names[i] in bad else "k")
+    ax.set_yticks([(n - 1 - i) * spacing for i in range(n)])
+    ax.set_yticklabels(sn.names, fontsize=6)
+    if sn.mark_s is not None:
+        ax.axvline(sn.mark_s, color="crimson", lw=0.8, ls="--")
+    ax.set_ylim(-1.5 * spacing, n * spacing)
+    ax.set_xlim(t[0] if m else sn.start_s, t[-1] if m else sn.start_s + 1)
+    # scale bars: 1 s horizontally, `spacing` µV vertically, bottom right
+    x1 = (t[-1] if m else sn.start_s + 1) - 0.2
+    yb = -1.2 * spacing
+    ax.plot([x1 - 1.0, x1], [yb, yb], color="#1971c2", lw=2, solid_capstyle="butt")
+    ax.plot([x1, x1], [yb, yb + spacing], color="#1971c2", lw=2, solid_capstyle="butt")
+    ax.text(x1 - 0.5, yb - 0.05 * spacing, "1 s", ha="center", va="top", fontsize=6,
+            color="#1971c2")
+    ax.text(x1 - 0.08, yb + spacing / 2, f"{spacing:g} µV", ha="right", va="center",
+            fontsize=7, color="#1971c2", backgroundcolor="white")
+    ax.set_xlabel("recording time (s), 0.5-45 Hz, referential", fontsize=7)
+    ax.tick_params(axis="x", labelsize=6)
+    for s in ("top", "right", "left"):
+        ax.spines[s].set_visible(False)
+    ax.set_title(sn.title, fontsize=8, loc="left")
+    return fig

@@ -1,0 +1,551 @@
+"""The per-recording report: one self-contained HTML file, and the same content as a PDF.
+
+The HTML holds everything inline (CSS, figures as base64 PNG); it loads nothing from the network
+and runs no script, so it opens in any browser, offline, and can be archived with the record.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hypsa import DISCLAIMER, __version__
+from hypsa.errors import HypsaError, ParameterError
+from hypsa.report import figures as FG
+
+__all__ = ["write_report", "write_pdf", "report_context", "render_html", "ReportContent"]
+
+#: Spasm snippets in the gallery (half most, half least confident); keeps a 24-h report small.
+MAX_SPASM_SNIPPETS = 6
+#: Half-width of a spasm snippet (s).
+SNIPPET_HALF_S = 5.0
+#: Length of the hypsarrhythmia snippet (s).
+HYPS_SNIPPET_S = 10.0
+#: PNG resolution of the figures.
+DPI = 80
+
+GRADE_TEXT = {
+    0: "normal",
+    1: "non-epileptiform abnormality",
+    2: "epileptiform, < 3 spike foci, no high amplitude",
+    3: "epileptiform, not hypsarrhythmia",
+    4: "hypsarrhythmia (probable epileptic encephalopathy)",
+    5: "hypsarrhythmia (definite epileptic encephalopathy)",
+}
+
+
+@dataclass
+class ReportContent:
+    """Everything a report shows, independent of the output format.
+
+    Attributes
+    ----------
+    facts : dict
+        Text and numbers (identification, quality, verdict, clusters, methods).
+    figures : dict of str to Figure
+        ``timeline`` and ``hourly``.
+    gallery : list of (Figure, str)
+        Snippet figures with their captions.
+    gallery_note : str or None
+        Why the gallery is empty or short (no source, unreadable source, no spasms).
+    """
+
+    facts: dict
+    figures: dict = field(default_factory=dict)
+    gallery: list = field(default_factory=list)
+    gallery_note: str | None = None
+
+    def close(self) -> None:
+        """Release the figures."""
+        self.figures.clear()
+        self.gallery.clear()
+
+
+def _fmt_dur(s: float | None) -> str:
+    if s is None or not np.isfinite(s):
+        return "n/a"
+    s = float(s)
+    h, rem = divmod(int(round(s)), 3600)
+    m, sec = divmod(rem, 60)
+    if h:
+        return f"{h} h {m:02d} min"
+    if m:
+        return f"{m} min {sec:02d} s"
+    return f"{s:.0f} s"
+
+
+def _clock(start: datetime | None, t: float) -> str:
+    return (start + timedelta(seconds=float(t))).strftime("%H:%M:%S") if start else "n/a"
+
+
+def report_context(analysis: Any) -> dict:
+    """The facts of a report (no figures), as plain Python values.
+
+    De-identified: the file stem and the recording date only; no path, name or ID.
+
+    Parameters
+    ----------
+    analysis : hypsa.results.Analysis
+        The analysis.
+
+    Returns
+    -------
+    dict
+    """
+    s = analysis.summary_
+    h = s.get("hypsarrhythmia", {}) or {}
+    sp = s.get("spasms", {}) or {}
+    q = s.get("quality", {}) or {}
+    ev = h.get("evidence", {}) or {}
+    ge = ev.get("graded_epoch") or {}
+    start = analysis.start_time
+    grade = h.get("based_score")
+    prob = h.get("probability")
+    events = analysis.events
+    clusters = []
+    for c in sp.get("clusters", []) or []:
+        conf = None
+        if len(events) and "cluster" in events and "confidence" in events:
+            sel = events[events["cluster"] == c["cluster"]]
+            conf = float(sel["confidence"].mean()) if len(sel) else None
+        clusters.append({
+            "n": int(c["cluster"]) + 1,
+            "clock": _clock(start, c["onset"]),
+            "onset_s": f"{c['onset']:.1f}",
+            "duration": _fmt_dur(c["offset"] - c["onset"]),
+            "count": int(c["count"]),
+            "confidence": f"{conf:.2f}" if conf is not None else "n/a",
+        })
+    mains = q.get("mains_hz") or []
+    bad = q.get("bad_channels") or []
+    reasons = q.get("bad_channel_reasons") or {}
+    if grade is None:
+        verdict = "Not graded"
+        grade_text = "no 5-minute epoch had enough usable EEG"
+    else:
+        verdict = (f"BASED {grade} — hypsarrhythmia "
+                   f"{'PRESENT' if h.get('present') else 'absent'}")
+        grade_text = GRADE_TEXT.get(int(grade), "")
+    thr = ev.get("thresholds") or {}
+    return {
+        "stem": analysis.stem,
+        "date": start.date().isoformat() if start else "unknown",
+        "start_clock": start.strftime("%H:%M") if start else "unknown",
+        "recorded": _fmt_dur(s.get("recorded_s")),
+        "duration": _fmt_dur(s.get("duration_s")),
+        "analysed": _fmt_dur(s.get("analysed_s")),
+        "excluded": _fmt_dur(s.get("excluded_s")),
+        "excluded_pct": (f"{100 * s['excluded_s'] / s['recorded_s']:.1f} %"
+                         if s.get("recorded_s") else "n/a"),
+        "segments": q.get("segments", 1),
+        "bad_channels": ", ".join(f"{b} ({reasons.get(b, 'bad')})" for b in bad) or "none",
+        "bad_list": list(bad),
+        "mains": ", ".join(f"{m:g} Hz" for m in mains) or "not detected",
+        "grade": grade,
+        "present": bool(h.get("present")),
+        "probability": f"{prob:.2f}" if prob is not None else "n/a",
+        "verdict": verdict,
+        "grade_text": grade_text,
+        "criteria": list(ev.get("criteria_met") or []),
+        "graded_epoch": {
+            "clock": _clock(start, ge["onset_s"]) if ge.get("onset_s") is not None else "n/a",
+            "onset_s": ge.get("onset_s"),
+            "state": ge.get("state", "n/a"),
+            "n_foci": ge.get("n_foci", "n/a"),
+            "spike_bin_fraction": (f"{100 * ge['spike_bin_fraction']:.0f} %"
+                                   if ge.get("spike_bin_fraction") is not None else "n/a"),
+            "pages": f"{ge.get('positive_pages', 'n/a')}/{ge.get('n_pages', 'n/a')}",
+            "high_amp": len(ge.get("high_amplitude_channels") or []),
+            "median_amp": ge.get("median_amplitude_uv"),
+            "max_amp": ge.get("max_channel_amplitude_uv"),
+            "attenuations": ge.get("n_attenuations", "n/a"),
+            "perm_entropy": ge.get("perm_entropy"),
+            "connectivity": ge.get("connectivity"),
+        },
+        "grade_counts": ", ".join(f"grade {k}: {v}" for k, v in
+                                  sorted((ev.get("grade_counts") or {}).items())) or "n/a",
+        "epochs_graded": ev.get("epochs_graded", 0),
+        "epochs_not_graded": ev.get("epochs_not_graded", 0),
+        "spasm_count": int(sp.get("count", 0)),
+        "per_hour": f"{sp.get('per_hour', 0.0):.1f}",
+        "per_24h": f"{sp.get('per_24h', 0.0):.0f}",
+        "n_clusters": int(sp.get("n_clusters", 0)),
+        "cluster_gap_s": sp.get("cluster_gap_s", "n/a"),
+        "clusters": clusters,
+        "high_uv": thr.get("high_uv", 200.0),
+        "pages_needed": thr.get("pages_needed", 10),
+        "bins_per_page": thr.get("bins_per_page", 8),
+        "version": s.get("hypsa_version", __version__),
+        "disclaimer": DISCLAIMER,
+        "generated": datetime.now().strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def _pick_spasms(events: pd.DataFrame, n: int) -> list[tuple[int, str]]:
+    """Indices of the most and least confident spasms (at most ``n``), with a label."""
+    if not len(events):
+        return []
+    conf = pd.to_numeric(events.get("confidence", pd.Series(np.nan, index=events.index)),
+                         errors="coerce").fillna(0.0)
+    order = conf.sort_values(ascending=False, kind="stable").index.tolist()
+    if len(order) <= n:
+        return [(i, "detected spasm") for i in sorted(order, key=lambda i: -conf[i])]
+    k = (n + 1) // 2
+    top = order[:k]
+    low = order[-(n - k):]
+    return [(i, "most confident") for i in top] + [(i, "least confident") for i in low]
+
+
+def _hyps_stretch(analysis: Any) -> float | None:
+    """Start of the most hypsarrhythmic 10-s stretch inside the graded epoch (recording time)."""
+    ge = (analysis.summary_.get("hypsarrhythmia", {}).get("evidence", {}) or {}).get(
+        "graded_epoch") or {}
+    if ge.get("onset_s") is None:
+        return None
+    t0 = float(ge["onset_s"])
+    t1 = t0 + float(ge.get("duration_s") or 300.0)
+    ep = analysis.epochs
+    if not len(ep):
+        return t0
+    sel = ep[(ep["onset"] >= t0 - 1e-6) & (ep["onset"] < t1)]
+    if "excluded" in sel:
+        ok = ~sel["excluded"].astype(str).str.lower().isin(["true", "1", "1.0"])
+        sel = sel[ok] if ok.any() else sel
+    if not len(sel):
+        return t0
+    score = sel["spike_bins"].astype(float).rank() + sel["amp_bipolar_median_uv"].astype(
+        float).rank() / (len(sel) + 1)
+    return float(sel.loc[score.idxmax(), "onset"])
+
+
+def _best_10s(sn: FG.Snippet, length_s: float) -> FG.Snippet:
+    """The ``length_s`` sub-window of a snippet with the largest mean absolute voltage."""
+    n = int(round(length_s * sn.sfreq))
+    if sn.data.shape[1] <= n:
+        return sn
+    step = int(round(sn.sfreq))
+    a = np.abs(sn.data).mean(axis=0)
+    c = np.concatenate([[0.0], np.cumsum(a)])
+    starts = np.arange(0, sn.data.shape[1] - n + 1, step)
+    best = int(starts[np.argmax(c[starts + n] - c[starts])])
+    return FG.Snippet(sn.data[:, best:best + n], sn.sfreq, sn.names, sn.start_s + best / sn.sfreq,
+                      None, sn.title)
+
+
+def _gallery(analysis: Any, source: Any, bad: list[str]) -> tuple[list, str | None]:
+    if source is None:
+        return [], ("EEG snippets not shown: the recording was not given (re-build with "
+                    "`hypsa report ... --source EEG`).")
+    try:
+        from hypsa.io import Recording, read
+
+        rec = source if isinstance(source, Recording) else read(source)
+    except (HypsaError, OSError, ValueError) as exc:
+        return [], f"EEG snippets not shown: the recording could not be read ({exc})."
+    out = []
+    notes = []
+    start = analysis.start_time
+    try:
+        t_h = _hyps_stretch(analysis)
+        if t_h is not None:
+            sn = FG.read_snippet(rec, t_h, t_h + 15.0, title="")
+            sn = _best_10s(sn, HYPS_SNIPPET_S)
+            sn.title = (f"Most hypsarrhythmic 10 s of the graded epoch — "
+                        f"{_clock(start, sn.start_s)} ({sn.start_s:.0f} s)")
+            out.append((FG.snippet_figure(sn, bad), sn.title))
+        ev = analysis.events
+        for i, label in _pick_spasms(ev, MAX_SPASM_SNIPPETS):
+            on = float(ev.loc[i, "onset"])
+            conf = float(ev.loc[i, "confidence"]) if "confidence" in ev else float("nan")
+            title = (f"Spasm at {_clock(start, on)} ({on:.1f} s), {label}, "
+                     f"confidence {conf:.2f}")
+            sn = FG.read_snippet(rec, on - SNIPPET_HALF_S, on + SNIPPET_HALF_S, mark_s=on,
+                                 title=title)
+            out.append((FG.snippet_figure(sn, bad), title))
+        if not len(ev):
+            notes.append("No spasm was detected, so no spasm snippet is shown.")
+    except (HypsaError, OSError, ValueError) as exc:
+        notes.append(f"Some EEG snippets could not be read ({exc}).")
+    return out, " ".join(notes) or None
+
+
+def build_content(analysis: Any, source: Any = None) -> ReportContent:
+    """Facts, figures and gallery of one report.
+
+    Parameters
+    ----------
+    analysis : hypsa.results.Analysis
+        The analysis.
+    source : path or Recording, optional
+        The analysed recording, for the EEG snippets.
+
+    Returns
+    -------
+    ReportContent
+    """
+    facts = report_context(analysis)
+    figs = {
+        "timeline": FG.timeline_figure(analysis.summary_, analysis.epochs, analysis.grades,
+                                       analysis.events),
+        "hourly": FG.hourly_figure(analysis.summary_, analysis.events, analysis.start_time),
+    }
+    gallery, note = _gallery(analysis, source, facts["bad_list"])
+    return ReportContent(facts, figs, gallery, note)
+
+
+def _env():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent)),
+        autoescape=jinja2.select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(content: ReportContent, dpi: int = DPI) -> str:
+    """The self-contained HTML text of a report.
+
+    Parameters
+    ----------
+    content : ReportContent
+        What to show.
+    dpi : int
+        PNG resolution.
+
+    Returns
+    -------
+    str
+    """
+    imgs = {k: FG.to_base64(f, dpi) for k, f in content.figures.items()}
+    gallery = [{"src": FG.to_base64(f, dpi), "caption": c} for f, c in content.gallery]
+    return _env().get_template("template.html").render(
+        f=content.facts, img=imgs, gallery=gallery, gallery_note=content.gallery_note,
+        methods=METHODS_TEXT.format(**content.facts), limitations=LIMITATIONS)
+
+
+def write_report(analysis: Any, out_dir: str | Path, source: Any = None) -> Path:
+    """Write ``<out_dir>/<stem>.report.html``, a self-contained report of one recording.
+
+    Contents: identification (file stem and date only), recording facts and quality, the
+    verdict (BASED grade, probability, criteria; spasm counts and clusters), a timeline, an
+    hourly histogram of spasms, the cluster table, EEG snippets of the most and least confident
+    spasms and of the most hypsarrhythmic 10 s of the graded epoch, methods and limitations.
+
+    Parameters
+    ----------
+    analysis : hypsa.results.Analysis
+        The analysis (from :func:`hypsa.analysis.analyze` or :func:`hypsa.results.load`).
+    out_dir : str or Path
+        Output folder (created if needed).
+    source : path or Recording, optional
+        The analysed recording; without it (or if it cannot be read) the gallery says so.
+
+    Returns
+    -------
+    Path
+        The HTML file written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    content = build_content(analysis, source)
+    try:
+        text = render_html(content)
+    finally:
+        content.close()
+    path = out / f"{analysis.stem}.report.html"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------------------------- PDF
+def find_chromium() -> str | None:
+    """Path of a Chromium/Chrome executable, or None."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        p = shutil.which(name)
+        if p:
+            return p
+    return None
+
+
+def _pdf_chromium(html_path: Path, out_pdf: Path, exe: str, timeout: float = 90.0) -> bool:
+    with tempfile.TemporaryDirectory(prefix="hypsa-chromium-") as prof:
+        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu",
+               "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run", "--no-pdf-header-footer",
+               f"--user-data-dir={prof}", f"--print-to-pdf={out_pdf}",
+               html_path.resolve().as_uri()]
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=timeout, check=False,
+                           env={**os.environ, "HOME": prof})
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+    return out_pdf.is_file() and out_pdf.stat().st_size > 1000
+
+
+def _text_page(pdf: Any, title: str, blocks: list[tuple[str, list[str]]], size: float = 9) -> None:
+    """Write headed paragraphs of text on A4 pages (new page when full)."""
+    import textwrap
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def new_page() -> tuple[Any, float]:
+        fig = Figure(figsize=(8.27, 11.69))
+        FigureCanvasAgg(fig)
+        return fig, 0.95
+
+    fig, y = new_page()
+    fig.text(0.07, y, title, fontsize=15, weight="bold", va="top")
+    y -= 0.045
+    for head, lines in blocks:
+        if y < 0.12:
+            pdf.savefig(fig)
+            fig, y = new_page()
+        big = head.startswith("!")
+        head = head.lstrip("!")
+        fig.text(0.07, y, head, fontsize=13 if big else 11, weight="bold", va="top",
+                 color="#a61e4d" if big else "k")
+        y -= 0.03 if big else 0.025
+        for line in lines:
+            for w in textwrap.wrap(line, 95 if not big else 70) or [""]:
+                if y < 0.05:
+                    pdf.savefig(fig)
+                    fig, y = new_page()
+                fig.text(0.09, y, w, fontsize=size + (3 if big else 0), va="top",
+                         family="DejaVu Sans")
+                y -= (0.018 if not big else 0.024) * (size / 9)
+        y -= 0.012
+    pdf.savefig(fig)
+
+
+def _pdf_matplotlib(content: ReportContent, out_pdf: Path) -> None:
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    f = content.facts
+    g = f["graded_epoch"]
+    blocks = [
+        ("Identification", [f"Recording: {f['stem']}   Date: {f['date']}   Start: "
+                            f"{f['start_clock']}"]),
+        ("Recording and quality", [
+            f"Duration {f['duration']} ({f['recorded']} recorded, {f['segments']} segment(s)); "
+            f"analysed {f['analysed']}; excluded as artifact {f['excluded']} "
+            f"({f['excluded_pct']}).",
+            f"Bad channels: {f['bad_channels']}. Mains: {f['mains']}."]),
+        ("!Verdict", [
+            f"{f['verdict']}",
+            f"BASED grade {f['grade'] if f['grade'] is not None else 'n/a'} "
+            f"({f['grade_text']}), probability {f['probability']}",
+            *[f"Criterion met: {c}" for c in f["criteria"]],
+            f"Spasms: {f['spasm_count']} detected, {f['per_hour']} per hour, {f['per_24h']} per "
+            f"24 h, in {f['n_clusters']} cluster(s)."]),
+        ("Graded epoch", [
+            f"Starts {g['clock']} ({g['onset_s']} s), state {g['state']}; {g['n_foci']} spike "
+            f"foci; spikes in {g['spike_bin_fraction']} of 1-s bins ({g['pages']} pages); "
+            f"{g['high_amp']} high-amplitude bipolar channel(s); {g['attenuations']} "
+            "attenuation(s).",
+            f"Grades of all epochs: {f['grade_counts']}."]),
+        ("Spasm clusters", [
+            f"#{c['n']}: {c['clock']} ({c['onset_s']} s), {c['duration']}, {c['count']} spasms,"
+            f" mean confidence {c['confidence']}" for c in f["clusters"]] or ["none"]),
+        ("Methods", [METHODS_TEXT.format(**f)]),
+        ("Limitations", LIMITATIONS),
+        ("Statement", [f["disclaimer"]]),
+    ]
+    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(out_pdf) as pdf:
+        _text_page(pdf, f"hypsa report — {f['stem']}", blocks)
+        for fig in content.figures.values():
+            pdf.savefig(fig, bbox_inches="tight")
+        if content.gallery_note:
+            _text_page(pdf, "EEG snippets", [("Note", [content.gallery_note])])
+        for fig, _cap in content.gallery:
+            pdf.savefig(fig, bbox_inches="tight")
+        info = pdf.infodict()
+        info["Title"] = f"hypsa report {f['stem']}"
+        info["Creator"] = f"hypsa {f['version']}"
+
+
+def write_pdf(analysis: Any, out_pdf: str | Path, source: Any = None,
+              engine: str = "auto") -> Path:
+    """Write the report as a PDF.
+
+    Parameters
+    ----------
+    analysis : hypsa.results.Analysis
+        The analysis.
+    out_pdf : str or Path
+        Target ``.pdf`` file.
+    source : path or Recording, optional
+        The analysed recording, for the EEG snippets.
+    engine : {"auto", "chromium", "matplotlib"}
+        ``"chromium"`` prints the HTML report with headless Chromium (identical layout);
+        ``"matplotlib"`` writes text pages and the same figures with matplotlib only;
+        ``"auto"`` uses Chromium when it is installed and falls back to matplotlib.
+
+    Returns
+    -------
+    Path
+        The PDF written.
+    """
+    if engine not in ("auto", "chromium", "matplotlib"):
+        raise ParameterError(f"engine must be auto, chromium or matplotlib, not {engine!r}")
+    out_pdf = Path(out_pdf)
+    out_pdf.parent.mkdir(parents=True, exist_ok=True)
+    content = build_content(analysis, source)
+    try:
+        exe = find_chromium() if engine in ("auto", "chromium") else None
+        if engine == "chromium" and exe is None:
+            raise ParameterError("engine='chromium' but no chromium executable is installed")
+        if exe is not None:
+            with tempfile.TemporaryDirectory(prefix="hypsa-report-") as tmp:
+                hp = Path(tmp) / f"{analysis.stem}.report.html"
+                hp.write_text(render_html(content), encoding="utf-8")
+                if _pdf_chromium(hp, out_pdf, exe):
+                    return out_pdf
+            if engine == "chromium":
+                raise ParameterError("chromium failed to print the report to PDF")
+        _pdf_matplotlib(content, out_pdf)
+    finally:
+        content.close()
+    return out_pdf
+
+
+METHODS_TEXT = (
+    "The EEG was read in 5-minute windows, re-referenced to a longitudinal bipolar (double "
+    "banana) montage, filtered and screened for artifact (flat, clipped, muscle, eye, extreme "
+    "amplitude; 15-s epochs with more than half artifact are excluded). Hypsarrhythmia is graded "
+    "on the BASED scale (Mytinger et al. 2021) on each 5-minute epoch and the most epileptic "
+    "epoch is reported: spikes are detected and grouped into foci, a bipolar channel is high "
+    "amplitude above {high_uv:g} µV peak-to-peak, and 'spikes in >= 50 % of bins' means >= "
+    "{pages_needed} of twenty 15-s pages with >= {bins_per_page} spike bins. Grades 4-5 are "
+    "hypsarrhythmia. Spasms are detected from the ictal EEG pattern (high-voltage slow wave, fast "
+    "activity, electrodecrement) and the deltoid EMG when recorded; spasms less than "
+    "{cluster_gap_s} s apart form a cluster."
+)
+LIMITATIONS = [
+    "Automated grading and detection: every finding needs review of the raw EEG by a qualified "
+    "clinician; human inter-rater agreement on hypsarrhythmia is itself only fair to moderate.",
+    "Spasms without an EEG or EMG correlate (subtle spasms, head nods) can be missed; artifacts "
+    "(movement, sucking, patting) can be mistaken for spasms.",
+    "The BASED high-amplitude threshold (200 µV) is a documented default, not a validated value.",
+    "Sleep/wake state is estimated from the EEG alone; hypsarrhythmia fades in REM sleep and on "
+    "arousal, so a short recording without NREM sleep may under-grade.",
+    "Validated on simulated recordings and non-infantile-spasms real EEG only.",
+]
+
+
+def escape(s: str) -> str:
+    """HTML-escape a string (for callers building their own pages)."""
+    return _html.escape(s)

@@ -1,0 +1,241 @@
+"""``Analysis``: the thin result object of one recording (summary, tables, save/load, plot)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hypsa import DISCLAIMER, __version__
+from hypsa.errors import InputError
+from hypsa.hypsarrhythmia import PRESENT_FROM
+
+__all__ = ["Analysis", "load"]
+
+
+def _clean(o: Any) -> Any:
+    """Make numpy scalars, NaN and datetimes JSON-friendly."""
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_clean(v) for v in o]
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating | float):
+        f = float(o)
+        return None if not np.isfinite(f) else round(f, 4)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, datetime):
+        return o.isoformat()
+    return o
+
+
+@dataclass
+class Analysis:
+    """Result of :func:`hypsa.analyze` for one recording.
+
+    Attributes
+    ----------
+    summary_ : dict
+        The content of ``<stem>.summary.json``.
+    epochs : DataFrame
+        One row per feature epoch (features, grade of its 5-minute epoch, artifact flags).
+    grades : DataFrame
+        One row per 5-minute BASED epoch with its counts and criteria.
+    events : DataFrame
+        One row per detected spasm (onset, duration, confidence, channels, features, cluster).
+    """
+
+    summary_: dict
+    epochs: pd.DataFrame
+    grades: pd.DataFrame
+    events: pd.DataFrame
+    start_time: datetime | None = None
+    stem: str = "recording"
+    extra: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def build(cls, rec, *, epochs, grades, events, bad_channels, analysed_s, excluded_s, mains,
+              params) -> Analysis:
+        """Assemble the summary from per-window results (used by :func:`hypsa.analyze`)."""
+        gdf = pd.DataFrame(grades)
+        graded = gdf[gdf["grade"].notna()] if "grade" in gdf else gdf.iloc[0:0]
+        hyp: dict[str, Any]
+        if len(graded):
+            order = graded.sort_values(["grade", "severity"], ascending=False)
+            worst = order.iloc[0].to_dict()
+            hist = graded["grade"].astype(int).value_counts().sort_index()
+            hyp = {
+                "present": bool(int(worst["grade"]) >= PRESENT_FROM),
+                "probability": float(worst["probability"]),
+                "based_score": int(worst["grade"]),
+                "evidence": {
+                    "graded_epoch": {k: worst.get(k) for k in (
+                        "epoch", "onset_s", "duration_s", "state", "usable_s", "n_discharges",
+                        "n_foci", "foci", "spike_bin_fraction", "positive_pages", "n_pages",
+                        "high_amplitude_channels", "median_amplitude_uv",
+                        "max_channel_amplitude_uv", "n_attenuations", "attenuated_fraction",
+                        "perm_entropy", "connectivity")},
+                    "criteria_met": list(worst["criteria"]),
+                    "epochs_graded": int(len(graded)),
+                    "epochs_not_graded": int(len(gdf) - len(graded)),
+                    "grade_counts": {str(int(k)): int(v) for k, v in hist.items()},
+                    "fraction_epochs_hypsarrhythmic": float(
+                        (graded["grade"] >= PRESENT_FROM).mean()),
+                    "thresholds": params["grading"],
+                },
+            }
+        else:
+            hyp = {"present": False, "probability": None, "based_score": None,
+                   "evidence": {"criteria_met": ["not graded: no epoch had enough usable EEG"]}}
+        recorded_s = float(rec.recorded_s)
+        hours = recorded_s / 3600.0
+        clusters = []
+        if len(events):
+            for c, grp in events.groupby("cluster"):
+                clusters.append({"cluster": int(c), "onset": float(grp.onset.min()),
+                                 "offset": float((grp.onset + grp.duration).max()),
+                                 "count": int(len(grp))})
+        spasms = {
+            "count": int(len(events)),
+            "per_hour": float(len(events) / hours) if hours > 0 else 0.0,
+            "per_24h": float(len(events) / hours * 24) if hours > 0 else 0.0,
+            "n_clusters": len(clusters),
+            "clusters": clusters,
+            "cluster_gap_s": params["spasms"]["cluster_gap_s"],
+        }
+        summary = {
+            "file": str(rec.path) if rec.path else None,
+            "start_time": rec.start_time,
+            "duration_s": float(rec.duration_s),
+            "recorded_s": recorded_s,
+            "analysed_s": float(analysed_s),
+            "excluded_s": float(excluded_s),
+            "hypsarrhythmia": hyp,
+            "spasms": spasms,
+            "quality": {
+                "bad_channels": sorted(bad_channels),
+                "bad_channel_reasons": bad_channels,
+                "mains_hz": mains,
+                "segments": len(rec.segments),
+                "excluded_epochs": int(epochs["excluded"].sum()) if len(epochs) else 0,
+            },
+            "hypsa_version": __version__,
+            "disclaimer": DISCLAIMER,
+        }
+        stem = Path(rec.path).name.split(".")[0] if rec.path else "recording"
+        return cls(summary_=_clean(summary), epochs=epochs, grades=gdf, events=events,
+                   start_time=rec.start_time, stem=stem)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def based_score(self) -> int | None:
+        """BASED grade of the most epileptic graded epoch."""
+        return self.summary_["hypsarrhythmia"]["based_score"]
+
+    @property
+    def present(self) -> bool:
+        """Whether hypsarrhythmia (grade >= 4) was found."""
+        return bool(self.summary_["hypsarrhythmia"]["present"])
+
+    @property
+    def n_spasms(self) -> int:
+        """Number of detected spasms."""
+        return int(self.summary_["spasms"]["count"])
+
+    def summary(self) -> str:
+        """A few lines for a person to read."""
+        s = self.summary_
+        h = s["hypsarrhythmia"]
+        sp = s["spasms"]
+        dur = s["duration_s"] / 3600
+        lines = [
+            f"hypsa {s['hypsa_version']} — {s['file'] or 'recording'} ({dur:.2f} h, "
+            f"{s['analysed_s'] / 3600:.2f} h analysed, {s['excluded_s'] / 60:.1f} min excluded)",
+        ]
+        if h["based_score"] is None:
+            lines.append("Hypsarrhythmia: not graded (no epoch with enough usable EEG)")
+        else:
+            lines.append(
+                f"Hypsarrhythmia: {'PRESENT' if h['present'] else 'absent'} — BASED "
+                f"{h['based_score']}, probability {h['probability']:.2f}; "
+                + "; ".join(h["evidence"]["criteria_met"]))
+        lines.append(f"Spasms: {sp['count']} ({sp['per_hour']:.1f}/h) in {sp['n_clusters']} "
+                     "cluster(s)")
+        bad = s["quality"]["bad_channels"]
+        lines.append(f"Bad channels: {', '.join(bad) if bad else 'none'}")
+        lines.append(DISCLAIMER)
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-epoch table (features, grade, artifact flags)."""
+        return self.epochs.copy()
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write ``<stem>.summary.json``, ``<stem>.epochs.tsv``, ``<stem>.grades.tsv`` and
+        ``<stem>.events.tsv`` into ``out_dir``; return their paths."""
+        from hypsa.export import events_frame
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {
+            "summary": out / f"{self.stem}.summary.json",
+            "epochs": out / f"{self.stem}.epochs.tsv",
+            "grades": out / f"{self.stem}.grades.tsv",
+            "events": out / f"{self.stem}.events.tsv",
+        }
+        paths["summary"].write_text(json.dumps(self.summary_, indent=2, ensure_ascii=False))
+        self.epochs.to_csv(paths["epochs"], sep="\t", index=False, float_format="%.4g")
+        g = self.grades.copy()
+        for col in ("foci", "high_amplitude_channels", "criteria"):
+            if col in g:
+                g[col] = g[col].map(lambda v: json.dumps(v, ensure_ascii=False))
+        g.to_csv(paths["grades"], sep="\t", index=False, float_format="%.4g")
+        events_frame(self.events, self.start_time, self.summary_["duration_s"]).to_csv(
+            paths["events"], sep="\t", index=False, na_rep="n/a", float_format="%.3f")
+        return paths
+
+    def plot(self, ax=None):
+        """Timeline: hypsarrhythmia probability per 5-minute epoch and each spasm as a tick."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(10, 2.5))
+        if len(self.grades):
+            t = self.grades["onset_s"] / 3600
+            ax.step(t, self.grades["grade"].astype(float), where="post", label="BASED grade")
+        if len(self.events):
+            ax.plot(self.events.onset / 3600, np.full(len(self.events), -0.3), "|", ms=12,
+                    color="crimson", label="spasm")
+        ax.set_ylim(-0.6, 5.5)
+        ax.set_xlabel("time (h)")
+        ax.set_ylabel("grade")
+        ax.legend(loc="upper right", fontsize=8)
+        return ax
+
+
+def load(out_dir: str | Path, stem: str) -> Analysis:
+    """Read an analysis written by :meth:`Analysis.save`."""
+    out = Path(out_dir)
+    p = out / f"{stem}.summary.json"
+    if not p.is_file():
+        raise InputError(p, "no hypsa summary here; run `hypsa analyze` first")
+    summary = json.loads(p.read_text())
+    epochs = pd.read_csv(out / f"{stem}.epochs.tsv", sep="\t")
+    grades = pd.read_csv(out / f"{stem}.grades.tsv", sep="\t")
+    for col in ("foci", "high_amplitude_channels", "criteria"):
+        if col in grades:
+            grades[col] = grades[col].map(json.loads)
+    ev = pd.read_csv(out / f"{stem}.events.tsv", sep="\t")
+    ev = ev[ev["eventType"] != "bckg"].reset_index(drop=True)
+    st = summary.get("start_time")
+    return Analysis(summary_=summary, epochs=epochs, grades=grades, events=ev,
+                    start_time=datetime.fromisoformat(st) if st else None, stem=stem)

@@ -1,0 +1,300 @@
+"""Epileptic spasms: detection of the ictal EEG (and EMG) pattern, and grouping into clusters.
+
+The ictal pattern of a spasm (Fusco & Vigevano 1993; see docs/methods.md) is a generalized
+high-voltage slow wave, with or without a preceding sharp transient, followed by an
+electrodecrement (attenuation, often with low-voltage fast activity); in deltoid EMG a
+0.5-2 s diamond-shaped burst. The detector scores each candidate on three measurable facts:
+
+* **generalization** — in 1/8-s frames, the slow (0.5-4 Hz) amplitude of each channel relative
+  to that channel's own background (median over ~90 s): the median over channels must exceed
+  ``k_slow`` and most channels must take part. Blinks (frontopolar), focal spikes and the
+  asynchronous slow waves of hypsarrhythmia do not raise the median of all channels at once.
+* **electrodecrement** — the 1-45 Hz RMS after the slow wave relative to before it, median over
+  channels: well below 1 after a spasm, near 1 after a K-complex or vertex wave.
+* **EMG burst** (when a deltoid EMG channel exists) — the 20 Hz high-passed envelope relative to
+  its background during the event.
+
+Confidence is a logistic combination of the three; an event is kept when it passes the EEG rule
+(generalized slow wave + decrement), or, with EMG, when a strong burst coincides with a
+generalized slow wave or a decrement.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import signal as sps
+
+from hypsa.signal import bandpass
+
+__all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "EMG_EVENT", "EEG_EVENT"]
+
+#: HED-SCORE / SzCORE label of a generalized epileptic spasm.
+EEG_EVENT = "sz_gen_m_spasms"
+EMG_EVENT = EEG_EVENT
+
+
+@dataclass(frozen=True)
+class SpasmParams:
+    """Documented detector parameters.
+
+    Attributes
+    ----------
+    frame_s : float
+        Time resolution of the scores (s).
+    k_slow : float
+        Median-over-channels ratio of slow amplitude to background for a generalized slow wave.
+    min_fraction : float
+        Fraction of channels whose ratio exceeds ``k_slow / 1.5`` (generalization).
+    min_slow_uv : float
+        Absolute floor of the median slow-wave peak amplitude (µV).
+    min_smoothness : float
+        Share of the event's broadband peak-to-peak carried by the slow band (median over
+        channels): high for a slow wave, low for sharp artifacts (movement, electrode pops).
+    max_decrement : float
+        Depth of the dip of the normalised 1-45 Hz RMS within 3 s of the slow wave, relative to
+        the long background and to the seconds before (the larger of the two): activity must
+        fall below this fraction (an attenuation to less than half).
+    max_wave_s : float
+        Longest generalized slow wave (s); longer high-voltage stretches are bursts, not spasms.
+    min_dip_s, max_dip_s : float
+        Shortest and longest electrodecrement (s); shorter dips are chance fluctuations, longer
+        attenuation is suppression or an attenuation
+        episode of the background.
+    emg_ratio : float
+        EMG envelope / background for an EMG burst.
+    refractory_s : float
+        Minimum time between two spasms (s); spasms in a cluster are seconds apart.
+    min_confidence : float
+        Events with lower confidence are dropped.
+    cluster_gap_s : float
+        Spasms less than this apart belong to one cluster. There is no consensus definition of
+        a cluster; 120 s keeps a cluster whole when a spasm inside it is missed (intra-cluster
+        intervals are seconds to a minute).
+    """
+
+    frame_s: float = 0.125
+    k_slow: float = 2.0
+    min_fraction: float = 0.6
+    min_slow_uv: float = 40.0
+    min_smoothness: float = 0.5
+    max_wave_s: float = 2.5
+    max_decrement: float = 0.45
+    min_dip_s: float = 0.5
+    max_dip_s: float = 5.0
+    emg_ratio: float = 5.0
+    refractory_s: float = 3.0
+    min_confidence: float = 0.5
+    cluster_gap_s: float = 120.0
+
+
+def _frames_absmax(x: np.ndarray, spf: int) -> np.ndarray:
+    nf = x.shape[-1] // spf
+    return np.abs(x[..., : nf * spf]).reshape(*x.shape[:-1], nf, spf).max(-1)
+
+
+def _frames_rms(x: np.ndarray, spf: int) -> np.ndarray:
+    nf = x.shape[-1] // spf
+    v = x[..., : nf * spf].reshape(*x.shape[:-1], nf, spf).astype(np.float64)
+    return np.sqrt((v**2).mean(-1))
+
+
+def _background(fr: np.ndarray, block: int) -> np.ndarray:
+    """Per channel background level: median over blocks of ``block`` frames, smoothed over three
+    neighbouring blocks, held constant within each block."""
+    nch, nf = fr.shape
+    nb = max(1, math.ceil(nf / block))
+    pad = nb * block - nf
+    v = np.pad(fr, ((0, 0), (0, pad)), mode="edge").reshape(nch, nb, block)
+    med = np.median(v, axis=-1)
+    if nb >= 3:
+        stacked = np.stack([np.r_["-1", med[:, :1], med[:, :-1]], med,
+                            np.r_["-1", med[:, 1:], med[:, -1:]]])
+        med = np.median(stacked, axis=0)
+    return np.repeat(med, block, axis=1)[:, :nf]
+
+
+def detect_spasms(
+    eeg: np.ndarray,
+    sfreq: float,
+    *,
+    emg_env: np.ndarray | None = None,
+    excluded: np.ndarray | None = None,
+    core: tuple[float, float] | None = None,
+    params: SpasmParams = SpasmParams(),
+) -> pd.DataFrame:
+    """Detect epileptic spasms in one stretch of EEG.
+
+    Parameters
+    ----------
+    eeg : ndarray, shape (n_channels, n_samples)
+        Band-passed (0.5-45 Hz) referential EEG in µV, usable channels only.
+    sfreq : float
+        Sampling rate in Hz.
+    emg_env : ndarray, shape (n_frames,), optional
+        EMG envelope (µV) per frame of ``params.frame_s`` (see :func:`emg_envelope`).
+    excluded : ndarray of bool, shape (n_bins,), optional
+        1-s bins with artifact: no event is reported there.
+    core : (float, float), optional
+        Only events whose onset falls in ``[core[0], core[1])`` seconds are returned (the rest of
+        the array is context).
+    params : SpasmParams
+        Thresholds.
+
+    Returns
+    -------
+    DataFrame
+        One row per spasm: ``onset``, ``duration`` (s, from the array start), ``confidence``,
+        ``slow_ratio``, ``fraction``, ``decrement``, ``emg_ratio``, ``features`` (which fired).
+    """
+    cols = ["onset", "duration", "confidence", "slow_ratio", "fraction", "slow_uv", "smoothness",
+            "wave_s", "decrement", "dip_s", "emg_ratio", "features"]
+    spf = max(1, int(round(params.frame_s * sfreq)))
+    fs_fr = sfreq / spf
+    if eeg.shape[1] < 20 * sfreq or eeg.shape[0] < 3:
+        return pd.DataFrame(columns=cols)
+    slow = bandpass(eeg, sfreq, 0.5, 4.0, order=2)
+    sa = _frames_absmax(slow, spf)
+    block = int(round(30.0 / params.frame_s))
+    bg = np.maximum(_background(sa, block), 1.0)
+    ratio = sa / bg
+    # 0.5-s running max per channel to tolerate small latency differences across channels
+    w = max(1, int(round(0.5 * fs_fr)))
+    from scipy.ndimage import maximum_filter1d
+
+    ratio_w = maximum_filter1d(ratio, size=w, axis=1)
+    g = np.median(ratio_w, axis=0)
+    frac = (ratio_w > params.k_slow / 1.5).mean(axis=0)
+    amp = np.median(maximum_filter1d(sa, size=w, axis=1), axis=0)
+    bb = bandpass(eeg, sfreq, 1.0, 45.0, order=2)
+    rms = _frames_rms(bb, spf)
+    bg_rms = np.maximum(_background(rms, block), 1e-3)
+    nf = g.size
+    # normalised broadband RMS (median over channels of RMS / own background), smoothed 0.5 s:
+    # an electrodecrement is a dip of this curve right after the slow wave
+    rn = np.median(rms / bg_rms, axis=0)
+    rn = np.convolve(rn, np.ones(w) / w, mode="same")
+    peaks, _ = sps.find_peaks(g, height=params.k_slow * 0.6, distance=max(1, int(fs_fr)))
+    rows = []
+    pre_a, pre_b = int(round(6.0 * fs_fr)), int(round(1.0 * fs_fr))
+    look = int(round(3.0 * fs_fr))
+    for p in peaks:
+        # extent of the slow wave: where the median ratio stays above 40 % of the peak excess
+        half = 1.0 + (g[p] - 1.0) * 0.4
+        s = p
+        while s > 0 and g[s - 1] > half and p - s < 2 * fs_fr:
+            s -= 1
+        e = p
+        while e < nf - 1 and g[e + 1] > half and e - p < 2 * fs_fr:
+            e += 1
+        onset_f = min(p, s + w // 2)
+        end_f = min(nf - 1, max(e - w // 2, p))
+        a0, a1 = max(0, onset_f - pre_a), max(1, onset_f - pre_b)
+        if p + look >= nf or a1 - a0 < 2:
+            continue
+        post = float(rn[p:p + look].min())
+        pre = float(np.median(rn[a0:a1]))
+        # the dip must be low against the long background AND against the seconds before, so
+        # neither the quiet end of a run of artifacts nor an already attenuated stretch counts
+        dec = max(post, post / max(pre, 1e-3))
+        # how long the activity stays attenuated: a spasm's decrement lasts seconds; longer
+        # flat stretches are suppression (burst-suppression) or attenuation episodes
+        k0 = p + int(np.argmin(rn[p:p + look]))
+        thr = 0.6 * max(pre, 0.5)
+        k1 = k0
+        while k1 < nf - 1 and rn[k1 + 1] < thr:
+            k1 += 1
+        while k0 > p and rn[k0 - 1] < thr:
+            k0 -= 1
+        dip_s = (k1 - k0 + 1) / fs_fr
+        wave_s = (e - s) / fs_fr
+        # a spasm's slow wave is smooth: most of its peak-to-peak is in the slow band
+        w0, w1 = onset_f * spf, min(eeg.shape[1], (end_f + 1) * spf)
+        sm = float(np.median(np.ptp(slow[:, w0:w1], axis=1)
+                             / np.maximum(np.ptp(eeg[:, w0:w1], axis=1), 1e-3))) if w1 > w0 else 0.0
+        er = float("nan")
+        if emg_env is not None and emg_env.size >= nf:
+            e0, e1 = max(0, onset_f - int(fs_fr)), min(nf, end_f + int(2 * fs_fr))
+            bgw = emg_env[max(0, onset_f - block):min(nf, end_f + block)]
+            er = float(emg_env[e0:e1].max() / max(np.median(bgw), 1e-3))
+        onset = onset_f / fs_fr
+        dur = float(np.clip((end_f - onset_f + 1) / fs_fr + 0.3, 0.5, 2.0))
+        feats = []
+        gen = g[p] >= params.k_slow and frac[p] >= params.min_fraction and \
+            amp[p] >= params.min_slow_uv and sm >= params.min_smoothness and \
+            wave_s <= params.max_wave_s
+        decr = dec <= params.max_decrement and params.min_dip_s <= dip_s <= params.max_dip_s
+        emg_burst = np.isfinite(er) and er >= params.emg_ratio
+        if gen:
+            feats.append("generalized_slow_wave")
+        if decr:
+            feats.append("electrodecrement")
+        if emg_burst:
+            feats.append("emg_burst")
+        z = 1.2 * (g[p] - params.k_slow) + 8.0 * (params.max_decrement - dec) + \
+            3.0 * (frac[p] - params.min_fraction) + 1.0
+        if np.isfinite(er):
+            z += 1.0 * float(np.clip(np.log2(er / params.emg_ratio), -2, 2))
+        conf = 1.0 / (1.0 + math.exp(-z))
+        # with EMG, a clear burst lets a slightly weaker EEG pattern through, never EMG alone
+        near_gen = g[p] >= params.k_slow * 0.8 and frac[p] >= params.min_fraction and \
+            amp[p] >= params.min_slow_uv
+        keep = (gen and decr) or (emg_burst and near_gen and
+                                  dec <= params.max_decrement + 0.15)
+        if np.isfinite(er) and er < 1.5:  # EMG present but silent: demand a clear EEG pattern
+            keep = keep and conf >= 0.8
+        if not keep or conf < params.min_confidence:
+            continue
+        if excluded is not None and excluded.size:
+            b = min(int(onset), excluded.size - 1)
+            if excluded[b]:
+                continue
+        rows.append((onset, dur, conf, float(g[p]), float(frac[p]), float(amp[p]), sm, wave_s,
+                     dec, dip_s, er,
+                     "+".join(feats)))
+    rows = _suppress(rows, params.refractory_s)
+    df = pd.DataFrame(rows, columns=cols)
+    if core is not None and len(df):
+        df = df[(df.onset >= core[0]) & (df.onset < core[1])].reset_index(drop=True)
+    return df
+
+
+def _suppress(rows: list[tuple], refractory_s: float) -> list[tuple]:
+    """Keep the most confident event within each ``refractory_s`` neighbourhood."""
+    kept: list[tuple] = []
+    for r in sorted(rows, key=lambda r: -r[2]):
+        if all(abs(r[0] - k[0]) >= refractory_s for k in kept):
+            kept.append(r)
+    return sorted(kept, key=lambda r: r[0])
+
+
+def emg_envelope(emg: np.ndarray, sfreq: float, frame_s: float = 0.125) -> np.ndarray:
+    """Envelope (µV) of a surface EMG channel per frame: 20 Hz high-pass (below the mains notch
+    already applied), rectified, mean per frame."""
+    hp = bandpass(emg[None, :], sfreq, 20.0, None, order=4)[0]
+    spf = max(1, int(round(frame_s * sfreq)))
+    nf = hp.size // spf
+    return np.abs(hp[: nf * spf]).reshape(nf, spf).mean(-1)
+
+
+def cluster_spasms(onsets: np.ndarray, gap_s: float = SpasmParams.cluster_gap_s) -> np.ndarray:
+    """Cluster index of each spasm: consecutive spasms less than ``gap_s`` apart share a cluster.
+
+    Parameters
+    ----------
+    onsets : ndarray
+        Spasm onsets in seconds, sorted.
+    gap_s : float
+        Largest inter-spasm interval inside a cluster.
+
+    Returns
+    -------
+    ndarray of int
+    """
+    onsets = np.asarray(onsets, dtype=float)
+    if onsets.size == 0:
+        return np.zeros(0, dtype=int)
+    return np.cumsum(np.r_[True, np.diff(onsets) > gap_s]) - 1

@@ -1,0 +1,140 @@
+"""End-to-end analysis on simulated recordings with known truth."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hypsa.analysis import AnalysisParams, analyze
+from hypsa.evaluate import score_events
+from hypsa.io import Recording
+from hypsa.results import load
+from hypsa.simulate import simulate
+
+DUR = 600.0
+
+HYPS = [("classic", None), ("modified", "attenuation"), ("modified", "asymmetry"),
+        ("modified", "focus"), ("modified", "synchronous"), ("modified", "fragmented")]
+NEGATIVE = ["normal", "sleep_slow", "single_focus", "burst_suppression"]
+
+
+@pytest.mark.parametrize(("form", "variant"), HYPS)
+def test_hypsarrhythmia_forms_are_found(form, variant):
+    sim = simulate(DUR, hypsarrhythmia=form, variant=variant, n_clusters=1, seed=11)
+    a = analyze(sim.to_recording())
+    h = a.summary_["hypsarrhythmia"]
+    assert h["present"], h
+    assert h["based_score"] >= 4
+    assert h["probability"] > 0.5
+    assert h["evidence"]["criteria_met"]
+    assert h["evidence"]["graded_epoch"]["n_foci"] >= 3
+
+
+@pytest.mark.parametrize("background", NEGATIVE)
+def test_hard_negatives_are_not_hypsarrhythmia(background):
+    sim = simulate(DUR, hypsarrhythmia="none", background=background, n_clusters=0, seed=12)
+    a = analyze(sim.to_recording())
+    h = a.summary_["hypsarrhythmia"]
+    assert not h["present"], h
+    assert h["based_score"] <= 3
+    assert h["probability"] < 0.5
+
+
+@pytest.fixture(scope="module")
+def classic():
+    sim = simulate(900.0, hypsarrhythmia="classic", n_clusters=2, emg=False, seed=5)
+    return sim, analyze(sim.to_recording())
+
+
+def test_spasms_found_on_hypsarrhythmic_background(classic):
+    sim, a = classic
+    s = score_events(sim.events, a.events, sim.duration, "spasm")
+    assert s.sensitivity >= 0.85, s
+    assert s.fp <= 2, s
+    assert a.summary_["spasms"]["n_clusters"] == len(sim.clusters)
+    assert set(a.events.columns) >= {"onset", "duration", "confidence", "cluster", "features"}
+    assert a.events["confidence"].between(0, 1).all()
+
+
+def test_emg_improves_or_keeps_detection():
+    sim = simulate(900.0, hypsarrhythmia="classic", n_clusters=2, emg=True, seed=5)
+    a = analyze(sim.to_recording())
+    s = score_events(sim.events, a.events, sim.duration, "spasm")
+    assert s.sensitivity >= 0.9, s
+    assert s.fp <= 2, s
+
+
+def test_epochs_table_and_save_load(classic, tmp_path):
+    sim, a = classic
+    ep = a.to_frame()
+    assert len(ep) == int(900 / 15)
+    for col in ("onset", "amp_bipolar_median_uv", "perm_entropy", "connectivity", "spikes",
+                "artifact_fraction", "excluded", "grade", "state"):
+        assert col in ep
+    a.stem = "sim"
+    paths = a.save(tmp_path)
+    summary = json.loads(paths["summary"].read_text())
+    for key in ("file", "duration_s", "analysed_s", "excluded_s", "hypsarrhythmia", "spasms",
+                "quality", "hypsa_version"):
+        assert key in summary
+    assert summary["spasms"]["count"] == len(a.events)
+    ev = pd.read_csv(paths["events"], sep="\t")
+    assert list(ev.columns[:8]) == ["onset", "duration", "eventType", "trial_type", "confidence",
+                                    "channels", "dateTime", "recordingDuration"]
+    assert (ev.eventType == "sz_gen_m_spasms").all()
+    b = load(tmp_path, "sim")
+    assert b.based_score == a.based_score and len(b.events) == len(a.events)
+    assert "hypsa" in a.summary()
+
+
+def test_no_spasm_recording_gets_bckg_row(tmp_path):
+    sim = simulate(300.0, hypsarrhythmia="none", n_clusters=0, seed=3)
+    a = analyze(sim.to_recording())
+    a.stem = "quiet"
+    ev = pd.read_csv(a.save(tmp_path)["events"], sep="\t")
+    if len(a.events) == 0:
+        assert list(ev.eventType) == ["bckg"]
+        assert ev.duration.iloc[0] == pytest.approx(300.0)
+
+
+def test_artifact_windows_are_excluded_and_counted():
+    rng = np.random.default_rng(0)
+    fs = 128.0
+    n = int(600 * fs)
+    data = rng.standard_normal((19, n)).astype(np.float32) * 15
+    data[:, : n // 2] = rng.standard_normal((19, n // 2)) * 2000  # non-physiological
+    names = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7",
+             "P3", "Pz", "P4", "P8", "O1", "O2"]
+    a = analyze(Recording.from_array(data, fs, names))
+    assert a.summary_["excluded_s"] >= 250
+    assert a.epochs["excluded"].sum() >= 18
+    assert a.summary_["analysed_s"] <= 350
+
+
+def test_dead_channel_reported_and_excluded():
+    sim = simulate(300.0, hypsarrhythmia="classic", n_clusters=0, artifacts=False, seed=4)
+    data = sim.data.copy()
+    data[sim.ch_names.index("O2")] = 0.0
+    rec = Recording.from_array(data, sim.sfreq, sim.ch_names, ch_types=sim.ch_types)
+    a = analyze(rec)
+    assert "O2" in a.summary_["quality"]["bad_channels"]
+    assert a.present
+
+
+def test_parallel_equals_serial(tmp_path):
+    sim = simulate(700.0, hypsarrhythmia="classic", n_clusters=1, seed=9)
+    edf = sim.write_edf(tmp_path / "par.edf")
+    a1 = analyze(edf, n_jobs=1)
+    a2 = analyze(edf, n_jobs=2)
+    pd.testing.assert_frame_equal(a1.epochs, a2.epochs)
+    pd.testing.assert_frame_equal(a1.events, a2.events)
+    assert a1.summary_["hypsarrhythmia"] == a2.summary_["hypsarrhythmia"]
+
+
+def test_params_are_plain_and_documented():
+    p = AnalysisParams()
+    assert p.grading.high_uv == 200.0
+    assert p.spasms.cluster_gap_s > 60

@@ -1,0 +1,69 @@
+"""Per-epoch features: reference checks against antropy and known signals."""
+
+from __future__ import annotations
+
+import antropy
+import numpy as np
+import pytest
+
+from hypsa import features as F
+
+
+@pytest.fixture(scope="module")
+def epochs() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    return rng.standard_normal((4, 3, 1280)).astype(np.float32)
+
+
+def test_permutation_entropy_matches_antropy(epochs):
+    ours = F.permutation_entropy(epochs, order=3, delay=1)
+    for c in range(epochs.shape[0]):
+        for e in range(epochs.shape[1]):
+            ref = antropy.perm_entropy(epochs[c, e].astype(float), order=3, delay=1,
+                                       normalize=True)
+            assert ours[c, e] == pytest.approx(ref, abs=1e-9)
+
+
+def test_permutation_entropy_low_for_regular_signal():
+    t = np.arange(1280) / 128
+    sine = np.sin(2 * np.pi * 2 * t)[None, None, :]
+    noise = np.random.default_rng(0).standard_normal((1, 1, 1280))
+    assert F.permutation_entropy(sine)[0, 0] < 0.6 < F.permutation_entropy(noise)[0, 0]
+
+
+def test_band_powers_put_a_sine_in_its_band():
+    fs = 128.0
+    t = np.arange(int(10 * fs)) / fs
+    x = (50 * np.sin(2 * np.pi * 10 * t))[None, None, :]
+    bands, total = F.band_powers(x, fs)
+    assert bands["alpha"][0, 0] / total[0, 0] > 0.95
+    # power of a sine of amplitude A is A^2 / 2
+    assert total[0, 0] == pytest.approx(50**2 / 2, rel=0.05)
+
+
+def test_envelope_and_line_length_scale_with_amplitude(epochs):
+    a = F.envelope_amplitude(epochs)
+    b = F.envelope_amplitude(3 * epochs)
+    np.testing.assert_allclose(b, 3 * a, rtol=1e-5)
+    np.testing.assert_allclose(F.line_length(3 * epochs, 128), 3 * F.line_length(epochs, 128),
+                               rtol=1e-5)
+
+
+def test_correlation_measures():
+    rng = np.random.default_rng(1)
+    common = rng.standard_normal(1280)
+    sync = np.stack([common + 0.1 * rng.standard_normal(1280) for _ in range(19)])[:, None, :]
+    indep = rng.standard_normal((19, 1, 1280))
+    assert F.mean_abs_correlation(sync)[0] > 0.9
+    assert F.mean_abs_correlation(indep)[0] < 0.1
+    names = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7", "P3",
+             "Pz", "P4", "P8", "O1", "O2"]
+    assert F.interhemispheric_correlation(sync, names)[0] > 0.9
+    assert np.isnan(F.interhemispheric_correlation(sync[:1], ["Cz"])[0])
+
+
+def test_spectral_and_shannon_entropy_bounds(epochs):
+    se = F.spectral_entropy(epochs, 128.0)
+    assert np.all((se > 0.8) & (se <= 1.0))  # white noise: flat spectrum
+    sh = F.shannon_entropy(epochs)
+    assert np.all((sh > 2.5) & (sh <= 4.0))  # 16 bins: at most 4 bits

@@ -1,0 +1,221 @@
+"""Treatment response: the definitions on hand-written courses, then a simulated course end to
+end (analysis of three recordings, response.json and response.html)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hypsa.errors import InputError, ParameterError
+from hypsa.response import (
+    DEFINITIONS,
+    Treatment,
+    Visit,
+    evaluate,
+    read_diary,
+    read_visits,
+    spasm_days,
+    window_state,
+)
+
+D0 = date(2024, 1, 1)
+
+
+def day(n: int) -> date:
+    return D0 + timedelta(days=n)
+
+
+def visit(n: int, spasms: int, grade: int | None) -> Visit:
+    return Visit(date=day(n), label=f"day {n}", spasms=spasms, grade=grade,
+                 per_24h=spasms * 24.0, hours=1.0)
+
+
+START = [Treatment(D0, "start", "prednisolone", "40 mg/day")]
+COURSE = [visit(0, 14, 5), visit(14, 0, 2), visit(42, 15, 5)]
+
+
+def diary(spasm_days_: dict[int, int], last: int) -> pd.DataFrame:
+    rows = [{"date": day(d), "spasms": n} for d, n in spasm_days_.items()]
+    rows.append({"date": day(last), "spasms": 0})
+    return pd.DataFrame(rows)
+
+
+RELAPSE_DIARY = diary({0: 12, 1: 10, 2: 8, 3: 5, 4: 2, 40: 5, 41: 9, 42: 11}, 42)
+
+
+def statuses(res: dict) -> list[str]:
+    return [v["status"] for v in res["visits"]]
+
+
+def test_definitions_are_documented() -> None:
+    assert set(DEFINITIONS) == {"west-delphi", "ukiss", "iciss", "nisc"}
+    for d in DEFINITIONS.values():
+        assert d.source and d.text and d.name
+
+
+def test_west_delphi_response_then_relapse() -> None:
+    res = evaluate("west-delphi", COURSE, START, RELAPSE_DIARY)
+    assert res["outcome"] == "response"
+    assert res["spasm_free_window"] == {"from_day": 5, "to_day": 32, "state": "free",
+                                        "spasm_days": []}
+    assert res["response_visit"]["day"] == 14
+    assert res["relapse"]["day"] == 40 and res["relapse"]["visit_day"] == 42
+    assert statuses(res) == ["baseline (before treatment)", "response", "relapse"]
+
+
+def test_ukiss_iciss_nisc_on_the_same_course() -> None:
+    assert evaluate("ukiss", COURSE, START, RELAPSE_DIARY)["outcome"] == "response"
+    # ICISS and NISC windows include day 40-42: spasms there mean no response
+    assert evaluate("iciss", COURSE, START, RELAPSE_DIARY)["outcome"] == "no response"
+    assert evaluate("nisc", COURSE, START, RELAPSE_DIARY)["outcome"] == "no response"
+
+
+def test_insufficient_data_when_the_window_is_not_covered() -> None:
+    short = diary({0: 12, 1: 3}, 20)  # diary stops on day 20
+    res = evaluate("west-delphi", COURSE[:2], START, short)
+    assert res["outcome"] == "insufficient data"
+    assert statuses(res)[1] == "insufficient data"
+    # NISC needs an EEG at ~3 months
+    free = diary({0: 12}, 95)
+    res = evaluate("nisc", COURSE[:2], START, free)
+    assert res["clinical"] == "response"
+    assert res["outcome"] == "insufficient data"
+    assert any("84" in r for r in res["reasons"])
+    res = evaluate("nisc", [*COURSE[:2], visit(90, 0, 1)], START, free)
+    assert res["outcome"] == "response" and res["relapse"] is None
+
+
+def test_west_delphi_late_cessation_is_no_response() -> None:
+    late = diary({0: 12, 16: 3}, 60)  # spasms still on day 16
+    res = evaluate("west-delphi", [visit(0, 10, 5), visit(30, 0, 2)], START, late)
+    assert res["outcome"] == "no response"
+
+
+def test_persisting_hypsarrhythmia_is_no_electroclinical_response() -> None:
+    res = evaluate("west-delphi", [visit(0, 10, 5), visit(14, 0, 4), visit(42, 0, 3)], START,
+                   diary({0: 5}, 45))
+    assert res["clinical"] == "response"
+    assert res["outcome"] == "no response"
+    # UKISS: clinical primary, EEG reported as secondary
+    res = evaluate("ukiss", [visit(0, 10, 5), visit(14, 0, 4)], START, diary({0: 5}, 20))
+    assert res["outcome"] == "response" and res["electroclinical"] == "no response"
+
+
+def test_eeg_only_evidence_is_said() -> None:
+    res = evaluate("west-delphi", COURSE, START, None)
+    assert "EEG of each visit only" in res["evidence"]
+    assert res["outcome"] == "response"
+    assert res["relapse"]["day"] == 42
+    assert statuses(res) == ["baseline (before treatment)", "response", "relapse"]
+    # without a visit inside the window: insufficient data, not a guess
+    res = evaluate("ukiss", [visit(0, 10, 5), visit(30, 0, 2)], START, None)
+    assert res["outcome"] == "insufficient data"
+
+
+def test_no_treatment_start() -> None:
+    res = evaluate("ukiss", COURSE, [], RELAPSE_DIARY)
+    assert res["outcome"] == "insufficient data"
+    with pytest.raises(ParameterError):
+        evaluate("nope", COURSE, START, None)
+
+
+def test_spasm_days_and_window() -> None:
+    days = spasm_days(COURSE, diary({2: 3}, 5), D0)
+    assert days[0]["spasms"] == 14 and days[2]["spasms"] == 3 and days[5]["spasms"] == 0
+    assert 10 not in days and days[14]["sources"] == ["eeg"]
+    assert window_state(days, 3, 5, sampled=False) == ("free", [])
+    assert window_state(days, 3, 8, sampled=False)[0] == "not covered"
+    assert window_state(days, 3, 20, sampled=True)[0] == "free"
+    assert window_state(days, 0, 3, sampled=False) == ("spasms", [0, 2])
+
+
+def test_csv_readers(tmp_path: Path) -> None:
+    v = tmp_path / "visits.csv"
+    v.write_text("date,recording,label,event,drug,dose\n2024-01-01,a.edf,base,,,\n"
+                 "2024-01-01,,,start,ACTH,150 U/m2\n")
+    recs, trs = read_visits(v)
+    assert recs[0]["recording"] == tmp_path / "a.edf"
+    assert trs[0].drug == "ACTH" and trs[0].event == "start"
+    v.write_text("date,recording\n2024-13-01,a.edf\n")
+    with pytest.raises(InputError, match="ISO date"):
+        read_visits(v)
+    v.write_text("date,kind,event,drug\n2024-01-01,treatment,begin,ACTH\n")
+    with pytest.raises(InputError):
+        read_visits(v)
+    dfile = tmp_path / "diary.csv"
+    dfile.write_text("date,time,spasms\n2024-01-01,07:00,x\n")
+    with pytest.raises(InputError, match="not a number"):
+        read_diary(dfile)
+
+
+# ------------------------------------------------------------------ end to end (simulated)
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Day 0 classic hypsarrhythmia + clusters (prednisolone starts), day 14 responder, day 42
+    relapse; 10-min recordings and a consistent caregiver diary."""
+    from hypsa.simulate import simulate
+
+    d = tmp_path_factory.mktemp("course")
+    for name, kw in [("v00", dict(hypsarrhythmia="classic", n_clusters=2, seed=11)),
+                     ("v14", dict(hypsarrhythmia="none", n_clusters=0, seed=12)),
+                     ("v42", dict(hypsarrhythmia="classic", n_clusters=2, seed=13))]:
+        simulate(600, emg=True, **kw).write_edf(d / f"{name}.edf")
+    (d / "visits.csv").write_text(
+        "date,kind,recording,label,event,drug,dose\n"
+        "2024-01-01,recording,v00.edf,baseline,,,\n"
+        "2024-01-01,treatment,,,start,prednisolone,40 mg/day\n"
+        "2024-01-15,recording,v14.edf,day 14,,,\n"
+        "2024-01-29,treatment,,,change,prednisolone,20 mg/day\n"
+        "2024-02-05,treatment,,,stop,prednisolone,\n"
+        "2024-02-12,recording,v42.edf,day 42,,,\n")
+    rows = ["date,time,spasms"] + [f"2024-01-0{k + 1},07:30,{n}"
+                                   for k, n in enumerate([12, 10, 8, 6, 3])]
+    rows += ["2024-02-10,08:00,5", "2024-02-11,07:45,9", "2024-02-12,08:10,11"]
+    (d / "diary.csv").write_text("\n".join(rows) + "\n")
+    return d
+
+
+def test_simulated_course_cli(course: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hypsa.cli import app
+
+    out = course / "out"
+    r = CliRunner().invoke(app, ["response", str(course / "visits.csv"), "--diary",
+                                 str(course / "diary.csv"), "--out", str(out),
+                                 "--definition", "west-delphi"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((out / "response.json").read_text())
+    assert doc["outcome"] == "response"
+    assert doc["response_visit"]["date"] == "2024-01-15"
+    assert doc["relapse"]["visit"] == "2024-02-12"
+    assert [v["status"] for v in doc["visits"]] == [
+        "baseline (before treatment)", "response", "relapse"]
+    v0, v14, v42 = doc["visits"]
+    assert v0["based_grade"] >= 4 and v0["spasms"] > 0
+    assert v14["based_grade"] < 4 and v14["spasms"] == 0
+    assert v42["based_grade"] >= 4 and v42["spasms"] > 0
+    for k in ("median_amplitude_uv", "perm_entropy", "connectivity", "per_24h", "n_clusters",
+              "probability"):
+        assert v14[k] is not None
+    assert v14["median_amplitude_uv_change_pct"] < 0
+    html = (out / "response.html").read_text(encoding="utf-8")
+    assert "RESPONSE at 2024-01-15" in html and "RELAPSE from" in html
+    assert "data:image/png;base64," in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
+    assert (out / "v14.report.html").is_file()
+    # a second run reuses the saved analyses
+    r = CliRunner().invoke(app, ["response", str(course / "visits.csv"), "--out", str(out),
+                                 "--definition", "ukiss", "--no-reports"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((out / "response.json").read_text())
+    assert all(v["reused_analysis"] for v in doc["visits"])
+    assert "EEG of each visit only" in doc["evidence"]
+    r = CliRunner().invoke(app, ["response", str(course / "visits.csv"), "--out", str(out),
+                                 "--definition", "bogus"])
+    assert r.exit_code == 2
