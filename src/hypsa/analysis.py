@@ -26,6 +26,7 @@ from hypsa.errors import BadSignalError, NoEEGChannelsError
 from hypsa.hypsarrhythmia import PRESENT_FROM, GradingParams, grade_epoch, probability
 from hypsa.io import Recording, read
 from hypsa.signal import (
+    EYE_CHANNELS,
     artifact_mask,
     bandpass,
     bin_ptp,
@@ -172,9 +173,13 @@ def analyze_window(
     ptp_bip = bin_ptp(bip, fs)[:, :n_bins] if len(bnames) else np.zeros((0, n_bins))
     # --- discharges and foci
     excl = np.zeros((len(good), n_bins), dtype=bool) | badbins[None, :]
-    fp = [i for i, n in enumerate(gnames) if n in ("Fp1", "Fp2")]
+    fp = [i for i, n in enumerate(gnames) if n in EYE_CHANNELS]
     excl[fp] |= art.eye[:n_bins][None, :]
     sp = params.spikes
+    # transients far above a channel's own ongoing amplitude are artifacts (movement, eye,
+    # electrode), not discharges riding on the background
+    ptp_ref = bin_ptp(xc, fs)[:, :n_bins]
+    excl |= ptp_ref > sp.outlier_factor * np.median(ptp_ref, axis=1, keepdims=True)
     dis = detect_discharges(xc, fs, excluded=excl, k_mad=sp.k_mad, floor_uv=sp.floor_uv,
                             min_ptp_uv=sp.min_ptp_uv, group_ms=sp.group_ms)
     dis = dis.select((dis.n_channels >= sp.min_channels)
@@ -182,7 +187,8 @@ def analyze_window(
     pos = np.array([POSITIONS[n] for n in gnames], dtype=float)
     minutes = max(float((~badbins).sum()) / 60.0, 1e-3)
     foci_idx, label = group_foci(dis.channel, pos,
-                                 min_events=max(3, int(np.ceil(sp.focus_min_per_min * minutes))),
+                                 min_events=max(sp.focus_min_events,
+                                                int(np.ceil(sp.focus_min_per_min * minutes))),
                                  min_fraction=sp.focus_min_fraction)
     foci = [[gnames[i] for i in f] for f in foci_idx]
     counted = dis.select(label >= 0)

@@ -407,3 +407,33 @@ def response_cmd(
         typer.echo(f"  {v['date']} day {v['day']}: {v['status']} — BASED {v['based_grade']}, "
                    f"{v['spasms']} spasms")
     typer.echo(f"Outputs: {out / 'response.json'}, {out / 'response.html'}")
+
+
+# --- batch (owned by hypsa.batch) -----------------------------------------------------------
+@app.command("batch")
+def batch_cmd(
+    root: Path = typer.Argument(..., help="Folder of EEG files (recursive) or a BIDS dataset."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (derivatives go to "
+                             "<out>/hypsa/)."),
+    workers: int = typer.Option(2, "--workers", "-w", help="Worker processes of the local Dask "
+                                "cluster (one thread each)."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Address of a running Dask "
+                                  "scheduler (tcp://host:8786) instead of a local cluster."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip recordings already "
+                                "done (their <stem>.summary.json exists)."),
+    report: bool = typer.Option(False, "--report/--no-report", help="Also write each "
+                                "recording's HTML report."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Analyse a whole cohort on Dask; write BIDS derivatives, cohort.parquet/.csv, errors.tsv
+    and cohort.png under <out>/hypsa/. Re-running resumes where a crash stopped."""
+    from hypsa.batch import run_batch, summary_lines
+
+    with guard():
+        df = run_batch(root, out, workers=workers, scheduler=scheduler, resume=resume,
+                       progress=not quiet, report=report)
+    typer.echo("\n".join(summary_lines(df)))
+    for e in df.loc[df["status"] == "failed", "error"]:
+        typer.echo(f"hypsa: error: {' '.join(str(e).split())}", err=True)
+    if df.attrs.get("failed"):
+        raise typer.Exit(2)

@@ -126,7 +126,7 @@ def grade_epoch(
     usable : ndarray of bool, shape (n_bins,)
         Bins free of artifact.
     eye : ndarray of bool, shape (n_bins,)
-        Bins with eye artifact: frontopolar derivations are ignored there.
+        Bins with eye artifact: derivations from Fp1, Fp2, F7 and F8 are ignored there.
     spike_bins : ndarray of bool, shape (n_bins,)
         Bins holding at least one discharge (from a counted focus).
     foci : list of list of str
@@ -148,7 +148,7 @@ def grade_epoch(
         g.criteria.append(f"not graded: {usable_s:.0f} s usable < {params.min_usable_s:.0f} s")
         return g
     amp = ptp_bip.astype(float).copy()
-    fp = np.array([n.startswith(("Fp1", "Fp2")) for n in bip_names])
+    fp = np.array([n.startswith(("Fp1", "Fp2", "F7", "F8")) for n in bip_names])
     amp[np.ix_(fp, eye)] = np.nan
     amp[:, ~usable] = np.nan
     with warnings.catch_warnings():

@@ -15,6 +15,7 @@ from hypsa.errors import ParameterError
 
 __all__ = [
     "ANALYSIS_SFREQ",
+    "EYE_CHANNELS",
     "ArtifactMask",
     "bandpass",
     "bin_view",
@@ -26,6 +27,9 @@ __all__ = [
     "artifact_mask",
     "flat_channels",
 ]
+
+#: Channels that eye blinks and eye movements reach (ignored in eye-artifact bins).
+EYE_CHANNELS: tuple[str, ...] = ("Fp1", "Fp2", "F7", "F8")
 
 #: Rate (Hz) at which the analysis runs. Spikes (20-200 ms) and spasm fast activity (15-30 Hz) are
 #: fully resolved at 128 Hz; halving 256 Hz recordings halves the work.
@@ -192,7 +196,7 @@ class ArtifactMask:
     clipped : samples stuck at the rails on several channels.
     extreme : peak-to-peak beyond any physiological EEG on most channels (movement, pops).
     muscle : broadband high-frequency power (EMG, chewing) dominating.
-    eye : blink / eye-movement deflection confined to the frontopolar channels.
+    eye : blink / eye-movement deflection confined to the frontal channels (:data:`EYE_CHANNELS`).
     """
 
     flat: np.ndarray
@@ -203,7 +207,7 @@ class ArtifactMask:
 
     @property
     def bad(self) -> np.ndarray:
-        """Bins unusable for grading (eye bins stay usable: only frontopolar channels are hit)."""
+        """Bins unusable for grading (eye bins stay usable: only :data:`EYE_CHANNELS` are hit)."""
         return self.flat | self.clipped | self.extreme | self.muscle
 
 
@@ -268,11 +272,15 @@ def artifact_mask(
     muscle = (np.median(ratio, axis=0) > muscle_ratio) & (np.median(hf_rms, axis=0) > muscle_uv)
     eye = np.zeros(nb, dtype=bool)
     fp = [i for i, n in enumerate(ch_names) if n in ("Fp1", "Fp2")]
-    rest = [i for i, n in enumerate(ch_names) if n not in ("Fp1", "Fp2", "F7", "F8", "F3", "F4")]
-    if fp and rest:
+    lat = [i for i, n in enumerate(ch_names) if n in ("F7", "F8")]
+    rest = [i for i, n in enumerate(ch_names) if n not in EYE_CHANNELS + ("F3", "F4", "Fz")]
+    if rest and (fp or lat):
         slow = bandpass(filt, sfreq, None, 4.0, order=2)
-        sp = bin_ptp(slow, sfreq)
-        eye = (sp[fp].min(axis=0) > eye_ratio * np.median(sp[rest], axis=0)) & (
-            sp[fp].min(axis=0) > 60.0
-        )
+        sp = bin_ptp(slow, sfreq)[:, :nb]
+        ref = eye_ratio * np.median(sp[rest], axis=0)
+        # blinks: both frontopolar channels; lateral eye movements: F7 and F8 (opposite signs)
+        for group in (fp, lat):
+            if len(group) == 2:
+                m = sp[group].min(axis=0)
+                eye |= (m > ref) & (m > 60.0)
     return ArtifactMask(flat=flat, clipped=clipped, extreme=extreme, muscle=muscle, eye=eye)

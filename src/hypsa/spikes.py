@@ -40,18 +40,24 @@ class SpikeParams:
     max_channel_fraction : float
         Discharges seen on more than this fraction of channels are generalized transients
         (or artifacts common to all electrodes) and are not counted as focal.
-    focus_min_per_min, focus_min_fraction : float
-        A focus counts when it fires recurrently: at least this many discharges per minute of
-        usable EEG, and this share of all discharges.
+    outlier_factor : float
+        1-s bins whose peak-to-peak on a channel exceeds this multiple of the channel's median
+        are artifact for that channel (applied by :func:`hypsa.analysis.analyze_window`).
+    focus_min_events, focus_min_per_min, focus_min_fraction : int, float, float
+        A focus counts when it fires recurrently: at least ``focus_min_events`` discharges and
+        ``focus_min_per_min`` per minute of usable EEG (15 in a 5-minute epoch), and this share
+        of all discharges.
     """
 
-    k_mad: float = 5.0
+    k_mad: float = 6.0
     floor_uv: float = 15.0
     min_ptp_uv: float = 60.0
     group_ms: float = 80.0
     min_channels: int = 2
-    max_channel_fraction: float = 1.0
+    max_channel_fraction: float = 0.5
+    focus_min_events: int = 8
     focus_min_per_min: float = 3.0
+    outlier_factor: float = 3.0
     focus_min_fraction: float = 0.05
 
 
@@ -89,7 +95,7 @@ def detect_discharges(
     data: np.ndarray,
     sfreq: float,
     *,
-    k_mad: float = 5.0,
+    k_mad: float = 6.0,
     floor_uv: float = 15.0,
     min_ptp_uv: float = 60.0,
     group_ms: float = 80.0,

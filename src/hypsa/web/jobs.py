@@ -1,0 +1,419 @@
+"""Upload storage, the persisted job queue and the analysis worker.
+
+A job row moves ``queued -> running -> done | failed``. A worker claims the oldest queued job
+with a conditional ``UPDATE`` (safe with several workers, on SQLite and PostgreSQL), keeps a
+heartbeat while it runs, and writes the analysis to the database and the data folder. A job
+left ``running`` by a worker that died (stale heartbeat) is put back in the queue when a worker
+starts, and periodically while it runs, so restarts lose nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import signal
+import socket
+import threading
+import time
+import unicodedata
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from hypsa.errors import HypsaError, InputError, UnsupportedFormatError
+from hypsa.web.db import (
+    AnalysisRow,
+    Job,
+    RecordingRow,
+    make_engine,
+    make_sessionmaker,
+    migrate,
+    utcnow,
+)
+from hypsa.web.settings import ALLOWED_SUFFIXES, Settings
+
+__all__ = [
+    "UploadRejected", "display_name", "checked_suffix", "accept_file", "enqueue",
+    "requeue_stale", "claim", "run_job", "process_one", "run_worker", "main",
+]
+
+log = logging.getLogger("hypsa.web.worker")
+EDF_LIKE = (".edf", ".bdf")
+
+
+class UploadRejected(HypsaError):
+    """An uploaded file was refused; ``str()`` is the one-line reason shown on its row."""
+
+
+# ----------------------------------------------------------------------------- uploads
+def display_name(name: str | None) -> str:
+    """A harmless display form of a client-supplied file name.
+
+    Only the last path component is kept (both ``/`` and ``\\``), control characters are
+    dropped and the length is capped. The name is never used to build a path on the server.
+    """
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(c for c in unicodedata.normalize("NFC", base)
+                   if unicodedata.category(c)[0] != "C")
+    base = base.strip().lstrip(".") or "upload"
+    return base[:120]
+
+
+def checked_suffix(name: str) -> str:
+    """The lower-case extension of ``name`` if it is an accepted EEG format.
+
+    Raises
+    ------
+    UploadRejected
+        For any other extension.
+    """
+    suf = Path(name).suffix.lower()
+    if suf not in ALLOWED_SUFFIXES:
+        raise UploadRejected(f"{name}: not an accepted EEG file type (accepted: "
+                             f"{', '.join(ALLOWED_SUFFIXES)})")
+    return suf
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def accept_file(settings: Settings, staged: Path, name: str) -> dict:
+    """Check a staged upload with :func:`hypsa.io.read`, de-identify it, and store it.
+
+    Parameters
+    ----------
+    settings : Settings
+        Where to store, whether to de-identify.
+    staged : Path
+        The upload as written to ``settings.tmp_dir`` (removed in every case).
+    name : str
+        Its display name (from :func:`display_name`), used in messages only.
+
+    Returns
+    -------
+    dict
+        ``stored_name, format, duration_s, n_channels, anonymized, sha256, size_bytes``.
+
+    Raises
+    ------
+    UploadRejected
+        The file is not an EEG recording hypsa can read; the message is one line.
+    """
+    from hypsa.io import anonymize, read
+
+    try:
+        suf = checked_suffix(name)
+        try:
+            rec = read(staged)
+        except InputError as exc:
+            raise UploadRejected(f"{name}: {exc.problem}") from None
+        except HypsaError as exc:
+            raise UploadRejected(f"{name}: {' '.join(str(exc).split())}") from None
+        except Exception as exc:  # noqa: BLE001 - a reader crash is a bad file, not a 500
+            raise UploadRejected(f"{name}: unreadable ({type(exc).__name__})") from None
+        stored = f"{uuid.uuid4().hex}{suf}"
+        final = settings.recordings_dir / stored
+        anonymized = False
+        if settings.anonymize and suf in EDF_LIKE:
+            try:
+                anonymize(staged, final)
+            except InputError as exc:
+                final.unlink(missing_ok=True)
+                raise UploadRejected(f"{name}: {exc.problem}") from None
+            anonymized = True
+        else:
+            os.replace(staged, final)
+        info = {"stored_name": stored, "format": suf.lstrip("."),
+                "duration_s": float(rec.duration_s), "n_channels": len(rec.eeg_names),
+                "anonymized": anonymized, "sha256": _sha256(final),
+                "size_bytes": final.stat().st_size}
+        return info
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def enqueue(db: Session, recording_id: int) -> Job:
+    """Add a queued analysis job for a recording (flushed, not committed)."""
+    job = Job(recording_id=recording_id, kind="analyze", status="queued", progress=0.0,
+              attempts=0)
+    db.add(job)
+    db.flush()
+    return job
+
+
+# ----------------------------------------------------------------------------- queue
+def requeue_stale(db_factory: sessionmaker[Session], stale_s: float) -> int:
+    """Put running jobs whose heartbeat is older than ``stale_s`` back in the queue.
+
+    Returns
+    -------
+    int
+        How many were re-queued.
+    """
+    cutoff = utcnow() - timedelta(seconds=stale_s)
+    with db_factory() as db, db.begin():
+        res = db.execute(update(Job).where(Job.status == "running",
+                                           (Job.heartbeat.is_(None)) | (Job.heartbeat < cutoff))
+                         .values(status="queued", worker=None, progress=0.0))
+        n = int(res.rowcount or 0)
+    if n:
+        log.info("re-queued %d stale job(s)", n)
+    return n
+
+
+def claim(db_factory: sessionmaker[Session], worker_id: str) -> int | None:
+    """Claim the oldest queued job for ``worker_id``; its id, or None when the queue is empty.
+
+    The claim is a conditional ``UPDATE ... WHERE status = 'queued'``: of several workers
+    racing for one job exactly one sees a row count of 1.
+    """
+    for _ in range(20):
+        with db_factory() as db, db.begin():
+            jid = db.scalar(select(Job.id).where(Job.status == "queued").order_by(Job.id)
+                            .limit(1))
+            if jid is None:
+                return None
+            now = utcnow()
+            res = db.execute(update(Job).where(Job.id == jid, Job.status == "queued")
+                             .values(status="running", worker=worker_id, started_at=now,
+                                     heartbeat=now, progress=0.0, error=None,
+                                     attempts=Job.attempts + 1))
+            if res.rowcount == 1:
+                return int(jid)
+    return None
+
+
+class _Heartbeat(threading.Thread):
+    """Refreshes a running job's heartbeat and progress until stopped."""
+
+    def __init__(self, db_factory: sessionmaker[Session], job_id: int, worker_id: str,
+                 period_s: float) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{job_id}")
+        self.db_factory, self.job_id, self.worker_id = db_factory, job_id, worker_id
+        self.period_s = period_s
+        self.progress = 0.0
+        self.stop = threading.Event()
+
+    def beat(self) -> None:
+        try:
+            with self.db_factory() as db, db.begin():
+                db.execute(update(Job).where(Job.id == self.job_id,
+                                             Job.worker == self.worker_id,
+                                             Job.status == "running")
+                           .values(heartbeat=utcnow(), progress=round(self.progress, 3)))
+        except Exception:  # noqa: BLE001 - a missed beat is retried
+            log.exception("heartbeat failed")
+
+    def run(self) -> None:
+        while not self.stop.wait(self.period_s):
+            self.beat()
+
+
+def _finish(db_factory: sessionmaker[Session], job_id: int, worker_id: str, **values: Any
+            ) -> bool:
+    with db_factory() as db, db.begin():
+        res = db.execute(update(Job).where(Job.id == job_id, Job.worker == worker_id,
+                                           Job.status == "running")
+                         .values(finished_at=utcnow(), heartbeat=utcnow(), **values))
+        return res.rowcount == 1
+
+
+def _analyse(settings: Settings, rec: RecordingRow, job_id: int,
+             progress: Callable[[int, int], None]) -> dict:
+    """Run the analysis and write its outputs; the AnalysisRow fields."""
+    from hypsa.analysis import analyze
+    from hypsa.report import write_report
+    from hypsa.report.figures import timeline_figure, to_png
+
+    src = settings.recordings_dir / rec.stored_name
+    out = settings.analyses_dir / str(rec.id) / f"job{job_id}"
+    out.mkdir(parents=True, exist_ok=True)
+    res = analyze(src, progress=progress)
+    res.stem = f"recording-{rec.id}"
+    res.summary_["file"] = rec.display_name
+    res.save(out)
+    report = write_report(res, out, source=src)
+    fig = timeline_figure(res.summary_, res.epochs, res.grades, res.events)
+    (out / "timeline.png").write_bytes(to_png(fig, dpi=80))
+    ev = res.events
+    events = [{"onset": round(float(r.onset), 3), "duration": round(float(r.duration), 3),
+               "confidence": round(float(r.confidence), 3) if "confidence" in ev else None,
+               "cluster": int(r.cluster) if "cluster" in ev else 0}
+              for r in ev.itertuples()]
+    h = res.summary_["hypsarrhythmia"]
+    return {"summary": res.summary_, "events": events,
+            "out_dir": str(out.relative_to(settings.data_dir)), "report_name": report.name,
+            "based_score": h.get("based_score"), "probability": h.get("probability"),
+            "n_spasms": int(res.n_spasms)}
+
+
+def _test_delay() -> float:
+    # testing knob: hold each job this long (with heartbeats) so a test can kill the worker
+    try:
+        return max(0.0, float(os.environ.get("HYPSA_TEST_JOB_DELAY_S", "0") or 0))
+    except ValueError:
+        return 0.0
+
+
+def run_job(settings: Settings, db_factory: sessionmaker[Session], job_id: int,
+            worker_id: str) -> str:
+    """Run one claimed job to ``done`` or ``failed``; the final status.
+
+    A :class:`~hypsa.errors.HypsaError` (bad file) fails the job with its one-line message;
+    any other exception fails it with the exception's type and message. Neither stops the
+    worker.
+    """
+    with db_factory() as db:
+        job = db.get(Job, job_id)
+        rec = db.get(RecordingRow, job.recording_id) if job else None
+    if job is None or rec is None:
+        return "missing"
+    hb = _Heartbeat(db_factory, job_id, worker_id, settings.heartbeat_s)
+    hb.start()
+    try:
+        delay = _test_delay()
+        if delay:
+            t_end = time.monotonic() + delay
+            while time.monotonic() < t_end:
+                time.sleep(min(0.2, delay))
+                hb.progress = 0.5 * (1 - (t_end - time.monotonic()) / delay)
+
+        def progress(done: int, total: int) -> None:
+            hb.progress = 0.5 + 0.45 * done / max(total, 1) if delay else 0.9 * done / max(
+                total, 1)
+
+        try:
+            fields = _analyse(settings, rec, job_id, progress)
+        except InputError as exc:
+            _finish(db_factory, job_id, worker_id, status="failed",
+                    error=f"{rec.display_name}: {exc.problem}")
+            return "failed"
+        except HypsaError as exc:
+            msg = " ".join(str(exc).replace(str(settings.data_dir), "").split())
+            _finish(db_factory, job_id, worker_id, status="failed",
+                    error=f"{rec.display_name}: {msg}")
+            return "failed"
+        except Exception as exc:  # noqa: BLE001 - report, keep the worker alive
+            log.exception("job %s failed", job_id)
+            _finish(db_factory, job_id, worker_id, status="failed",
+                    error=f"{rec.display_name}: internal error ({type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:200]})")
+            return "failed"
+        with db_factory() as db, db.begin():
+            still = db.scalar(select(Job).where(Job.id == job_id, Job.worker == worker_id,
+                                                Job.status == "running"))
+            if still is None:  # re-queued meanwhile and taken by another worker
+                return "lost"
+            db.add(AnalysisRow(recording_id=rec.id, **fields))
+            still.status = "done"
+            still.progress = 1.0
+            still.finished_at = utcnow()
+            still.heartbeat = utcnow()
+        return "done"
+    finally:
+        hb.stop.set()
+        hb.join(timeout=5)
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def process_one(settings: Settings, db_factory: sessionmaker[Session] | None = None,
+                worker_id: str | None = None) -> str | None:
+    """Claim and run one queued job in this process.
+
+    Returns
+    -------
+    str or None
+        The job's final status, or None when nothing was queued.
+    """
+    if db_factory is None:
+        db_factory = make_sessionmaker(make_engine(settings.database_url))
+    wid = worker_id or _worker_id()
+    jid = claim(db_factory, wid)
+    if jid is None:
+        return None
+    return run_job(settings, db_factory, jid, wid)
+
+
+def run_worker(settings: Settings, *, stop: threading.Event | None = None, poll_s: float = 0.5,
+               max_jobs: int | None = None, migrate_db: bool = True) -> int:
+    """The worker loop: re-queue stale jobs, then claim and run jobs until ``stop`` is set.
+
+    Parameters
+    ----------
+    settings : Settings
+        Server settings (same data folder and database as the server).
+    stop : threading.Event, optional
+        Set it to end the loop after the current job; SIGTERM/SIGINT do the same when this
+        runs in the main thread.
+    poll_s : float
+        Sleep between polls of an empty queue.
+    max_jobs : int, optional
+        Return after this many jobs (tests).
+    migrate_db : bool
+        Run the migrations first (a worker started alone).
+
+    Returns
+    -------
+    int
+        Number of jobs run.
+    """
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    settings.prepare()
+    engine = make_engine(settings.database_url)
+    if migrate_db:
+        migrate(engine)
+    db_factory = make_sessionmaker(engine)
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    wid = _worker_id()
+    log.info("worker %s started on %s", wid, engine.url.render_as_string(hide_password=True))
+    requeue_stale(db_factory, settings.job_stale_s)
+    n = 0
+    last_sweep = time.monotonic()
+    while not stop.is_set():
+        if time.monotonic() - last_sweep > max(1.0, settings.job_stale_s / 2):
+            requeue_stale(db_factory, settings.job_stale_s)
+            last_sweep = time.monotonic()
+        try:
+            jid = claim(db_factory, wid)
+        except Exception:  # noqa: BLE001 - database hiccup: wait and retry
+            log.exception("claim failed")
+            stop.wait(poll_s * 4)
+            continue
+        if jid is None:
+            stop.wait(poll_s)
+            continue
+        status = run_job(settings, db_factory, jid, wid)
+        log.info("job %s: %s", jid, status)
+        n += 1
+        if max_jobs is not None and n >= max_jobs:
+            break
+    engine.dispose()
+    return n
+
+
+def main() -> None:
+    """``python -m hypsa.web.jobs``: run one worker with the settings from the environment."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    run_worker(Settings())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
