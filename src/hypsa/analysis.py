@@ -30,9 +30,7 @@ from hypsa.signal import (
     artifact_mask,
     bandpass,
     bin_ptp,
-    detect_mains,
-    preprocess,
-    resample,
+    conditioned,
 )
 from hypsa.spasms import EEG_EVENT, SpasmParams, cluster_spasms, detect_spasms, emg_envelope
 from hypsa.spikes import SpikeParams, detect_discharges, group_foci
@@ -84,12 +82,12 @@ class WindowResult:
     analysed_s: float
 
 
-def _bad_channels(x: np.ndarray, sfreq: float, names: list[str]) -> dict[str, str]:
+def _bad_channels(x: np.ndarray, sfreq: float, names: list[str],
+                  hf: np.ndarray) -> dict[str, str]:
     ptp = bin_ptp(x, sfreq)
     med = np.median(ptp, axis=1) if ptp.shape[1] else np.zeros(len(names))
     ref = float(np.median(med)) if med.size else 0.0
     out: dict[str, str] = {}
-    hf = bandpass(x, sfreq, 25.0, None, order=4)
     hf_ratio = (hf.astype(float) ** 2).mean(1) / np.maximum((x.astype(float) ** 2).mean(1), 1e-9)
     for i, n in enumerate(names):
         if med[i] < 1.0:
@@ -147,18 +145,18 @@ def analyze_window(
     keep = [i for i, n in enumerate(ch_names) if n in STANDARD_19]
     names = [ch_names[i] for i in keep]
     data = data[keep]
-    mains = detect_mains(data, sfreq)
-    x, fs = preprocess(data, sfreq, mains=mains)
+    x, fs, xr, mains = conditioned(data, sfreq)
     scale = fs / sfreq
     pb = int(round(pad_before * scale))
     pa = int(round(pad_after * scale))
     n_core = x.shape[1] - pb - pa
     core = slice(pb, pb + n_core)
-    bad = _bad_channels(x[:, core], fs, names)
+    hf_all = bandpass(x[:, core], fs, 25.0, None, order=4)
+    bad = _bad_channels(x[:, core], fs, names, hf_all)
     good = [i for i, n in enumerate(names) if n not in bad]
     gnames = [names[i] for i in good]
     xg = x[good]
-    raw_core = resample(data[good], sfreq, fs)[0][:, core] if len(good) else xg[:, core]
+    raw_core = xr[good][:, core]
     n_bins = int(n_core // round(fs))
     if len(good) < 3 or n_bins == 0:
         empty = pd.DataFrame()
@@ -166,7 +164,7 @@ def analyze_window(
                  "criteria": ["not graded: fewer than 3 usable EEG channels"]}
         return WindowResult(empty, grade, pd.DataFrame(), bad, mains, n_core / fs, 0.0)
     xc = xg[:, core]
-    art = artifact_mask(raw_core, xc, fs, gnames)
+    art = artifact_mask(raw_core, xc, fs, gnames, hf=hf_all[good])
     badbins = art.bad[:n_bins]
     # --- bipolar montage and amplitude per 1-s bin
     bip, bnames = bipolar(xc, gnames, DOUBLE_BANANA)
@@ -205,7 +203,8 @@ def analyze_window(
         ep = xc[:, None, : n_bins * int(round(fs))]
         ne = 1
     epl = ep.shape[2]
-    pw, tot = F.band_powers(ep, fs)
+    psd = F.welch_psd(ep, fs)
+    pw, tot = F.band_powers(ep, fs, psd)
     rel = {k: v / np.maximum(tot, 1e-9) for k, v in pw.items()}
     bpe = max(1, int(round(epl / fs)))
     def per_epoch(a: np.ndarray) -> np.ndarray:
@@ -232,7 +231,7 @@ def analyze_window(
         **{f"power_{k}_uv2": v.mean(0) for k, v in pw.items()},
         **{f"relpower_{k}": v.mean(0) for k, v in rel.items()},
         "line_length_uv_s": F.line_length(ep, fs).mean(0),
-        "spectral_entropy": F.spectral_entropy(ep, fs).mean(0),
+        "spectral_entropy": F.spectral_entropy(ep, fs, psd).mean(0),
         "shannon_entropy": F.shannon_entropy(ep).mean(0),
         "perm_entropy": F.permutation_entropy(ep).mean(0),
         "connectivity": F.mean_abs_correlation(ep),

@@ -437,3 +437,57 @@ def batch_cmd(
         typer.echo(f"hypsa: error: {' '.join(str(e).split())}", err=True)
     if df.attrs.get("failed"):
         raise typer.Exit(2)
+
+
+# --- web: serve, worker (owned by hypsa.web) ------------------------------------------------
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    data_dir: Path = typer.Option(None, "--data-dir", help="Data folder (default: "
+                                  "$HYPSA_DATA_DIR or the platform's user data folder)."),
+    create_admin: str = typer.Option(None, "--create-admin", metavar="USER",
+                                     help="Create this admin account first (password from "
+                                     "$HYPSA_ADMIN_PASSWORD or a prompt)."),
+    worker: bool = typer.Option(True, "--worker/--no-worker",
+                                help="Also run the analysis worker as a child process."),
+) -> None:
+    """Run the clinic web app: upload, analyse, review, follow patients (docs/web.md)."""
+    import os
+
+    from hypsa.web.app import ensure_admin
+    from hypsa.web.server import is_loopback
+    from hypsa.web.server import serve as _serve
+    from hypsa.web.settings import Settings
+
+    with guard():
+        settings = Settings(data_dir=data_dir) if data_dir else Settings()
+        if not os.environ.get("HYPSA_COOKIE_SECURE") and not is_loopback(host):
+            settings.cookie_secure = True
+        admin = create_admin or os.environ.get("HYPSA_ADMIN_USER")
+        if admin:
+            pw = os.environ.get("HYPSA_ADMIN_PASSWORD")
+            if not pw and create_admin:
+                pw = typer.prompt(f"Password for {admin}", hide_input=True,
+                                  confirmation_prompt=True)
+            if not pw:
+                fail("HYPSA_ADMIN_USER needs HYPSA_ADMIN_PASSWORD")
+            if ensure_admin(settings, admin, pw):
+                typer.echo(f"Created admin account {admin!r}.")
+        typer.echo(f"hypsa web app on http://{host}:{port}/ (data: {settings.data_dir})")
+        _serve(settings, host=host, port=port, with_worker=worker)
+
+
+@app.command()
+def worker(
+    data_dir: Path = typer.Option(None, "--data-dir", help="Data folder (as for serve)."),
+) -> None:
+    """Run one analysis worker: claims queued jobs from the database until stopped."""
+    import logging
+
+    from hypsa.web.jobs import run_worker
+    from hypsa.web.settings import Settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    with guard():
+        run_worker(Settings(data_dir=data_dir) if data_dir else Settings())

@@ -17,6 +17,7 @@ __all__ = [
     "BANDS",
     "HOMOLOGOUS",
     "band_powers",
+    "welch_psd",
     "epochs_view",
     "line_length",
     "mean_abs_correlation",
@@ -50,8 +51,17 @@ def epochs_view(data: np.ndarray, sfreq: float, epoch_s: float) -> np.ndarray:
     return data[:, : ne * spe].reshape(data.shape[0], ne, spe)
 
 
-def band_powers(ep: np.ndarray, sfreq: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Absolute band powers (µV²) per channel and epoch, from a Welch PSD with 2-s segments.
+def welch_psd(ep: np.ndarray, sfreq: float) -> tuple[np.ndarray, np.ndarray]:
+    """Welch PSD (µV²/Hz) of every channel and epoch with 2-s segments: ``(freqs, psd)``."""
+    nper = min(ep.shape[-1], int(2 * sfreq))
+    return sps.welch(ep, fs=sfreq, nperseg=nper, axis=-1)
+
+
+def band_powers(ep: np.ndarray, sfreq: float,
+                psd: tuple[np.ndarray, np.ndarray] | None = None,
+                ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Absolute band powers (µV²) per channel and epoch, from a Welch PSD with 2-s segments
+    (pass ``psd=welch_psd(ep, sfreq)`` to reuse one already computed).
 
     Returns
     -------
@@ -59,8 +69,7 @@ def band_powers(ep: np.ndarray, sfreq: float) -> tuple[dict[str, np.ndarray], np
     total : ndarray (n_channels, n_epochs)
         Power in 0.5-45 Hz.
     """
-    nper = min(ep.shape[-1], int(2 * sfreq))
-    freqs, psd = sps.welch(ep, fs=sfreq, nperseg=nper, axis=-1)
+    freqs, psd = psd if psd is not None else welch_psd(ep, sfreq)
     df = freqs[1] - freqs[0]
     out = {}
     for name, (lo, hi) in BANDS.items():
@@ -70,10 +79,10 @@ def band_powers(ep: np.ndarray, sfreq: float) -> tuple[dict[str, np.ndarray], np
     return out, psd[..., m].sum(-1) * df
 
 
-def spectral_entropy(ep: np.ndarray, sfreq: float) -> np.ndarray:
+def spectral_entropy(ep: np.ndarray, sfreq: float,
+                     psd: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Normalised spectral (Shannon) entropy of the 0.5-45 Hz Welch PSD, 0..1."""
-    nper = min(ep.shape[-1], int(2 * sfreq))
-    freqs, psd = sps.welch(ep, fs=sfreq, nperseg=nper, axis=-1)
+    freqs, psd = psd if psd is not None else welch_psd(ep, sfreq)
     psd = psd[..., (freqs >= 0.5) & (freqs < 45.0)]
     p = psd / np.maximum(psd.sum(-1, keepdims=True), 1e-20)
     h = -(p * np.log2(np.where(p > 0, p, 1.0))).sum(-1)
@@ -101,11 +110,17 @@ def permutation_entropy(ep: np.ndarray, order: int = 3, delay: int = 1) -> np.nd
     24-h recording of 19 channels). ``tests/test_features.py`` checks the two agree.
     """
     n = ep.shape[-1] - (order - 1) * delay
-    emb = np.stack([ep[..., i * delay : i * delay + n] for i in range(order)], axis=-1)
-    ranks = np.argsort(emb, axis=-1, kind="stable")
-    code = (ranks * (order ** np.arange(order))).sum(-1)
+    cols = [ep[..., i * delay : i * delay + n] for i in range(order)]
+    # the ordinal pattern is fixed by the pairwise order of its samples; "<=" reproduces the
+    # tie-breaking of a stable argsort (earlier sample first), so patterns match antropy's
+    code = np.zeros(cols[0].shape, dtype=np.int64)
+    bit = 0
+    for i in range(order):
+        for j in range(i + 1, order):
+            code |= (cols[i] <= cols[j]).astype(np.int64) << bit
+            bit += 1
     flat = code.reshape(-1, n)
-    nc = order**order
+    nc = 1 << bit
     offs = (np.arange(flat.shape[0]) * nc)[:, None]
     counts = np.bincount((flat + offs).ravel(), minlength=flat.shape[0] * nc).reshape(-1, nc)
     p = counts / n

@@ -23,6 +23,7 @@ __all__ = [
     "detect_mains",
     "notch",
     "preprocess",
+    "conditioned",
     "resample",
     "artifact_mask",
     "flat_channels",
@@ -99,13 +100,15 @@ def detect_mains(data: np.ndarray, sfreq: float, ratio: float = 4.0) -> float | 
 
 def notch(data: np.ndarray, sfreq: float, freq: float, quality: float = 30.0) -> np.ndarray:
     """Zero-phase IIR notch at ``freq`` and its harmonics below Nyquist."""
-    out = np.asarray(data, dtype=np.float64)
+    sos = []
     f = freq
     while f < sfreq / 2 - 1:
-        b, a = sps.iirnotch(f, quality, fs=sfreq)
-        out = sps.filtfilt(b, a, out, axis=-1, padlen=min(out.shape[-1] - 1, 3 * int(sfreq)))
+        sos.append(sps.tf2sos(*sps.iirnotch(f, quality, fs=sfreq)))
         f += freq
-    return out.astype(np.float32)
+    if not sos:
+        return np.asarray(data, dtype=np.float32)
+    padlen = min(data.shape[-1] - 1, 3 * int(sfreq))
+    return sps.sosfiltfilt(np.vstack(sos), data, axis=-1, padlen=padlen).astype(np.float32)
 
 
 def bandpass(
@@ -133,12 +136,15 @@ def bandpass(
 def preprocess(
     data: np.ndarray,
     sfreq: float,
-    mains: float | None = None,
+    mains: float | None | str = "detect",
     l_freq: float = 0.5,
     h_freq: float = 45.0,
     target_sfreq: float = ANALYSIS_SFREQ,
 ) -> tuple[np.ndarray, float]:
     """Resample to the analysis rate, remove mains, band-pass.
+
+    See :func:`conditioned` for a version that also returns the resampled unfiltered signals
+    and the mains frequency found.
 
     Parameters
     ----------
@@ -146,8 +152,8 @@ def preprocess(
         Referential EEG in µV.
     sfreq : float
         Sampling rate in Hz.
-    mains : float or None
-        Mains frequency to notch (see :func:`detect_mains`).
+    mains : float, None or "detect"
+        Mains frequency to notch; ``"detect"`` finds it (:func:`detect_mains`).
     l_freq, h_freq : float
         Band-pass edges in Hz. The 45 Hz low-pass also removes 50/60 Hz lines.
     target_sfreq : float
@@ -157,12 +163,30 @@ def preprocess(
     -------
     data, sfreq : ndarray, float
     """
+    filt, fs, _, _ = conditioned(data, sfreq, mains, l_freq, h_freq, target_sfreq)
+    return filt, fs
+
+
+def conditioned(
+    data: np.ndarray,
+    sfreq: float,
+    mains: float | None | str = "detect",
+    l_freq: float = 0.5,
+    h_freq: float = 45.0,
+    target_sfreq: float = ANALYSIS_SFREQ,
+) -> tuple[np.ndarray, float, np.ndarray, float | None]:
+    """Like :func:`preprocess`, returning ``(filtered, sfreq, resampled, mains)``.
+
+    Resampling comes first so that notch and band-pass run on the fewer samples; mains is
+    looked for on the resampled signals (50 and 60 Hz stay below its Nyquist frequency).
+    """
     x = np.nan_to_num(np.asarray(data, dtype=np.float32))
     x = x - np.median(x, axis=-1, keepdims=True)
-    if mains is not None and mains < sfreq / 2 - 1:
-        x = notch(x, sfreq, mains)
     x, sfreq = resample(x, sfreq, target_sfreq)
-    return bandpass(x, sfreq, l_freq, h_freq), sfreq
+    if isinstance(mains, str):
+        mains = detect_mains(x[:, : int(min(x.shape[1], 60 * sfreq))], sfreq)
+    y = notch(x, sfreq, mains) if mains is not None and mains < sfreq / 2 - 1 else x
+    return bandpass(y, sfreq, l_freq, h_freq), sfreq, x, mains
 
 
 def bin_view(data: np.ndarray, sfreq: float, bin_s: float = 1.0) -> np.ndarray:
@@ -221,6 +245,7 @@ def artifact_mask(
     muscle_ratio: float = 0.35,
     muscle_uv: float = 8.0,
     eye_ratio: float = 2.5,
+    hf: np.ndarray | None = None,
 ) -> ArtifactMask:
     """Mark artifact per 1-s bin.
 
@@ -246,6 +271,8 @@ def artifact_mask(
     eye_ratio : float
         How much larger the slow (< 4 Hz) frontopolar deflection must be than the median of the
         other channels to be called eye artifact.
+    hf : ndarray, optional
+        ``filt`` high-passed at 25 Hz, when already computed.
 
     Returns
     -------
@@ -263,7 +290,8 @@ def artifact_mask(
     at_rail = ((rv >= hi - eps) | (rv <= lo + eps)).mean(axis=-1) >= 0.1
     clipped = (at_rail & (rng > 50.0)).sum(axis=0) >= 2
     extreme = (ptp_f > extreme_uv).mean(axis=0) > 0.3
-    hf = bandpass(filt, sfreq, 25.0, None, order=4)
+    if hf is None:
+        hf = bandpass(filt, sfreq, 25.0, None, order=4)
     ratio = (bin_view(hf, sfreq) ** 2).mean(-1) / np.maximum((bin_view(filt, sfreq) ** 2).mean(-1),
                                                               1e-6)
     hf_rms = np.sqrt((bin_view(hf, sfreq) ** 2).mean(-1))

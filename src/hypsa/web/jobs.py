@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from hypsa.errors import HypsaError, InputError, UnsupportedFormatError
+from hypsa.errors import HypsaError, InputError
 from hypsa.web.db import (
     AnalysisRow,
     Job,

@@ -1,0 +1,159 @@
+// hypsa review page: EEG canvas viewer, event review, grade overrule (vanilla JS, no libraries).
+"use strict";
+(function () {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const pending = document.getElementById("pending");
+  if (pending) {  // not analysed yet: poll the job and reload when it ends
+    const jid = pending.dataset.job;
+    if (!jid) return;
+    const tick = async () => {
+      const res = await fetch(`/api/jobs?ids=${jid}`, { credentials: "same-origin" });
+      if (res.ok) {
+        const j = (await res.json()).jobs[0];
+        if (j && j.status === "done") { location.reload(); return; }
+        if (j) {
+          const b = pending.querySelector(".badge");
+          b.className = `badge ${j.status}`;
+          b.textContent = j.status === "running" ? `running ${Math.round(j.progress * 100)}%` : j.status;
+          if (j.status === "failed") { pending.insertAdjacentHTML("beforeend", ""); return; }
+        }
+      }
+      setTimeout(tick, 1000);
+    };
+    tick();
+    return;
+  }
+  const canvas = document.getElementById("eeg");
+  if (!canvas) return;
+  const rid = canvas.dataset.rec;
+  const total = parseFloat(canvas.dataset.duration);
+  const ctx = canvas.getContext("2d");
+  const el = (id) => document.getElementById(id);
+  const state = { start: 0, data: null, events: [] };
+  const LEFT = 80, PX_PER_MM = 4;
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+  const span = () => parseFloat(el("span").value);
+
+  async function load() {
+    const q = new URLSearchParams({ start: state.start.toFixed(3), duration: span(), montage: el("montage").value, max_points: 1500 });
+    const res = await fetch(`/api/recordings/${rid}/window?${q}`, { credentials: "same-origin" });
+    if (!res.ok) { el("pos").textContent = `could not load EEG (${res.status})`; return; }
+    state.data = await res.json();
+    state.start = state.data.start;
+    draw();
+  }
+
+  function draw() {
+    const d = state.data; if (!d) return;
+    const W = canvas.width, H = canvas.height, n = d.channels.length;
+    ctx.clearRect(0, 0, W, H);
+    const pxs = (W - LEFT) / d.duration;
+    const x = (t) => LEFT + (t - d.start) * pxs;
+    for (const e of state.events) {  // events under the traces
+      if (e.onset + e.duration < d.start || e.onset > d.start + d.duration) continue;
+      ctx.fillStyle = e.status === "rejected" ? "rgba(120,120,120,0.15)" : e.status === "confirmed" || e.source === "added" ? "rgba(30,123,52,0.18)" : "rgba(200,30,30,0.15)";
+      ctx.fillRect(x(e.onset), 0, Math.max(2, e.duration * pxs), H);
+    }
+    ctx.strokeStyle = "#e6e9ef"; ctx.lineWidth = 1; ctx.fillStyle = "#5b6577"; ctx.font = "11px sans-serif";
+    for (let t = Math.ceil(d.start); t <= d.start + d.duration; t += 1) {
+      ctx.beginPath(); ctx.moveTo(x(t), 0); ctx.lineTo(x(t), H); ctx.stroke();
+      ctx.fillText(`${t}s`, x(t) + 2, H - 3);
+    }
+    const gap = (H - 16) / (n + 1);
+    const uvPerPx = parseFloat(el("gain").value) / PX_PER_MM;
+    ctx.strokeStyle = "#1d2330"; ctx.lineWidth = 1;
+    for (let c = 0; c < n; c++) {
+      const y0 = gap * (c + 1), row = d.data[c], dt = 1 / d.sfreq;
+      ctx.fillStyle = "#1d2330"; ctx.fillText(d.channels[c], 4, y0 + 4);
+      ctx.beginPath();
+      for (let i = 0; i < row.length; i++) {
+        const px = x(d.start + i * dt), py = y0 - row[i] / uvPerPx;
+        if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+      }
+      ctx.stroke();
+    }
+    el("pos").textContent = `${d.start.toFixed(1)}–${(d.start + d.duration).toFixed(1)} s of ${total.toFixed(0)} s · ${d.montage.replace("_", " ")}`;
+  }
+
+  function renderReview(rec) {
+    const a = rec.analysis;
+    state.events = a.events;
+    const g = a.reviewed.grade;
+    el("grade").textContent = g.grade === null ? "not graded" : g.grade;
+    el("present").textContent = g.present ? "present" : "absent";
+    el("spasm-count").textContent = a.reviewed.count;
+    el("count-note").textContent = `${a.detected_count} detected · ${a.reviewed.n_clusters} cluster(s)` + (a.reviewed.reviewed ? " · reviewed" : "");
+    const tb = document.querySelector("#events tbody");
+    tb.innerHTML = a.events.map((e) => `<tr class="${esc(e.status)}" data-key="${esc(e.key)}">` +
+      `<td><a href="#" class="jump" data-t="${e.onset}">${e.onset.toFixed(2)} s</a></td><td>${e.duration.toFixed(2)} s</td>` +
+      `<td>${e.confidence === null || e.confidence === undefined ? "—" : Number(e.confidence).toFixed(2)}</td>` +
+      `<td>${esc(e.source)}</td><td class="ev-status">${esc(e.status)}</td><td>${esc(e.reviewer || "")}${e.reviewed_at ? " · " + esc(e.reviewed_at) : ""}</td>` +
+      `<td><button type="button" class="act confirm" data-kind="confirm" data-key="${esc(e.key)}">Confirm</button>` +
+      `<button type="button" class="act reject" data-kind="reject" data-key="${esc(e.key)}">Reject</button></td></tr>`).join("") ||
+      '<tr><td colspan="7">No event detected.</td></tr>';
+    el("history").innerHTML = a.history.map((h) => `<li>${esc(h.at)} ${esc(h.reviewer)}: ${esc(h.kind)} ` +
+      `${esc(h.event_key || (h.onset !== null ? h.onset + " s" : "") || (h.grade !== null ? "grade " + h.grade : ""))}${h.comment ? " — " + esc(h.comment) : ""}</li>`).join("");
+    draw();
+  }
+
+  async function send(body) {
+    const res = await fetch(`/api/recordings/${rid}/reviews`, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body),
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) { el("review-msg").textContent = data.detail || res.statusText; el("review-msg").className = "error"; return; }
+    el("review-msg").textContent = "Saved."; el("review-msg").className = "hint";
+    renderReview(data);
+  }
+
+  function jumpTo(t) { state.start = Math.max(0, Math.min(total - span(), t - span() / 3)); load(); }
+  function nextSpasm(dir) {
+    const centre = state.start + span() / 3;
+    const ons = state.events.map((e) => e.onset).sort((a, b) => a - b);
+    const t = dir > 0 ? ons.find((o) => o > centre + 0.05) : ons.reverse().find((o) => o < centre - 0.05);
+    if (t !== undefined) jumpTo(t);
+  }
+
+  document.querySelector("#events").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button.act");
+    if (b) { send({ kind: b.dataset.kind, event_key: b.dataset.key }); return; }
+    const j = ev.target.closest("a.jump");
+    if (j) { ev.preventDefault(); jumpTo(parseFloat(j.dataset.t)); }
+  });
+  el("add-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    send({ kind: "add", onset: parseFloat(el("add-onset").value), duration: parseFloat(el("add-duration").value), comment: el("add-comment").value });
+  });
+  el("grade-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    send({ kind: "grade", grade: parseInt(el("grade-value").value, 10), comment: el("grade-comment").value });
+  });
+  canvas.addEventListener("click", (ev) => {
+    const r = canvas.getBoundingClientRect();
+    const px = (ev.clientX - r.left) * canvas.width / r.width;
+    if (!state.data || px < LEFT) return;
+    el("add-onset").value = (state.data.start + (px - LEFT) / ((canvas.width - LEFT) / state.data.duration)).toFixed(2);
+  });
+  for (const id of ["montage", "span"]) el(id).addEventListener("change", load);
+  el("gain").addEventListener("change", draw);
+  el("prev-page").addEventListener("click", () => { state.start = Math.max(0, state.start - span()); load(); });
+  el("next-page").addEventListener("click", () => { state.start = Math.min(Math.max(0, total - span()), state.start + span()); load(); });
+  el("prev-spasm").addEventListener("click", () => nextSpasm(-1));
+  el("next-spasm").addEventListener("click", () => nextSpasm(1));
+  document.addEventListener("keydown", (ev) => {
+    if (ev.target.closest("input, select, textarea")) return;
+    if (ev.key === "ArrowRight") el("next-page").click();
+    if (ev.key === "ArrowLeft") el("prev-page").click();
+    if (ev.key === "n") nextSpasm(1);
+    if (ev.key === "p") nextSpasm(-1);
+  });
+
+  fetch(`/api/recordings/${rid}`, { credentials: "same-origin" }).then((r) => r.json()).then((rec) => {
+    renderReview(rec);
+    if (rec.analysis.events.length) jumpTo(rec.analysis.events[0].onset); else load();
+  });
+})();

@@ -1,0 +1,272 @@
+"""End-to-end tests of ``hypsa serve``: a real uvicorn server and worker in subprocesses.
+
+* browser: headless Chromium (Debian's ``/usr/bin/chromium``) driven by Playwright for Python;
+* restart: the worker is killed in the middle of a job and a new one completes it;
+* load: 20 concurrent uploads over loopback, none lost.
+
+Each test skips cleanly when what it needs (Playwright, Chromium) is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("fastapi")
+
+PASSWORD = "correct horse battery"
+CHROMIUM = os.environ.get("HYPSA_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = os.environ.get("HYPSA_SCREENSHOTS", "")  # a folder: save page screenshots there
+
+
+@pytest.fixture(scope="module")
+def edf_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 60-s simulated hypsarrhythmic recording with spasms."""
+    from hypsa.simulate import simulate
+
+    d = tmp_path_factory.mktemp("e2e-sim")
+    return simulate(60, hypsarrhythmia="classic", n_clusters=2, seed=3).write_edf(
+        d / "infant_visit1.edf")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for k in list(env):
+        if k.startswith("HYPSA_") and k not in ("HYPSA_CHROMIUM",):
+            del env[k]
+    env.update(HYPSA_DATA_DIR=str(data_dir), MPLBACKEND="Agg", HYPSA_ADMIN_USER="admin",
+               HYPSA_ADMIN_PASSWORD=PASSWORD, HYPSA_HEARTBEAT_S="0.3", **extra)
+    return env
+
+
+@contextlib.contextmanager
+def server(data_dir: Path, *, worker: bool = True, **extra: str) -> Iterator[str]:
+    """``hypsa serve`` on a free loopback port; yields its base URL."""
+    port = free_port()
+    cmd = [sys.executable, "-c", "from hypsa.cli import app; app()", "serve", "--host",
+           "127.0.0.1", "--port", str(port), "--worker" if worker else "--no-worker"]
+    log = open(data_dir.parent / f"server-{port}.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(cmd, env=base_env(data_dir, **extra), stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        t_end = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                log.close()
+                raise RuntimeError("server exited: " + (data_dir.parent /
+                                                        f"server-{port}.log").read_text()[-2000:])
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > t_end:
+                raise RuntimeError("server did not start in 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def http_login(url: str) -> tuple[httpx.Client, str]:
+    import re
+
+    c = httpx.Client(base_url=url, timeout=30)
+    tok = re.search(r'name="csrf-token" content="([^"]+)"', c.get("/login").text).group(1)
+    r = c.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": tok})
+    assert r.status_code == 303, r.text
+    tok = re.search(r'name="csrf-token" content="([^"]+)"', c.get("/").text).group(1)
+    return c, tok
+
+
+# ------------------------------------------------------------------------------ browser
+@pytest.mark.slow
+def test_browser_upload_review_export(tmp_path, edf_file):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    shots = Path(SCREENSHOTS) if SCREENSHOTS else None
+    if shots:
+        shots.mkdir(parents=True, exist_ok=True)
+    with server(tmp_path / "data") as url, sync_api.sync_playwright() as pw:
+        try:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=["--no-sandbox", "--disable-gpu",
+                                               "--disable-dev-shm-usage"])
+        except Exception as exc:  # noqa: BLE001 - a broken browser install is a skip
+            pytest.skip(f"Chromium does not start: {exc}")
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 900},
+                                       accept_downloads=True).new_page()
+            page.set_default_timeout(30_000)
+            page.goto(f"{url}/")
+            assert page.url.endswith("/login")
+            if shots:
+                page.screenshot(path=str(shots / "web-login.png"))
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#upload-form")
+            page.set_input_files("#files", str(edf_file))
+            page.fill("#patient_code", "P-017")
+            page.fill("#recorded_on", "2024-03-01")
+            page.click("#upload-btn")
+            page.wait_for_selector("#upload-log li.ok")
+            row = page.locator('#recordings tr[data-status="done"]')
+            row.wait_for(timeout=60_000)
+            grade = row.locator("td.grade").inner_text().strip()
+            spasms = int(row.locator("td.spasms").inner_text().split()[0])
+            assert grade.isdigit() and spasms >= 1
+            if shots:
+                page.screenshot(path=str(shots / "web-dashboard.png"), full_page=True)
+            row.locator("td a").click()
+            page.wait_for_selector("#events tbody tr[data-key]")
+            expect = sync_api.expect
+            expect(page.locator("#pos")).to_contain_text(" s of ")
+            assert int(page.inner_text("#spasm-count")) == spasms
+            page.select_option("#montage", "double_banana")
+            expect(page.locator("#pos")).to_contain_text("double banana")
+            if shots:
+                page.screenshot(path=str(shots / "web-review.png"), full_page=True)
+            page.locator("#events tbody tr[data-key] button.reject").first.click()
+            expect(page.locator("#spasm-count")).to_have_text(str(spasms - 1))
+            assert "rejected" in page.locator("#events tbody tr[data-key]").first.get_attribute(
+                "class")
+            with page.expect_download() as dl:
+                page.click("#export-link")
+            out = tmp_path / "export.edf"
+            dl.value.save_as(out)
+            from hypsa.io import read
+
+            texts = [str(t) for t in read(out).annotations["description"]]
+            assert sum(t.startswith("spasm conf=") for t in texts) == spasms - 1
+            page.goto(f"{url}/")
+            page.wait_for_selector('#recordings tr[data-status="done"]')
+            n = page.locator("#recordings tr td.spasms").first.inner_text().split()[0]
+            assert int(n) == spasms - 1
+            page.goto(f"{url}/patients")
+            page.click("text=P-017")
+            page.wait_for_selector("#visits")
+            if shots:
+                page.screenshot(path=str(shots / "web-patient.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+# ------------------------------------------------------------------------------ restart
+@pytest.mark.slow
+def test_worker_killed_mid_job_then_restarted(tmp_path, edf_file):
+    """Upload with no worker, start one that holds the job, kill it, start another."""
+    from hypsa.web.server import start_worker
+    from hypsa.web.settings import Settings
+
+    data = tmp_path / "data"
+    with server(data, worker=False) as url:
+        c, tok = http_login(url)
+        with open(edf_file, "rb") as f:
+            r = c.post("/api/uploads", headers={"X-CSRF-Token": tok},
+                       files=[("files", (edf_file.name, f, "application/octet-stream"))])
+        jid = r.json()["files"][0]["job_id"]
+        settings = Settings(data_dir=data, job_stale_s=2, heartbeat_s=0.3)
+
+        def status() -> dict:
+            return c.get(f"/api/jobs?ids={jid}").json()["jobs"][0]
+
+        # the first worker holds the job 30 s (testing knob) so it can be killed mid-job
+        os.environ["HYPSA_TEST_JOB_DELAY_S"] = "30"
+        try:
+            w1 = start_worker(settings, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        finally:
+            os.environ.pop("HYPSA_TEST_JOB_DELAY_S", None)
+        try:
+            t_end = time.monotonic() + 60
+            while status()["status"] != "running":
+                assert time.monotonic() < t_end, "worker never claimed the job"
+                time.sleep(0.2)
+            time.sleep(0.5)
+            w1.send_signal(signal.SIGKILL)
+            w1.wait(timeout=10)
+        finally:
+            if w1.poll() is None:
+                w1.kill()
+        assert status()["status"] == "running"  # orphaned, heartbeat stops
+        w2 = start_worker(settings, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            t_end = time.monotonic() + 90
+            while (st := status())["status"] != "done":
+                assert st["status"] != "failed", st
+                assert time.monotonic() < t_end, f"job not finished after restart: {st}"
+                time.sleep(0.3)
+            assert st["attempts"] == 2
+        finally:
+            w2.terminate()
+            w2.wait(timeout=20)
+        rec = c.get("/api/recordings").json()["recordings"][0]
+        assert rec["grade"] is not None and rec["spasms"] >= 1
+
+
+# ------------------------------------------------------------------------------ load
+@pytest.mark.slow
+def test_concurrent_uploads_none_lost(tmp_path, edf_file):
+    n = 20
+    data = tmp_path / "data"
+    with server(data, worker=False) as url:
+        c, tok = http_login(url)
+        payload = edf_file.read_bytes()
+
+        def one(i: int) -> dict:
+            r = c.post("/api/uploads", headers={"X-CSRF-Token": tok},
+                       files=[("files", (f"load_{i:02d}.edf", payload,
+                                         "application/octet-stream"))],
+                       data={"patient_code": f"L-{i % 4}"})
+            assert r.status_code == 200, r.text
+            return r.json()["files"][0]
+
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(max_workers=n) as ex:
+            res = list(ex.map(one, range(n)))
+        took = time.monotonic() - t0
+        assert all(r["ok"] for r in res)
+        assert len({r["recording_id"] for r in res}) == n
+        assert len({r["job_id"] for r in res}) == n
+        recs = c.get("/api/recordings").json()["recordings"]
+        assert sorted(r["name"] for r in recs) == [f"load_{i:02d}.edf" for i in range(n)]
+        jobs = c.get("/api/jobs").json()
+        assert jobs["counts"] == {"queued": n}
+        assert len(list((data / "recordings").iterdir())) == n
+        assert list((data / "tmp").iterdir()) == []
+        assert took < 60
+
+
+def test_hypsa_worker_command_help():
+    exe = shutil.which("hypsa") or str(Path(sys.executable).with_name("hypsa"))
+    if not Path(exe).exists():
+        pytest.skip("hypsa script not installed")
+    out = subprocess.run([exe, "worker", "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "worker" in out.stdout
