@@ -58,6 +58,9 @@ class SpasmParams:
         Depth of the dip of the normalised 1-45 Hz RMS within 3 s of the slow wave, relative to
         the long background and to the seconds before (the larger of the two): activity must
         fall below this fraction (an attenuation to less than half).
+    min_synchrony : float
+        Mean absolute correlation of the slow wave across channels (±0.25 s): a generalized
+        wave has one shape everywhere; coincident asynchronous waves do not.
     max_wave_s : float
         Longest generalized slow wave (s); longer high-voltage stretches are bursts, not spasms.
     min_dip_s, max_dip_s : float
@@ -81,6 +84,7 @@ class SpasmParams:
     min_fraction: float = 0.6
     min_slow_uv: float = 40.0
     min_smoothness: float = 0.5
+    min_synchrony: float = 0.6
     max_wave_s: float = 2.5
     max_decrement: float = 0.45
     min_dip_s: float = 0.5
@@ -151,7 +155,7 @@ def detect_spasms(
         ``slow_ratio``, ``fraction``, ``decrement``, ``emg_ratio``, ``features`` (which fired).
     """
     cols = ["onset", "duration", "confidence", "slow_ratio", "fraction", "slow_uv", "smoothness",
-            "wave_s", "decrement", "dip_s", "emg_ratio", "features"]
+            "synchrony", "wave_s", "decrement", "dip_s", "emg_ratio", "features"]
     spf = max(1, int(round(params.frame_s * sfreq)))
     fs_fr = sfreq / spf
     if eeg.shape[1] < 20 * sfreq or eeg.shape[0] < 3:
@@ -215,6 +219,9 @@ def detect_spasms(
         w0, w1 = onset_f * spf, min(eeg.shape[1], (end_f + 1) * spf)
         sm = float(np.median(np.ptp(slow[:, w0:w1], axis=1)
                              / np.maximum(np.ptp(eeg[:, w0:w1], axis=1), 1e-3))) if w1 > w0 else 0.0
+        # generalized = synchronous: the slow wave has one shape on every channel
+        seg = slow[:, max(0, w0 - spf * 2):min(eeg.shape[1], w1 + spf * 2)]
+        sync = _mean_correlation(seg) if seg.shape[1] > 4 else 0.0
         er = float("nan")
         if emg_env is not None and emg_env.size >= nf:
             e0, e1 = max(0, onset_f - int(fs_fr)), min(nf, end_f + int(2 * fs_fr))
@@ -225,7 +232,7 @@ def detect_spasms(
         feats = []
         gen = g[p] >= params.k_slow and frac[p] >= params.min_fraction and \
             amp[p] >= params.min_slow_uv and sm >= params.min_smoothness and \
-            wave_s <= params.max_wave_s
+            sync >= params.min_synchrony and wave_s <= params.max_wave_s
         decr = dec <= params.max_decrement and params.min_dip_s <= dip_s <= params.max_dip_s
         emg_burst = np.isfinite(er) and er >= params.emg_ratio
         if gen:
@@ -241,7 +248,7 @@ def detect_spasms(
         conf = 1.0 / (1.0 + math.exp(-z))
         # with EMG, a clear burst lets a slightly weaker EEG pattern through, never EMG alone
         near_gen = g[p] >= params.k_slow * 0.8 and frac[p] >= params.min_fraction and \
-            amp[p] >= params.min_slow_uv
+            amp[p] >= params.min_slow_uv and sync >= 0.75 * params.min_synchrony
         keep = (gen and decr) or (emg_burst and near_gen and
                                   dec <= params.max_decrement + 0.15)
         if np.isfinite(er) and er < 1.5:  # EMG present but silent: demand a clear EEG pattern
@@ -252,7 +259,7 @@ def detect_spasms(
             b = min(int(onset), excluded.size - 1)
             if excluded[b]:
                 continue
-        rows.append((onset, dur, conf, float(g[p]), float(frac[p]), float(amp[p]), sm, wave_s,
+        rows.append((onset, dur, conf, float(g[p]), float(frac[p]), float(amp[p]), sm, sync, wave_s,
                      dec, dip_s, er,
                      "+".join(feats)))
     rows = _suppress(rows, params.refractory_s)
@@ -260,6 +267,16 @@ def detect_spasms(
     if core is not None and len(df):
         df = df[(df.onset >= core[0]) & (df.onset < core[1])].reset_index(drop=True)
     return df
+
+
+def _mean_correlation(x: np.ndarray) -> float:
+    """Mean absolute pairwise zero-lag correlation of the rows of ``x`` (absolute: a generalized
+    wave may reverse polarity across the scalp)."""
+    z = x - x.mean(axis=1, keepdims=True)
+    z /= np.maximum(np.sqrt((z**2).sum(axis=1, keepdims=True)), 1e-9)
+    c = np.abs(z @ z.T)
+    n = c.shape[0]
+    return float((c.sum() - n) / (n * (n - 1))) if n > 1 else 0.0
 
 
 def _suppress(rows: list[tuple], refractory_s: float) -> list[tuple]:

@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
@@ -243,6 +244,7 @@ def create_app(settings: Settings | None = None, *, migrate_db: bool = True) -> 
         if u is None or not u.active or request.session.get("pw") != u.password_hash[-16:]:
             request.session.clear()
             raise LoginRequired()
+        db.commit()  # end the read transaction: the connection goes back to the pool
         return u
 
     def admin_user(user: User = Depends(current_user)) -> User:
@@ -410,26 +412,28 @@ def create_app(settings: Settings | None = None, *, migrate_db: bool = True) -> 
                                      "pseudonym, never a name)")
         p = db.scalar(select(Patient).where(Patient.code == code))
         if p is None:
-            p = Patient(code=code, created_by=user.id)
-            db.add(p)
-            db.flush()
+            try:
+                with db.begin_nested():
+                    p = Patient(code=code, created_by=user.id)
+                    db.add(p)
+            except IntegrityError:  # created meanwhile by a concurrent request
+                p = db.scalar(select(Patient).where(Patient.code == code))
         return p
 
     @app.post("/api/uploads", dependencies=[Depends(csrf)])
-    async def upload(request: Request, user: User = Depends(current_user),
-                     db: Session = Depends(get_db)) -> JSONResponse:
+    async def upload(request: Request, user: User = Depends(current_user)) -> JSONResponse:
         form = await request.form(max_files=settings.max_files, max_fields=50)
         files = [f for f in form.getlist("files") if not isinstance(f, str)]
         if not files:
             raise HTTPException(400, "no file in the upload (field 'files')")
-        p = _patient_for(db, str(form.get("patient_code") or ""), user)
+        code = str(form.get("patient_code") or "")
         recorded_on = _parse_date(str(form.get("recorded_on") or ""), "recorded_on")
-        db.commit()
+        pid = await run_in_threadpool(_patient_id, code, user)
         results = []
         for f in files:
             name = display_name(f.filename)
-            res: dict[str, Any] = {"name": name, "ok": False}
             staged = settings.tmp_dir / f"upload-{uuid.uuid4().hex}.part"
+            error = None
             try:
                 staged = staged.with_suffix(checked_suffix(name))
                 size = 0
@@ -442,29 +446,48 @@ def create_app(settings: Settings | None = None, *, migrate_db: bool = True) -> 
                         out.write(chunk)
                 if size == 0:
                     raise UploadRejected(f"{name}: empty file")
-                info = await run_in_threadpool(accept_file, settings, staged, name)
             except UploadRejected as exc:
                 staged.unlink(missing_ok=True)
-                res["error"] = " ".join(str(exc).split())
-                audit(db, user, "upload.rejected", patient_id=p.id if p else None,
-                      ip=_ip(request), detail=res["error"])
-                db.commit()
-                results.append(res)
-                continue
+                error = " ".join(str(exc).split())
             finally:
                 await f.close()
-            rec = RecordingRow(patient_id=p.id if p else None, display_name=name,
-                               recorded_on=recorded_on, uploaded_by=user.id, **info)
+            # database and file checks off the event loop (SQLite waits must not block it)
+            results.append(await run_in_threadpool(_store, staged, name, error, pid,
+                                                   recorded_on, user, _ip(request)))
+        status = 200 if any(r["ok"] for r in results) else 400
+        return JSONResponse({"files": results}, status_code=status)
+
+    def _patient_id(code: str, user: User) -> int | None:
+        with factory() as db:
+            p = _patient_for(db, code, user)
+            db.commit()
+            return p.id if p else None
+
+    def _store(staged: Path, name: str, error: str | None, pid: int | None,
+               recorded_on: date | None, user: User, ip: str) -> dict:
+        res: dict[str, Any] = {"name": name, "ok": False}
+        info = None
+        if error is None:
+            try:
+                info = accept_file(settings, staged, name)
+            except UploadRejected as exc:
+                error = " ".join(str(exc).split())
+        with factory() as db:
+            if info is None:
+                res["error"] = error
+                audit(db, user, "upload.rejected", patient_id=pid, ip=ip, detail=error)
+                db.commit()
+                return res
+            rec = RecordingRow(patient_id=pid, display_name=name, recorded_on=recorded_on,
+                               uploaded_by=user.id, **info)
             db.add(rec)
             db.flush()
             job = enqueue(db, rec.id)
-            audit(db, user, "upload", target=f"recording:{rec.id}",
-                  patient_id=p.id if p else None, ip=_ip(request), detail=name)
+            audit(db, user, "upload", target=f"recording:{rec.id}", patient_id=pid, ip=ip,
+                  detail=name)
             db.commit()
             res.update(ok=True, recording_id=rec.id, job_id=job.id)
-            results.append(res)
-        code = 200 if any(r["ok"] for r in results) else 400
-        return JSONResponse({"files": results}, status_code=code)
+        return res
 
     # --------------------------------------------------------------- one recording
     def _load(db: Session, rid: int) -> tuple[RecordingRow, AnalysisRow | None, list[Review],

@@ -214,7 +214,7 @@ def make_engine(url: str) -> Engine:
     """
     if url.startswith("sqlite"):
         eng = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                            pool_pre_ping=True)
+                            pool_pre_ping=True, pool_size=20, max_overflow=40)
 
         @event.listens_for(eng, "connect")
         def _pragmas(dbapi_conn: Any, _rec: Any) -> None:  # pragma: no cover - trivial
