@@ -56,7 +56,7 @@ class SpikeParams:
     min_channels: int = 2
     max_channel_fraction: float = 0.5
     focus_min_events: int = 8
-    focus_min_per_min: float = 3.0
+    focus_min_per_min: float = 1.6
     outlier_factor: float = 3.0
     focus_min_fraction: float = 0.05
 
