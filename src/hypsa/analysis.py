@@ -28,7 +28,6 @@ from hypsa.io import Recording, read
 from hypsa.signal import (
     EYE_CHANNELS,
     artifact_mask,
-    bandpass,
     bin_ptp,
     conditioned,
 )
@@ -58,7 +57,7 @@ class AnalysisParams:
 
     epoch_s: float = 15.0
     based_epoch_s: float = 300.0
-    pad_s: float = 30.0
+    pad_s: float = 20.0
     max_artifact_fraction: float = 0.5
     grading: GradingParams = field(default_factory=GradingParams)
     spikes: SpikeParams = field(default_factory=SpikeParams)
@@ -145,13 +144,14 @@ def analyze_window(
     keep = [i for i, n in enumerate(ch_names) if n in STANDARD_19]
     names = [ch_names[i] for i in keep]
     data = data[keep]
-    x, fs, xr, mains = conditioned(data, sfreq)
+    x, fs, xr, mains, bank = conditioned(data, sfreq)
     scale = fs / sfreq
     pb = int(round(pad_before * scale))
     pa = int(round(pad_after * scale))
     n_core = x.shape[1] - pb - pa
     core = slice(pb, pb + n_core)
-    hf_all = bandpass(x[:, core], fs, 25.0, None, order=4)
+    main = (0.5, 45.0, 4)  # the stages bandpass() applied one after the other
+    hf_all = bank.band(main, (25.0, None, 4))[:, core]
     bad = _bad_channels(x[:, core], fs, names, hf_all)
     good = [i for i, n in enumerate(names) if n not in bad]
     gnames = [names[i] for i in good]
@@ -164,7 +164,9 @@ def analyze_window(
                  "criteria": ["not graded: fewer than 3 usable EEG channels"]}
         return WindowResult(empty, grade, pd.DataFrame(), bad, mains, n_core / fs, 0.0)
     xc = xg[:, core]
-    art = artifact_mask(raw_core, xc, fs, gnames, hf=hf_all[good])
+    slow_all = bank.band(main, (0.5, 4.0, 2), rows=good)
+    art = artifact_mask(raw_core, xc, fs, gnames, hf=hf_all[good],
+                        slow=bank.band(main, (None, 4.0, 2), rows=good)[:, core])
     badbins = art.bad[:n_bins]
     # --- bipolar montage and amplitude per 1-s bin
     bip, bnames = bipolar(xc, gnames, DOUBLE_BANANA)
@@ -179,7 +181,8 @@ def analyze_window(
     ptp_ref = bin_ptp(xc, fs)[:, :n_bins]
     excl |= ptp_ref > sp.outlier_factor * np.median(ptp_ref, axis=1, keepdims=True)
     dis = detect_discharges(xc, fs, excluded=excl, k_mad=sp.k_mad, floor_uv=sp.floor_uv,
-                            min_ptp_uv=sp.min_ptp_uv, group_ms=sp.group_ms)
+                            min_ptp_uv=sp.min_ptp_uv, group_ms=sp.group_ms,
+                            band=bank.band(main, (8.0, 45.0, 3), rows=good)[:, core])
     dis = dis.select((dis.n_channels >= sp.min_channels)
                      & (dis.n_channels <= sp.max_channel_fraction * len(good)))
     pos = np.array([POSITIONS[n] for n in gnames], dtype=float)
@@ -261,7 +264,8 @@ def analyze_window(
     b0 = pb // int(round(fs))
     all_bad[b0:b0 + n_bins] = badbins
     ev = detect_spasms(xg, fs, emg_env=emg_env, excluded=all_bad,
-                       core=(pb / fs, (pb + n_core) / fs), params=params.spasms)
+                       core=(pb / fs, (pb + n_core) / fs), params=params.spasms,
+                       bands=(slow_all, bank.band(main, (1.0, 45.0, 2), rows=good)))
     if len(ev):
         ev["onset"] = ev["onset"] - pb / fs + onset_s
         ev["channels"] = ",".join(gnames)

@@ -24,6 +24,7 @@ __all__ = [
     "notch",
     "preprocess",
     "conditioned",
+    "FilterBank",
     "resample",
     "artifact_mask",
     "flat_channels",
@@ -133,6 +134,81 @@ def bandpass(
     return sps.sosfiltfilt(sos, data, axis=-1, padlen=padlen).astype(np.float32)
 
 
+class FilterBank:
+    """Zero-phase FFT band-pass filters of one window: one forward FFT, one inverse per band.
+
+    Every stage of the analysis needs the same window in several bands (0.5-45 Hz for display
+    and amplitude, 0.5-4 Hz for slow waves, 8-45 Hz for spikes, 25 Hz high-pass for muscle); a
+    filter bank in the frequency domain computes them all for the price of a few FFTs. Each band
+    applies the power response of the Butterworth filter :func:`bandpass` would use, so it
+    reproduces ``sosfiltfilt`` (the window is extended by odd reflection, as sosfiltfilt does).
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_channels, n_samples)
+        Signals (float32).
+    sfreq : float
+        Sampling rate in Hz.
+    pad_s : float
+        Odd-reflection padding on each side (s).
+    """
+
+    def __init__(self, data: np.ndarray, sfreq: float, pad_s: float = 5.0) -> None:
+        from scipy import fft as spfft
+
+        self.sfreq = float(sfreq)
+        self.n = data.shape[-1]
+        self.pad = int(min(pad_s * sfreq, self.n - 1)) if self.n > 1 else 0
+        x = np.asarray(data, dtype=np.float32)
+        if self.pad:
+            x = np.pad(x, ((0, 0), (self.pad, self.pad)), mode="reflect", reflect_type="odd")
+        self.nfft = spfft.next_fast_len(x.shape[-1], real=True)
+        self._spec = spfft.rfft(x, n=self.nfft, axis=-1)
+        self.freqs = np.fft.rfftfreq(self.nfft, 1.0 / sfreq)
+        self._fft = spfft
+        self._gains: dict[tuple, np.ndarray] = {}
+
+    def notch(self, freq: float, quality: float = 30.0) -> None:
+        """Remove ``freq`` and its harmonics from every band (zero-phase IIR notch response)."""
+        f = freq
+        while f < self.sfreq / 2 - 1:
+            _, h = sps.freqz(*sps.iirnotch(f, quality, fs=self.sfreq), worN=self.freqs,
+                             fs=self.sfreq)
+            self._spec = self._spec * (np.abs(h) ** 2).astype(np.float32)
+            f += freq
+
+    def gain(self, l_freq: float | None, h_freq: float | None, order: int = 4) -> np.ndarray:
+        """Power response of :func:`bandpass` with the same arguments applied forwards and
+        backwards (``|H|^2`` of the Butterworth filter): the bank reproduces ``sosfiltfilt``."""
+        key = (l_freq, h_freq, order)
+        if key not in self._gains:
+            if h_freq is not None:
+                h_freq = min(h_freq, 0.45 * self.sfreq)
+            if l_freq is not None and h_freq is not None:
+                sos = sps.butter(order, [l_freq, h_freq], btype="bandpass", fs=self.sfreq,
+                                 output="sos")
+            elif l_freq is not None:
+                sos = sps.butter(order, l_freq, btype="highpass", fs=self.sfreq, output="sos")
+            elif h_freq is not None:
+                sos = sps.butter(order, h_freq, btype="lowpass", fs=self.sfreq, output="sos")
+            else:
+                return np.ones_like(self.freqs)
+            _, h = sps.sosfreqz(sos, worN=self.freqs, fs=self.sfreq)
+            self._gains[key] = (np.abs(h) ** 2).astype(np.float32)
+        return self._gains[key]
+
+    def band(self, *stages: tuple[float | None, float | None, int],
+             rows: np.ndarray | list[int] | None = None) -> np.ndarray:
+        """The signals passed through each ``(l_freq, h_freq, order)`` stage in turn (zero-phase;
+        float32, original length)."""
+        spec = self._spec if rows is None else self._spec[rows]
+        g = np.ones(self.freqs.size, dtype=np.float32)
+        for lo, hi, order in stages:
+            g = g * self.gain(lo, hi, order)
+        y = self._fft.irfft(spec * g, n=self.nfft, axis=-1)
+        return y[..., self.pad : self.pad + self.n].astype(np.float32, copy=False)
+
+
 def preprocess(
     data: np.ndarray,
     sfreq: float,
@@ -163,7 +239,7 @@ def preprocess(
     -------
     data, sfreq : ndarray, float
     """
-    filt, fs, _, _ = conditioned(data, sfreq, mains, l_freq, h_freq, target_sfreq)
+    filt, fs, _, _, _ = conditioned(data, sfreq, mains, l_freq, h_freq, target_sfreq)
     return filt, fs
 
 
@@ -174,19 +250,22 @@ def conditioned(
     l_freq: float = 0.5,
     h_freq: float = 45.0,
     target_sfreq: float = ANALYSIS_SFREQ,
-) -> tuple[np.ndarray, float, np.ndarray, float | None]:
-    """Like :func:`preprocess`, returning ``(filtered, sfreq, resampled, mains)``.
+) -> tuple[np.ndarray, float, np.ndarray, float | None, FilterBank]:
+    """Like :func:`preprocess`, returning ``(filtered, sfreq, resampled, mains, bank)``.
 
-    Resampling comes first so that notch and band-pass run on the fewer samples; mains is
-    looked for on the resampled signals (50 and 60 Hz stay below its Nyquist frequency).
+    Resampling comes first so that filtering runs on the fewer samples; mains is looked for on
+    the resampled signals (50 and 60 Hz stay below its Nyquist frequency) and reported; the
+    band-pass of the :class:`FilterBank` (``bank``) removes it.
     """
     x = np.nan_to_num(np.asarray(data, dtype=np.float32))
     x = x - np.median(x, axis=-1, keepdims=True)
     x, sfreq = resample(x, sfreq, target_sfreq)
     if isinstance(mains, str):
         mains = detect_mains(x[:, : int(min(x.shape[1], 60 * sfreq))], sfreq)
-    y = notch(x, sfreq, mains) if mains is not None and mains < sfreq / 2 - 1 else x
-    return bandpass(y, sfreq, l_freq, h_freq), sfreq, x, mains
+    bank = FilterBank(x, sfreq)
+    if mains is not None and mains < sfreq / 2 - 1:
+        bank.notch(mains)
+    return bank.band((l_freq, h_freq, 4)), sfreq, x, mains, bank
 
 
 def bin_view(data: np.ndarray, sfreq: float, bin_s: float = 1.0) -> np.ndarray:
@@ -246,6 +325,7 @@ def artifact_mask(
     muscle_uv: float = 8.0,
     eye_ratio: float = 2.5,
     hf: np.ndarray | None = None,
+    slow: np.ndarray | None = None,
 ) -> ArtifactMask:
     """Mark artifact per 1-s bin.
 
@@ -271,8 +351,8 @@ def artifact_mask(
     eye_ratio : float
         How much larger the slow (< 4 Hz) frontopolar deflection must be than the median of the
         other channels to be called eye artifact.
-    hf : ndarray, optional
-        ``filt`` high-passed at 25 Hz, when already computed.
+    hf, slow : ndarray, optional
+        ``filt`` high-passed at 25 Hz and low-passed at 4 Hz, when already computed.
 
     Returns
     -------
@@ -303,7 +383,8 @@ def artifact_mask(
     lat = [i for i, n in enumerate(ch_names) if n in ("F7", "F8")]
     rest = [i for i, n in enumerate(ch_names) if n not in EYE_CHANNELS + ("F3", "F4", "Fz")]
     if rest and (fp or lat):
-        slow = bandpass(filt, sfreq, None, 4.0, order=2)
+        if slow is None:
+            slow = bandpass(filt, sfreq, None, 4.0, order=2)
         sp = bin_ptp(slow, sfreq)[:, :nb]
         ref = eye_ratio * np.median(sp[rest], axis=0)
         # blinks: both frontopolar channels; lateral eye movements: F7 and F8 (opposite signs)

@@ -129,6 +129,7 @@ def detect_spasms(
     excluded: np.ndarray | None = None,
     core: tuple[float, float] | None = None,
     params: SpasmParams = SpasmParams(),
+    bands: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Detect epileptic spasms in one stretch of EEG.
 
@@ -147,6 +148,8 @@ def detect_spasms(
         the array is context).
     params : SpasmParams
         Thresholds.
+    bands : (ndarray, ndarray), optional
+        ``eeg`` filtered to 0.5-4 Hz and to 1-45 Hz, when already computed.
 
     Returns
     -------
@@ -160,7 +163,8 @@ def detect_spasms(
     fs_fr = sfreq / spf
     if eeg.shape[1] < 20 * sfreq or eeg.shape[0] < 3:
         return pd.DataFrame(columns=cols)
-    slow = bandpass(eeg, sfreq, 0.5, 4.0, order=2)
+    slow, bb = bands if bands is not None else (bandpass(eeg, sfreq, 0.5, 4.0, order=2),
+                                                 bandpass(eeg, sfreq, 1.0, 45.0, order=2))
     sa = _frames_absmax(slow, spf)
     block = int(round(30.0 / params.frame_s))
     bg = np.maximum(_background(sa, block), 1.0)
@@ -173,7 +177,6 @@ def detect_spasms(
     g = np.median(ratio_w, axis=0)
     frac = (ratio_w > params.k_slow / 1.5).mean(axis=0)
     amp = np.median(maximum_filter1d(sa, size=w, axis=1), axis=0)
-    bb = bandpass(eeg, sfreq, 1.0, 45.0, order=2)
     rms = _frames_rms(bb, spf)
     bg_rms = np.maximum(_background(rms, block), 1e-3)
     nf = g.size
@@ -181,7 +184,9 @@ def detect_spasms(
     # an electrodecrement is a dip of this curve right after the slow wave
     rn = np.median(rms / bg_rms, axis=0)
     rn = np.convolve(rn, np.ones(w) / w, mode="same")
-    peaks, _ = sps.find_peaks(g, height=params.k_slow * 0.6, distance=max(1, int(fs_fr)))
+    peaks, _ = sps.find_peaks(g, height=params.k_slow * 0.8, distance=max(1, int(fs_fr)))
+    # only candidates that could pass the (EMG-relaxed) slow-wave rule are examined further
+    peaks = peaks[(frac[peaks] >= params.min_fraction) & (amp[peaks] >= params.min_slow_uv)]
     rows = []
     pre_a, pre_b = int(round(6.0 * fs_fr)), int(round(1.0 * fs_fr))
     look = int(round(3.0 * fs_fr))

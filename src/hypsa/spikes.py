@@ -100,6 +100,7 @@ def detect_discharges(
     min_ptp_uv: float = 60.0,
     group_ms: float = 80.0,
     excluded: np.ndarray | None = None,
+    band: np.ndarray | None = None,
 ) -> Discharges:
     """Detect spikes and sharp waves.
 
@@ -119,13 +120,18 @@ def detect_discharges(
         Detections closer than this on different channels form one discharge.
     excluded : ndarray of bool, shape (n_channels, n_bins) or (n_bins,), optional
         1-s bins (per channel or for all) where detections are ignored (artifact).
+    band : ndarray, optional
+        ``data`` already filtered to 8-45 Hz (referential); computed when absent.
 
     Returns
     -------
     Discharges
     """
     x = data - data.mean(axis=0, keepdims=True)
-    hp = bandpass(x, sfreq, 8.0, 45.0, order=3)
+    if band is None:
+        hp = bandpass(x, sfreq, 8.0, 45.0, order=3)
+    else:
+        hp = band - band.mean(axis=0, keepdims=True)
     env = np.abs(hp)
     sigma = np.median(env, axis=1) / 0.6745
     half = int(round(0.1 * sfreq))
