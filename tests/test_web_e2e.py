@@ -165,7 +165,7 @@ def test_browser_upload_review_export(tmp_path, edf_file):
             from hypsa.io import read
 
             texts = [str(t) for t in read(out).annotations["description"]]
-            assert sum(t.startswith("spasm conf=") for t in texts) == spasms - 1
+            assert sum(t.startswith("hypsa spasm conf=") for t in texts) == spasms - 1
             page.goto(f"{url}/")
             page.wait_for_selector('#recordings tr[data-status="done"]')
             n = page.locator("#recordings tr td.spasms").first.inner_text().split()[0]

@@ -23,7 +23,7 @@ import pandas as pd
 from hypsa import features as F
 from hypsa.channels import DOUBLE_BANANA, POSITIONS, STANDARD_19, bipolar
 from hypsa.errors import BadSignalError, NoEEGChannelsError
-from hypsa.hypsarrhythmia import PRESENT_FROM, GradingParams, grade_epoch, probability
+from hypsa.hypsarrhythmia import GradingParams, grade_epoch, probability
 from hypsa.io import Recording, read
 from hypsa.signal import (
     EYE_CHANNELS,
@@ -360,7 +360,7 @@ def analyze(
         n_jobs = os.cpu_count() or 1
     results: list[WindowResult] = []
     if n_jobs > 1 and total > 1 and rec.path is not None:
-        chunks = [list(range(i, total, n_jobs)) for i in range(n_jobs)]
+        # contiguous runs of windows per worker, so each reads its part of the file in order
         chunks = [list(range(k * math.ceil(total / n_jobs),
                              min(total, (k + 1) * math.ceil(total / n_jobs))))
                   for k in range(n_jobs)]
@@ -418,8 +418,3 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
     return cls.build(rec, epochs=epochs, grades=grades, events=events, bad_channels=bad,
                      analysed_s=analysed, excluded_s=excluded, mains=mains,
                      params=asdict(replace(params)))
-
-
-def present_from() -> int:
-    """The grade from which hypsarrhythmia is called present."""
-    return PRESENT_FROM

@@ -122,7 +122,7 @@ def export_annotations(src: str | Path, events: pd.DataFrame, out: str | Path) -
         raise InputError(out, "refusing to overwrite the input recording")
     anns = []
     for _, e in events.iterrows():
-        txt = "spasm"
+        txt = "hypsa spasm"
         if "confidence" in e and pd.notna(e["confidence"]):
             txt += f" conf={float(e['confidence']):.2f}"
         if "cluster" in e and pd.notna(e["cluster"]):
