@@ -345,7 +345,7 @@ def test_review_changes_count_and_export(analysed, tmp_path):
 
     ann = read(out).annotations
     texts = [str(t) for t in ann["description"]] if len(ann) else []
-    ours = [t for t in texts if re.fullmatch(r"spasm( conf=[\d.]+)? cluster=\d+", t)]
+    ours = [t for t in texts if re.fullmatch(r"hypsa spasm( conf=[\d.]+)? cluster=\d+", t)]
     assert len(ours) == n0
     assert any(abs(float(o) - 5.0) < 1e-3 for o in ann["onset"])
 
