@@ -61,6 +61,11 @@ class SpasmParams:
     min_synchrony : float
         Mean absolute correlation of the slow wave across channels (±0.25 s): a generalized
         wave has one shape everywhere; coincident asynchronous waves do not.
+    k_sync_slow, strong_synchrony : float
+        The second way to a generalized slow wave, for high-voltage backgrounds where the ictal
+        wave is no larger than the ongoing delta: a median ratio of at least ``k_sync_slow``
+        with a mean absolute correlation across channels of at least ``strong_synchrony``
+        (always together with an electrodecrement).
     max_wave_s : float
         Longest generalized slow wave (s); longer high-voltage stretches are bursts, not spasms.
     min_dip_s, max_dip_s : float
@@ -85,6 +90,8 @@ class SpasmParams:
     min_slow_uv: float = 40.0
     min_smoothness: float = 0.5
     min_synchrony: float = 0.6
+    k_sync_slow: float = 0.8
+    strong_synchrony: float = 0.75
     max_wave_s: float = 2.5
     max_decrement: float = 0.45
     min_dip_s: float = 0.5
@@ -187,6 +194,25 @@ def detect_spasms(
     peaks, _ = sps.find_peaks(g, height=params.k_slow * 0.8, distance=max(1, int(fs_fr)))
     # only candidates that could pass the (EMG-relaxed) slow-wave rule are examined further
     peaks = peaks[(frac[peaks] >= params.min_fraction) & (amp[peaks] >= params.min_slow_uv)]
+    # on a high-voltage background (hypsarrhythmia) the ictal slow wave may be no larger than the
+    # ongoing delta and stand out only by its synchrony: also anchor candidates on each
+    # electrodecrement, at the most synchronous slow activity from 2 s before its start to 1 s
+    # into it
+    low = np.r_[False, rn < params.max_decrement, False].astype(np.int8)
+    starts = np.flatnonzero(np.diff(low) == 1)
+    stops = np.flatnonzero(np.diff(low) == -1)
+    half_w = max(1, int(round(0.5 * fs_fr)))
+    anchored = []
+    for a, b in zip(starts, stops, strict=True):
+        if (b - a) / fs_fr < params.min_dip_s or a < 1:
+            continue
+        qs = np.arange(max(half_w, a - 2 * int(fs_fr)), min(nf - half_w, a + int(fs_fr)), 2)
+        if qs.size == 0:
+            continue
+        score = [_mean_correlation(slow[:, (q - half_w) * spf:(q + half_w) * spf])
+                 if g[q] >= params.k_sync_slow else 0.0 for q in qs]
+        anchored.append(int(qs[int(np.argmax(score))]))
+    peaks = np.unique(np.r_[peaks, np.array(anchored, dtype=int)])
     rows = []
     pre_a, pre_b = int(round(6.0 * fs_fr)), int(round(1.0 * fs_fr))
     look = int(round(3.0 * fs_fr))
@@ -238,6 +264,10 @@ def detect_spasms(
         gen = g[p] >= params.k_slow and frac[p] >= params.min_fraction and \
             amp[p] >= params.min_slow_uv and sm >= params.min_smoothness and \
             sync >= params.min_synchrony and wave_s <= params.max_wave_s
+        # the synchronous path: a wave of at least background size, in phase on all channels
+        gen = gen or (g[p] >= params.k_sync_slow and amp[p] >= params.min_slow_uv and
+                      sm >= params.min_smoothness and sync >= params.strong_synchrony and
+                      wave_s <= params.max_wave_s)
         decr = dec <= params.max_decrement and params.min_dip_s <= dip_s <= params.max_dip_s
         emg_burst = np.isfinite(er) and er >= params.emg_ratio
         if gen:
@@ -246,8 +276,8 @@ def detect_spasms(
             feats.append("electrodecrement")
         if emg_burst:
             feats.append("emg_burst")
-        z = 1.2 * (g[p] - params.k_slow) + 8.0 * (params.max_decrement - dec) + \
-            3.0 * (frac[p] - params.min_fraction) + 1.0
+        z = 1.2 * min(g[p] - params.k_slow, 3.0) + 8.0 * (params.max_decrement - dec) + \
+            1.5 * (frac[p] - params.min_fraction) + 4.0 * (sync - params.min_synchrony) + 1.5
         if np.isfinite(er):
             z += 1.0 * float(np.clip(np.log2(er / params.emg_ratio), -2, 2))
         conf = 1.0 / (1.0 + math.exp(-z))
