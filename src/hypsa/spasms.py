@@ -259,7 +259,8 @@ def detect_spasms(
             bgw = emg_env[max(0, onset_f - block):min(nf, end_f + block)]
             er = float(emg_env[e0:e1].max() / max(np.median(bgw), 1e-3))
         onset = onset_f / fs_fr
-        dur = float(np.clip((end_f - onset_f + 1) / fs_fr + 0.3, 0.5, 2.0))
+        # the event runs from the slow wave into the start of the electrodecrement
+        dur = float(np.clip((max(end_f, k0) - onset_f + 1) / fs_fr + 0.3, 0.5, 3.0))
         feats = []
         gen = g[p] >= params.k_slow and frac[p] >= params.min_fraction and \
             amp[p] >= params.min_slow_uv and sm >= params.min_smoothness and \
