@@ -112,23 +112,31 @@ def notch(data: np.ndarray, sfreq: float, freq: float, quality: float = 30.0) ->
     return sps.sosfiltfilt(np.vstack(sos), data, axis=-1, padlen=padlen).astype(np.float32)
 
 
+def _butter(l_freq: float | None, h_freq: float | None, sfreq: float,
+            order: int) -> np.ndarray | None:
+    """Butterworth second-order sections for a band-, high- or low-pass (None: no filter);
+    ``h_freq`` is capped at 0.45 × ``sfreq``."""
+    if h_freq is not None:
+        h_freq = min(h_freq, 0.45 * sfreq)
+    if l_freq is not None and h_freq is not None:
+        if l_freq >= h_freq:
+            raise ParameterError(f"band-pass {l_freq}-{h_freq} Hz is empty at {sfreq} Hz")
+        return sps.butter(order, [l_freq, h_freq], btype="bandpass", fs=sfreq, output="sos")
+    if l_freq is not None:
+        return sps.butter(order, l_freq, btype="highpass", fs=sfreq, output="sos")
+    if h_freq is not None:
+        return sps.butter(order, h_freq, btype="lowpass", fs=sfreq, output="sos")
+    return None
+
+
 def bandpass(
     data: np.ndarray, sfreq: float, l_freq: float | None, h_freq: float | None, order: int = 4
 ) -> np.ndarray:
     """Zero-phase Butterworth band-pass (high-pass when ``h_freq`` is None, low-pass when
     ``l_freq`` is None). ``h_freq`` is capped at 0.45 × ``sfreq``."""
-    if h_freq is not None:
-        h_freq = min(h_freq, 0.45 * sfreq)
-    if l_freq is None and h_freq is None:
+    sos = _butter(l_freq, h_freq, sfreq, order)
+    if sos is None:
         return np.asarray(data, dtype=np.float32)
-    if l_freq is not None and h_freq is not None:
-        if l_freq >= h_freq:
-            raise ParameterError(f"band-pass {l_freq}-{h_freq} Hz is empty at {sfreq} Hz")
-        sos = sps.butter(order, [l_freq, h_freq], btype="bandpass", fs=sfreq, output="sos")
-    elif l_freq is not None:
-        sos = sps.butter(order, l_freq, btype="highpass", fs=sfreq, output="sos")
-    else:
-        sos = sps.butter(order, h_freq, btype="lowpass", fs=sfreq, output="sos")
     n = data.shape[-1]
     padlen = min(n - 1, 3 * int(sfreq))
     return sps.sosfiltfilt(sos, data, axis=-1, padlen=padlen).astype(np.float32)
@@ -182,17 +190,9 @@ class FilterBank:
         backwards (``|H|^2`` of the Butterworth filter): the bank reproduces ``sosfiltfilt``."""
         key = (l_freq, h_freq, order)
         if key not in self._gains:
-            if h_freq is not None:
-                h_freq = min(h_freq, 0.45 * self.sfreq)
-            if l_freq is not None and h_freq is not None:
-                sos = sps.butter(order, [l_freq, h_freq], btype="bandpass", fs=self.sfreq,
-                                 output="sos")
-            elif l_freq is not None:
-                sos = sps.butter(order, l_freq, btype="highpass", fs=self.sfreq, output="sos")
-            elif h_freq is not None:
-                sos = sps.butter(order, h_freq, btype="lowpass", fs=self.sfreq, output="sos")
-            else:
-                return np.ones_like(self.freqs)
+            sos = _butter(l_freq, h_freq, self.sfreq, order)
+            if sos is None:
+                return np.ones(self.freqs.size, dtype=np.float32)
             _, h = sps.sosfreqz(sos, worN=self.freqs, fs=self.sfreq)
             self._gains[key] = (np.abs(h) ** 2).astype(np.float32)
         return self._gains[key]

@@ -772,35 +772,30 @@ def create_app(settings: Settings | None = None, *, migrate_db: bool = True) -> 
             raise HTTPException(404, "no such patient")
         return p
 
-    @app.get("/patients/{pid}", response_class=HTMLResponse)
-    def patient_page(pid: int, request: Request, definition: str = "west-delphi",
-                     user: User = Depends(current_user),
-                     db: Session = Depends(get_db)) -> HTMLResponse:
+    def _audited_patient_doc(db: Session, user: User, request: Request, pid: int,
+                             definition: str, action: str) -> dict:
+        """The patient's visits and response under ``definition``, the access audited."""
         from hypsa.response import DEFINITIONS
 
         if definition not in DEFINITIONS:
             raise HTTPException(400, f"definition must be one of {', '.join(DEFINITIONS)}")
-        p = _get_patient(db, pid)
-        doc = _patient_doc(db, p, definition)
-        audit(db, user, "patient.view", target=f"patient:{pid}", patient_id=pid,
-              ip=_ip(request))
+        doc = _patient_doc(db, _get_patient(db, pid), definition)
+        audit(db, user, action, target=f"patient:{pid}", patient_id=pid, ip=_ip(request))
         db.commit()
+        return doc
+
+    @app.get("/patients/{pid}", response_class=HTMLResponse)
+    def patient_page(pid: int, request: Request, definition: str = "west-delphi",
+                     user: User = Depends(current_user),
+                     db: Session = Depends(get_db)) -> HTMLResponse:
+        doc = _audited_patient_doc(db, user, request, pid, definition, "patient.view")
         return render(request, "patient.html", user, doc=doc,
                       error=request.query_params.get("error", "")[:300])
 
     @app.get("/api/patients/{pid}")
     def api_patient(pid: int, request: Request, definition: str = "west-delphi",
                     user: User = Depends(current_user), db: Session = Depends(get_db)) -> dict:
-        from hypsa.response import DEFINITIONS
-
-        if definition not in DEFINITIONS:
-            raise HTTPException(400, f"definition must be one of {', '.join(DEFINITIONS)}")
-        p = _get_patient(db, pid)
-        doc = _patient_doc(db, p, definition)
-        audit(db, user, "patient.read", target=f"patient:{pid}", patient_id=pid,
-              ip=_ip(request))
-        db.commit()
-        return doc
+        return _audited_patient_doc(db, user, request, pid, definition, "patient.read")
 
     @app.post("/patients/{pid}/treatments", dependencies=[Depends(csrf)])
     async def add_treatment(pid: int, request: Request, user: User = Depends(current_user),
