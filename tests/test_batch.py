@@ -110,6 +110,12 @@ def _hypsa_cmd() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "hypsa.cli"]
 
 
+def _done_markers(out: Path) -> list[Path]:
+    """Summaries in place (not those still in a ``.partial-*`` staging folder)."""
+    return [p for p in (out / "hypsa").rglob("*.summary.json")
+            if not any(part.startswith(".partial-") for part in p.parts)]
+
+
 def test_batch_cli_killed_halfway_resumes(tmp_path: Path) -> None:
     root = tmp_path / "eeg"
     root.mkdir()
@@ -124,7 +130,7 @@ def test_batch_cli_killed_halfway_resumes(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
-            if list((out / "hypsa").rglob("*.summary.json")):
+            if _done_markers(out):
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.stderr.read().decode()  # still running: kill it
@@ -134,7 +140,7 @@ def test_batch_cli_killed_halfway_resumes(tmp_path: Path) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     time.sleep(0.3)
-    finished = {p: p.stat().st_mtime_ns for p in (out / "hypsa").rglob("*.summary.json")}
+    finished = {p: p.stat().st_mtime_ns for p in _done_markers(out)}
     assert 1 <= len(finished) < 8
     assert not (out / "hypsa" / "cohort.csv").exists()
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
