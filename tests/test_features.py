@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import antropy
 import numpy as np
 import pytest
@@ -67,3 +69,39 @@ def test_spectral_and_shannon_entropy_bounds(epochs):
     assert np.all((se > 0.8) & (se <= 1.0))  # white noise: flat spectrum
     sh = F.shannon_entropy(epochs)
     assert np.all((sh > 2.5) & (sh <= 4.0))  # 16 bins: at most 4 bits
+
+
+def test_welch_psd_matches_scipy() -> None:
+    from scipy import signal as sps
+
+    rng = np.random.default_rng(3)
+    for n in (1920, 1281, 100):
+        ep = (rng.standard_normal((3, 4, n)) * 30 + 5).astype(np.float32)
+        f, p = F.welch_psd(ep, 128.0)
+        f0, p0 = sps.welch(ep.astype(np.float64), fs=128.0, nperseg=min(n, 256), axis=-1)
+        np.testing.assert_allclose(f, f0)
+        np.testing.assert_allclose(p, p0, rtol=2e-4, atol=1e-6 * p0.max())
+
+
+def test_kernels_match_numpy() -> None:
+    from hypsa import kernels as K
+
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((4, 1001)) * 40).astype(np.float32)
+    v = x[:, :992].reshape(4, 62, 16)
+    np.testing.assert_array_equal(K.frames_absmax(x, 16), np.abs(v).max(-1))
+    np.testing.assert_allclose(K.frames_rms(x, 16),
+                               np.sqrt((v.astype(np.float64) ** 2).mean(-1)), rtol=1e-10)
+    counts = K.amplitude_counts(x, 16)
+    for r in range(4):
+        ref, _ = np.histogram(x[r], bins=16, range=(float(x[r].min()), float(x[r].max())))
+        np.testing.assert_array_equal(counts[r], ref)
+    ties = np.repeat(rng.integers(0, 3, (2, 300)), 2, axis=-1).astype(np.float32)
+    for order, delay in ((3, 1), (3, 2), (4, 1)):
+        c = K.ordinal_counts(ties, order, delay)
+        assert c.sum(-1).tolist() == [600 - (order - 1) * delay] * 2
+        for r in range(2):
+            p = c[r][c[r] > 0] / c[r].sum()
+            h = -(p * np.log2(p)).sum() / np.log2(math.factorial(order))
+            assert h == pytest.approx(antropy.perm_entropy(ties[r], order=order, delay=delay,
+                                                           normalize=True), abs=1e-12)

@@ -87,7 +87,7 @@ def _bad_channels(x: np.ndarray, sfreq: float, names: list[str],
     med = np.median(ptp, axis=1) if ptp.shape[1] else np.zeros(len(names))
     ref = float(np.median(med)) if med.size else 0.0
     out: dict[str, str] = {}
-    hf_ratio = (hf.astype(float) ** 2).mean(1) / np.maximum((x.astype(float) ** 2).mean(1), 1e-9)
+    hf_ratio = np.einsum("ij,ij->i", hf, hf) / np.maximum(np.einsum("ij,ij->i", x, x), 1e-9)
     for i, n in enumerate(names):
         if med[i] < 1.0:
             out[n] = "flat"
@@ -165,8 +165,7 @@ def analyze_window(
         return WindowResult(empty, grade, pd.DataFrame(), bad, mains, n_core / fs, 0.0)
     xc = xg[:, core]
     slow_all = bank.band(main, (0.5, 4.0, 2), rows=good)
-    art = artifact_mask(raw_core, xc, fs, gnames, hf=hf_all[good],
-                        slow=bank.band(main, (None, 4.0, 2), rows=good)[:, core])
+    art = artifact_mask(raw_core, xc, fs, gnames, hf=hf_all[good], slow=slow_all[:, core])
     badbins = art.bad[:n_bins]
     # --- bipolar montage and amplitude per 1-s bin
     bip, bnames = bipolar(xc, gnames, DOUBLE_BANANA)

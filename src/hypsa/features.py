@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal as sps
+
+from hypsa.kernels import amplitude_counts, ordinal_counts
+from hypsa.signal import welch
 
 __all__ = [
     "BANDS",
@@ -52,9 +54,9 @@ def epochs_view(data: np.ndarray, sfreq: float, epoch_s: float) -> np.ndarray:
 
 
 def welch_psd(ep: np.ndarray, sfreq: float) -> tuple[np.ndarray, np.ndarray]:
-    """Welch PSD (µV²/Hz) of every channel and epoch with 2-s segments: ``(freqs, psd)``."""
-    nper = min(ep.shape[-1], int(2 * sfreq))
-    return sps.welch(ep, fs=sfreq, nperseg=nper, axis=-1)
+    """Welch PSD (µV²/Hz) of every channel and epoch with 2-s segments: ``(freqs, psd)``
+    (:func:`hypsa.signal.welch`, the estimate of ``scipy.signal.welch`` in one FFT call)."""
+    return welch(ep, sfreq, min(ep.shape[-1], int(2 * sfreq)))
 
 
 def band_powers(ep: np.ndarray, sfreq: float,
@@ -91,41 +93,22 @@ def spectral_entropy(ep: np.ndarray, sfreq: float,
 
 def shannon_entropy(ep: np.ndarray, n_bins: int = 16) -> np.ndarray:
     """Shannon entropy (bits) of the amplitude distribution, each epoch scaled to its own range."""
-    lo = ep.min(-1, keepdims=True)
-    hi = ep.max(-1, keepdims=True)
-    q = np.clip(((ep - lo) / np.maximum(hi - lo, 1e-9) * n_bins).astype(np.int64), 0, n_bins - 1)
-    flat = q.reshape(-1, q.shape[-1])
-    offs = (np.arange(flat.shape[0]) * n_bins)[:, None]
-    counts = np.bincount((flat + offs).ravel(), minlength=flat.shape[0] * n_bins)
-    p = counts.reshape(flat.shape[0], n_bins) / q.shape[-1]
-    h = -(p * np.log2(np.where(p > 0, p, 1.0))).sum(-1)
-    return h.reshape(ep.shape[:-1])
+    p = amplitude_counts(ep, n_bins) / ep.shape[-1]
+    return -(p * np.log2(np.where(p > 0, p, 1.0))).sum(-1)
 
 
 def permutation_entropy(ep: np.ndarray, order: int = 3, delay: int = 1) -> np.ndarray:
     """Normalised permutation entropy (0..1) along the last axis.
 
-    Same definition as :func:`antropy.perm_entropy` (``normalize=True``), vectorised over all
-    channels and epochs at once (antropy works on one 1-D signal per call, far too slow for a
-    24-h recording of 19 channels). ``tests/test_features.py`` checks the two agree.
+    Same definition as :func:`antropy.perm_entropy` (``normalize=True``), counted for all
+    channels and epochs in one compiled pass (:func:`hypsa.kernels.ordinal_counts`; antropy
+    works on one 1-D signal per call, far too slow for a 24-h recording of 19 channels).
+    ``tests/test_features.py`` checks the two agree.
     """
     n = ep.shape[-1] - (order - 1) * delay
-    cols = [ep[..., i * delay : i * delay + n] for i in range(order)]
-    # the ordinal pattern is fixed by the pairwise order of its samples; "<=" reproduces the
-    # tie-breaking of a stable argsort (earlier sample first), so patterns match antropy's
-    code = np.zeros(cols[0].shape, dtype=np.int64)
-    bit = 0
-    for i in range(order):
-        for j in range(i + 1, order):
-            code |= (cols[i] <= cols[j]).astype(np.int64) << bit
-            bit += 1
-    flat = code.reshape(-1, n)
-    nc = 1 << bit
-    offs = (np.arange(flat.shape[0]) * nc)[:, None]
-    counts = np.bincount((flat + offs).ravel(), minlength=flat.shape[0] * nc).reshape(-1, nc)
-    p = counts / n
+    p = ordinal_counts(ep, order, delay) / n
     h = -(p * np.log2(np.where(p > 0, p, 1.0))).sum(-1)
-    return (h / math.log2(math.factorial(order))).reshape(ep.shape[:-1])
+    return h / math.log2(math.factorial(order))
 
 
 def line_length(ep: np.ndarray, sfreq: float) -> np.ndarray:
@@ -143,7 +126,8 @@ def mean_abs_correlation(ep: np.ndarray) -> np.ndarray:
     strength)."""
     z = ep - ep.mean(-1, keepdims=True)
     z = z / np.maximum(np.sqrt((z**2).sum(-1, keepdims=True)), 1e-9)
-    c = np.einsum("ien,jen->eij", z, z)
+    zt = np.ascontiguousarray(z.transpose(1, 0, 2))
+    c = zt @ zt.transpose(0, 2, 1)
     nc = ep.shape[0]
     iu = np.triu_indices(nc, 1)
     return np.abs(c[:, iu[0], iu[1]]).mean(-1) if nc > 1 else np.zeros(ep.shape[1])

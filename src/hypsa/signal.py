@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
+from scipy import fft as spfft
 from scipy import signal as sps
 
 from hypsa.errors import ParameterError
@@ -26,6 +28,7 @@ __all__ = [
     "conditioned",
     "FilterBank",
     "resample",
+    "welch",
     "artifact_mask",
     "flat_channels",
 ]
@@ -62,6 +65,30 @@ def resample(data: np.ndarray, sfreq: float, target: float) -> tuple[np.ndarray,
     return out.astype(np.float32, copy=False), sfreq * frac.numerator / frac.denominator
 
 
+def welch(x: np.ndarray, sfreq: float, nperseg: int) -> tuple[np.ndarray, np.ndarray]:
+    """Welch PSD along the last axis: ``(freqs, psd)`` in units²/Hz.
+
+    The estimate of ``scipy.signal.welch(x, fs=sfreq, nperseg=nperseg)`` (Hann window, 50 %
+    overlap, constant detrend, density scaling, one-sided, mean of the segments), computed for
+    every leading index in one single-precision FFT call: about 3x faster than scipy's general
+    path for the many short epochs of a recording. ``tests/test_features.py`` checks they agree.
+    """
+    nper = int(min(x.shape[-1], nperseg))
+    step = nper - nper // 2
+    a = np.asarray(x, dtype=np.float32)
+    seg = np.lib.stride_tricks.sliding_window_view(a, nper, axis=-1)[..., ::step, :]
+    win = sps.get_window("hann", nper).astype(np.float32)
+    seg = (seg - seg.mean(-1, keepdims=True)) * win
+    spec = spfft.rfft(seg, axis=-1)
+    psd = (spec.real**2 + spec.imag**2).mean(-2)
+    psd *= np.float32(1.0 / (sfreq * float((win.astype(np.float64) ** 2).sum())))
+    if nper % 2:
+        psd[..., 1:] *= 2
+    else:
+        psd[..., 1:-1] *= 2
+    return np.fft.rfftfreq(nper, 1.0 / sfreq), psd
+
+
 def detect_mains(data: np.ndarray, sfreq: float, ratio: float = 4.0) -> float | None:
     """Find 50 or 60 Hz mains interference.
 
@@ -83,7 +110,7 @@ def detect_mains(data: np.ndarray, sfreq: float, ratio: float = 4.0) -> float | 
     if n < sfreq * 2:
         return None
     nper = int(min(n, 4 * sfreq))
-    freqs, psd = sps.welch(data, fs=sfreq, nperseg=nper, axis=-1)
+    freqs, psd = welch(data, sfreq, nper)
     psd = np.median(psd, axis=0)
     best, best_ratio = None, ratio
     for f0 in (50.0, 60.0):
@@ -142,6 +169,37 @@ def bandpass(
     return sps.sosfiltfilt(sos, data, axis=-1, padlen=padlen).astype(np.float32)
 
 
+@lru_cache(maxsize=64)
+def _butter_gain(nfft: int, sfreq: float, l_freq: float | None, h_freq: float | None,
+                 order: int) -> np.ndarray:
+    """``|H|^2`` of :func:`_butter` on the bins of an ``nfft``-point real FFT (cached: windows
+    of a recording share their length, so each response is designed once per process)."""
+    freqs = np.fft.rfftfreq(nfft, 1.0 / sfreq)
+    sos = _butter(l_freq, h_freq, sfreq, order)
+    if sos is None:
+        g = np.ones(freqs.size, dtype=np.float32)
+    else:
+        _, h = sps.sosfreqz(sos, worN=freqs, fs=sfreq)
+        g = (np.abs(h) ** 2).astype(np.float32)
+    g.flags.writeable = False
+    return g
+
+
+@lru_cache(maxsize=16)
+def _notch_gain(nfft: int, sfreq: float, freq: float, quality: float) -> np.ndarray:
+    """``|H|^2`` of the notch at ``freq`` and its harmonics below Nyquist (cached)."""
+    freqs = np.fft.rfftfreq(nfft, 1.0 / sfreq)
+    g = np.ones(freqs.size, dtype=np.float64)
+    f = freq
+    while f < sfreq / 2 - 1:
+        _, h = sps.freqz(*sps.iirnotch(f, quality, fs=sfreq), worN=freqs, fs=sfreq)
+        g *= np.abs(h) ** 2
+        f += freq
+    out = g.astype(np.float32)
+    out.flags.writeable = False
+    return out
+
+
 class FilterBank:
     """Zero-phase FFT band-pass filters of one window: one forward FFT, one inverse per band.
 
@@ -151,6 +209,11 @@ class FilterBank:
     applies the power response of the Butterworth filter :func:`bandpass` would use, so it
     reproduces ``sosfiltfilt`` (the window is extended by odd reflection, as sosfiltfilt does).
 
+    With ``target_sfreq`` below ``sfreq`` the bank also resamples: the spectrum of the window at
+    its own rate is cut at the new Nyquist frequency, so every band comes out at the analysis
+    rate from one forward FFT, with no separate polyphase resampling pass (every band the
+    analysis uses is already low-passed at 45 Hz, well inside the new Nyquist frequency).
+
     Parameters
     ----------
     data : ndarray, shape (n_channels, n_samples)
@@ -159,43 +222,52 @@ class FilterBank:
         Sampling rate in Hz.
     pad_s : float
         Odd-reflection padding on each side (s).
+    target_sfreq : float, optional
+        Rate of the bands (Hz); the rate of ``data`` when None or when ``data`` is not faster.
+
+    Attributes
+    ----------
+    sfreq : float
+        Rate of the bands: ``sfreq × p / q`` with ``p / q`` the ratio of :func:`resample`.
+    n : int
+        Samples per band (``ceil(n_samples × p / q)``, as :func:`resample` returns).
     """
 
-    def __init__(self, data: np.ndarray, sfreq: float, pad_s: float = 5.0) -> None:
+    def __init__(self, data: np.ndarray, sfreq: float, pad_s: float = 5.0,
+                 target_sfreq: float | None = None) -> None:
         from scipy import fft as spfft
 
-        self.sfreq = float(sfreq)
-        self.n = data.shape[-1]
-        self.pad = int(min(pad_s * sfreq, self.n - 1)) if self.n > 1 else 0
+        n_in = data.shape[-1]
+        p = q = 1
+        if target_sfreq is not None and sfreq > target_sfreq * 1.001:
+            frac = Fraction(target_sfreq / sfreq).limit_denominator(1000)
+            p, q = frac.numerator, frac.denominator
+        # padding a multiple of q input samples, so it is a whole number of output samples
+        pad = int(min(pad_s * sfreq, n_in - 1)) // q * q if n_in > 1 else 0
         x = np.asarray(data, dtype=np.float32)
-        if self.pad:
-            x = np.pad(x, ((0, 0), (self.pad, self.pad)), mode="reflect", reflect_type="odd")
-        self.nfft = spfft.next_fast_len(x.shape[-1], real=True)
-        self._spec = spfft.rfft(x, n=self.nfft, axis=-1)
-        self.freqs = np.fft.rfftfreq(self.nfft, 1.0 / sfreq)
+        if pad:
+            x = np.pad(x, ((0, 0), (pad, pad)), mode="reflect", reflect_type="odd")
+        m = spfft.next_fast_len(-(-x.shape[-1] // q), real=True)
+        nfft_in = m * q
+        self.nfft = m * p
+        self.sfreq = float(sfreq) * p / q
+        self.pad = pad // q * p
+        self.n = -(-n_in * p // q)
+        spec = spfft.rfft(x, n=nfft_in, axis=-1)
+        if q != p:
+            spec = spec[..., : self.nfft // 2 + 1] * np.float32(p / q)
+        self._spec = spec
+        self.freqs = np.fft.rfftfreq(self.nfft, 1.0 / self.sfreq)
         self._fft = spfft
-        self._gains: dict[tuple, np.ndarray] = {}
 
     def notch(self, freq: float, quality: float = 30.0) -> None:
         """Remove ``freq`` and its harmonics from every band (zero-phase IIR notch response)."""
-        f = freq
-        while f < self.sfreq / 2 - 1:
-            _, h = sps.freqz(*sps.iirnotch(f, quality, fs=self.sfreq), worN=self.freqs,
-                             fs=self.sfreq)
-            self._spec = self._spec * (np.abs(h) ** 2).astype(np.float32)
-            f += freq
+        self._spec = self._spec * _notch_gain(self.nfft, self.sfreq, freq, quality)
 
     def gain(self, l_freq: float | None, h_freq: float | None, order: int = 4) -> np.ndarray:
         """Power response of :func:`bandpass` with the same arguments applied forwards and
         backwards (``|H|^2`` of the Butterworth filter): the bank reproduces ``sosfiltfilt``."""
-        key = (l_freq, h_freq, order)
-        if key not in self._gains:
-            sos = _butter(l_freq, h_freq, self.sfreq, order)
-            if sos is None:
-                return np.ones(self.freqs.size, dtype=np.float32)
-            _, h = sps.sosfreqz(sos, worN=self.freqs, fs=self.sfreq)
-            self._gains[key] = (np.abs(h) ** 2).astype(np.float32)
-        return self._gains[key]
+        return _butter_gain(self.nfft, self.sfreq, l_freq, h_freq, order)
 
     def band(self, *stages: tuple[float | None, float | None, int],
              rows: np.ndarray | list[int] | None = None) -> np.ndarray:
@@ -253,19 +325,35 @@ def conditioned(
 ) -> tuple[np.ndarray, float, np.ndarray, float | None, FilterBank]:
     """Like :func:`preprocess`, returning ``(filtered, sfreq, resampled, mains, bank)``.
 
-    Resampling comes first so that filtering runs on the fewer samples; mains is looked for on
-    the resampled signals (50 and 60 Hz stay below its Nyquist frequency) and reported; the
-    band-pass of the :class:`FilterBank` (``bank``) removes it.
+    Mains is looked for in the first minute of the signals at their own rate and reported; the
+    :class:`FilterBank` (``bank``) resamples to ``target_sfreq`` in the frequency domain and
+    notches and band-passes there. ``resampled`` holds the unfiltered signals at the analysis
+    rate, taken sample by sample (for the clipping and flat-line checks, which need the raw
+    values).
     """
-    x = np.nan_to_num(np.asarray(data, dtype=np.float32))
-    x = x - np.median(x, axis=-1, keepdims=True)
-    x, sfreq = resample(x, sfreq, target_sfreq)
+    x = np.asarray(data, dtype=np.float32)
+    # remove each channel's offset (a median over a sub-sample is as good and far cheaper);
+    # missing samples (NaN) become the offset, i.e. 0 after the subtraction
+    step = max(1, x.shape[-1] // 4096)
+    off = np.nan_to_num(np.nanmedian(x[:, ::step], axis=-1, keepdims=True)) \
+        if np.isnan(x[:, ::step]).any() else np.median(x[:, ::step], axis=-1, keepdims=True)
+    x = np.nan_to_num(x - off, copy=False)
     if isinstance(mains, str):
         mains = detect_mains(x[:, : int(min(x.shape[1], 60 * sfreq))], sfreq)
-    bank = FilterBank(x, sfreq)
-    if mains is not None and mains < sfreq / 2 - 1:
+    bank = FilterBank(x, sfreq, target_sfreq=target_sfreq)
+    if mains is not None and mains < bank.sfreq / 2 - 1:
         bank.notch(mains)
-    return bank.band((l_freq, h_freq, 4)), sfreq, x, mains, bank
+    return bank.band((l_freq, h_freq, 4)), bank.sfreq, _pick(x, sfreq, bank), mains, bank
+
+
+def _pick(x: np.ndarray, sfreq: float, bank: FilterBank) -> np.ndarray:
+    """The unfiltered signals at the bank's rate by picking the nearest samples: values at the
+    amplifier's rails stay at the rails, so clipping is still seen after resampling."""
+    if bank.sfreq == sfreq:
+        return x
+    idx = np.minimum(np.round(np.arange(bank.n) * (sfreq / bank.sfreq)).astype(np.int64),
+                     x.shape[-1] - 1)
+    return x[:, idx]
 
 
 def bin_view(data: np.ndarray, sfreq: float, bin_s: float = 1.0) -> np.ndarray:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import signal as sps
 
+from hypsa.kernels import frames_absmax, frames_rms
 from hypsa.signal import bandpass
 
 __all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "EMG_EVENT", "EEG_EVENT"]
@@ -102,17 +103,6 @@ class SpasmParams:
     cluster_gap_s: float = 120.0
 
 
-def _frames_absmax(x: np.ndarray, spf: int) -> np.ndarray:
-    nf = x.shape[-1] // spf
-    return np.abs(x[..., : nf * spf]).reshape(*x.shape[:-1], nf, spf).max(-1)
-
-
-def _frames_rms(x: np.ndarray, spf: int) -> np.ndarray:
-    nf = x.shape[-1] // spf
-    v = x[..., : nf * spf].reshape(*x.shape[:-1], nf, spf).astype(np.float64)
-    return np.sqrt((v**2).mean(-1))
-
-
 def _background(fr: np.ndarray, block: int) -> np.ndarray:
     """Per channel background level: median over blocks of ``block`` frames, smoothed over three
     neighbouring blocks, held constant within each block."""
@@ -172,7 +162,7 @@ def detect_spasms(
         return pd.DataFrame(columns=cols)
     slow, bb = bands if bands is not None else (bandpass(eeg, sfreq, 0.5, 4.0, order=2),
                                                  bandpass(eeg, sfreq, 1.0, 45.0, order=2))
-    sa = _frames_absmax(slow, spf)
+    sa = frames_absmax(slow, spf)
     block = int(round(30.0 / params.frame_s))
     bg = np.maximum(_background(sa, block), 1.0)
     ratio = sa / bg
@@ -184,7 +174,7 @@ def detect_spasms(
     g = np.median(ratio_w, axis=0)
     frac = (ratio_w > params.k_slow / 1.5).mean(axis=0)
     amp = np.median(maximum_filter1d(sa, size=w, axis=1), axis=0)
-    rms = _frames_rms(bb, spf)
+    rms = frames_rms(bb, spf)
     bg_rms = np.maximum(_background(rms, block), 1e-3)
     nf = g.size
     # normalised broadband RMS (median over channels of RMS / own background), smoothed 0.5 s:
@@ -216,6 +206,12 @@ def detect_spasms(
     rows = []
     pre_a, pre_b = int(round(6.0 * fs_fr)), int(round(1.0 * fs_fr))
     look = int(round(3.0 * fs_fr))
+    # the deepest attenuation in the 3 s from each frame on: frames not followed by a dip low
+    # enough for an electrodecrement (even the relaxed one of the EMG rule) are dropped at once
+    post_all = np.lib.stride_tricks.sliding_window_view(rn, look).min(-1) if nf > look else \
+        np.zeros(0)
+    peaks = peaks[(peaks + look < nf)]
+    peaks = peaks[post_all[peaks] <= params.max_decrement + 0.15]
     for p in peaks:
         # extent of the slow wave: where the median ratio stays above 40 % of the peak excess
         half = 1.0 + (g[p] - 1.0) * 0.4
@@ -230,11 +226,13 @@ def detect_spasms(
         a0, a1 = max(0, onset_f - pre_a), max(1, onset_f - pre_b)
         if p + look >= nf or a1 - a0 < 2:
             continue
-        post = float(rn[p:p + look].min())
+        post = float(post_all[p])
         pre = float(np.median(rn[a0:a1]))
         # the dip must be low against the long background AND against the seconds before, so
         # neither the quiet end of a run of artifacts nor an already attenuated stretch counts
         dec = max(post, post / max(pre, 1e-3))
+        if dec > params.max_decrement + 0.15:  # no electrodecrement: cannot be kept below
+            continue
         # how long the activity stays attenuated: a spasm's decrement lasts seconds; longer
         # flat stretches are suppression (burst-suppression) or attenuation episodes
         k0 = p + int(np.argmin(rn[p:p + look]))
