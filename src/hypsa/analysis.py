@@ -23,7 +23,7 @@ import pandas as pd
 from hypsa import features as F
 from hypsa.channels import DOUBLE_BANANA, POSITIONS, STANDARD_19, bipolar
 from hypsa.errors import BadSignalError, NoEEGChannelsError
-from hypsa.hypsarrhythmia import GradingParams, grade_epoch, probability
+from hypsa.hypsarrhythmia import GradingParams, grade_epoch, probability, slow_variant
 from hypsa.io import Recording, read
 from hypsa.signal import (
     EYE_CHANNELS,
@@ -386,10 +386,21 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
     grades = [r.grade for r in results]
     for gi, g in enumerate(grades):
         g["epoch"] = gi
+        g["slow_variant"] = slow_variant(g.get("grade"), g.get("n_foci", 0),
+                                         len(g.get("high_amplitude_channels") or []),
+                                         g.get("n_bipolar", 0), g.get("connectivity"),
+                                         params.grading)
+        if g["slow_variant"]:
+            g["criteria"] = [*g["criteria"], (
+                "diffuse very high voltage ({}/{} derivations > {:.0f} µV) in a disorganised "
+                "background (connectivity {:.2f} < {:.2f}) with few spikes: the slow-wave form "
+                "of modified hypsarrhythmia").format(
+                    len(g["high_amplitude_channels"]), g["n_bipolar"], params.grading.high_uv,
+                    g["connectivity"], params.grading.max_connectivity)]
         g["probability"] = probability(g.get("grade"), g.get("max_channel_amplitude_uv", 0.0),
                                        g.get("spike_bin_fraction", 0.0), g.get("n_foci", 0),
                                        g.get("perm_entropy"), g.get("connectivity"),
-                                       params.grading.high_uv)
+                                       params.grading.high_uv, slow_form=g["slow_variant"])
     if len(epochs):
         starts = np.array([g["onset_s"] for g in grades])
         idx = np.searchsorted(starts, epochs["onset"].to_numpy() + 1e-6, side="right") - 1

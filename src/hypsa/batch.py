@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -151,7 +152,7 @@ def _find_plain(root: Path, deriv: Path, exclude: Path | None) -> list[BatchItem
     vhdr = {q.with_suffix("") for q in files if q.suffix.lower() == ".vhdr"}
     files = [q for q in files if not (q.suffix.lower() == ".eeg" and q.with_suffix("") in vhdr)]
     keys = [q.relative_to(root).with_suffix("") for q in files]
-    dup = {k for k in keys if keys.count(k) > 1}
+    dup = {k for k, n in Counter(keys).items() if n > 1}
     items = []
     for q, k in zip(files, keys, strict=True):
         if k in dup:  # rec.edf and rec.bdf side by side: keep them apart
@@ -417,6 +418,8 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
             LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                          dashboard_address=None, env=dict(SINGLE_THREAD_ENV),
+                         # no fixed port: concurrent batches must not collide on 8787
+                         scheduler_kwargs={"dashboard_address": ":0"},
                          silence_logs=40) as cluster, Client(cluster) as client:
         yield client
 

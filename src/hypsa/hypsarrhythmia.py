@@ -16,6 +16,13 @@ The BASED score (Mytinger et al. 2021; see docs/methods.md) reads almost as an a
 Amplitude is peak-to-peak per 1-s bin on the longitudinal bipolar montage; a channel is "high
 amplitude" when its median bin amplitude over the usable bins exceeds ``high_uv`` (200 µV).
 Grades 4-5 are hypsarrhythmia.
+
+One form escapes the grade: Hrachovy's modified hypsarrhythmia made of "mostly high-voltage slow
+waves with few spikes" has too few discharges for three foci and grades 3. The recording-level
+verdict therefore also calls hypsarrhythmia present in an epoch of grade 3 whose very high
+voltage is *diffuse* (at least half of the derivations above ``high_uv``) and *disorganised*
+(channels not synchronous: mean absolute correlation below ``max_connectivity``; synchronous
+high-voltage sleep slow waves are the hard negative this excludes). See :func:`slow_variant`.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["GradingParams", "EpochGrade", "grade_epoch", "probability", "PRESENT_FROM"]
+__all__ = ["GradingParams", "EpochGrade", "grade_epoch", "probability", "slow_variant",
+           "PRESENT_FROM"]
 
 #: Grades at or above this are hypsarrhythmia.
 PRESENT_FROM = 4
@@ -55,6 +63,12 @@ class GradingParams:
         Fraction of attenuated bins above which the background is discontinuous (grade 1 at least).
     min_usable_s : float
         Usable seconds an epoch needs to be graded at all.
+    diffuse_fraction : float
+        Share of bipolar derivations above ``high_uv`` that makes high voltage "diffuse"
+        (:func:`slow_variant`).
+    max_connectivity : float
+        Mean absolute inter-channel correlation below which a background is disorganised rather
+        than synchronous (:func:`slow_variant`).
     """
 
     high_uv: float = 200.0
@@ -66,6 +80,8 @@ class GradingParams:
     min_attenuations: int = 3
     discontinuity_frac: float = 0.2
     min_usable_s: float = 60.0
+    diffuse_fraction: float = 0.5
+    max_connectivity: float = 0.5
 
 
 @dataclass
@@ -89,6 +105,7 @@ class EpochGrade:
     attenuated_fraction: float = 0.0
     criteria: list[str] = field(default_factory=list)
     severity: float = 0.0
+    n_bipolar: int = 0
 
     def to_dict(self) -> dict:
         """Plain-JSON dictionary."""
@@ -157,6 +174,7 @@ def grade_epoch(
     ch_med = np.nan_to_num(ch_med)
     high = [bip_names[i] for i in np.flatnonzero(ch_med > params.high_uv)]
     g.high_amplitude_channels = high
+    g.n_bipolar = int(len(bip_names))
     g.max_channel_amplitude_uv = float(ch_med.max())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN bins (artifact) are expected
@@ -220,6 +238,41 @@ def grade_epoch(
     return g
 
 
+def slow_variant(grade: int | None, n_foci: int, n_high: int, n_bipolar: int,
+                 connectivity: float | None, params: GradingParams = GradingParams()) -> bool:
+    """Whether a grade-3 epoch is the slow-wave form of modified hypsarrhythmia.
+
+    Grade 3 with at least one spike focus, diffuse very high voltage (``n_high / n_bipolar >=
+    params.diffuse_fraction``) and a disorganised, asynchronous background (``connectivity <
+    params.max_connectivity``): "mostly high-voltage slow waves with few spikes" (Hrachovy,
+    Frost & Kellaway 1984). Synchronous high-voltage sleep slow waves fail the last condition.
+
+    Parameters
+    ----------
+    grade : int or None
+        BASED grade of the epoch.
+    n_foci : int
+        Spike foci found.
+    n_high, n_bipolar : int
+        High-amplitude derivations and derivations.
+    connectivity : float or None
+        Mean absolute inter-channel correlation of the epoch (:func:`hypsa.features.
+        mean_abs_correlation`, averaged over its feature epochs).
+    params : GradingParams
+        Thresholds.
+
+    Returns
+    -------
+    bool
+    """
+    if grade != 3 or n_foci < 1 or n_bipolar <= 0 or connectivity is None:
+        return False
+    if not np.isfinite(connectivity):
+        return False
+    return bool(n_high / n_bipolar >= params.diffuse_fraction
+                and connectivity < params.max_connectivity)
+
+
 def probability(
     grade: int | None,
     max_channel_amplitude_uv: float,
@@ -228,6 +281,7 @@ def probability(
     perm_entropy: float | None = None,
     connectivity: float | None = None,
     high_uv: float = 200.0,
+    slow_form: bool = False,
 ) -> float:
     """Probability (0..1) that the graded epoch shows hypsarrhythmia.
 
@@ -236,10 +290,11 @@ def probability(
     to the high-amplitude threshold, the share of 1-s bins with spikes, the number of foci, and,
     when given, permutation entropy (lower in hypsarrhythmia; reference 0.80 at order 3 on 128 Hz
     EEG) and connectivity strength (mean absolute correlation; stronger in hypsarrhythmia).
+    A grade-3 epoch that meets :func:`slow_variant` (``slow_form``) counts as a grade 4.
     """
     if grade is None:
         return float("nan")
-    z = 2.0 * (grade - (PRESENT_FROM - 0.5))
+    z = 2.0 * ((PRESENT_FROM if slow_form else grade) - (PRESENT_FROM - 0.5))
     z += 1.0 * float(np.clip(np.log2(max(max_channel_amplitude_uv, 1.0) / high_uv), -2, 2))
     z += 1.0 * float(np.clip(spike_bin_fraction - 0.3, -0.3, 0.5))
     z += 0.3 * float(np.clip(n_foci - 3, -2, 2))

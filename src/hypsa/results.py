@@ -69,11 +69,15 @@ class Analysis:
         graded = gdf[gdf["grade"].notna()] if "grade" in gdf else gdf.iloc[0:0]
         hyp: dict[str, Any]
         if len(graded):
-            order = graded.sort_values(["grade", "severity"], ascending=False)
+            graded = graded.assign(
+                _hyps=(graded["grade"] >= PRESENT_FROM)
+                | graded.get("slow_variant", pd.Series(False, index=graded.index)).fillna(False)
+                .astype(bool))
+            order = graded.sort_values(["_hyps", "grade", "severity"], ascending=False)
             worst = order.iloc[0].to_dict()
             hist = graded["grade"].astype(int).value_counts().sort_index()
             hyp = {
-                "present": bool(int(worst["grade"]) >= PRESENT_FROM),
+                "present": bool(worst["_hyps"]),
                 "probability": float(worst["probability"]),
                 "based_score": int(worst["grade"]),
                 "evidence": {
@@ -82,13 +86,12 @@ class Analysis:
                         "n_foci", "foci", "spike_bin_fraction", "positive_pages", "n_pages",
                         "high_amplitude_channels", "median_amplitude_uv",
                         "max_channel_amplitude_uv", "n_attenuations", "attenuated_fraction",
-                        "perm_entropy", "connectivity")},
+                        "perm_entropy", "connectivity", "slow_variant")},
                     "criteria_met": list(worst["criteria"]),
                     "epochs_graded": int(len(graded)),
                     "epochs_not_graded": int(len(gdf) - len(graded)),
                     "grade_counts": {str(int(k)): int(v) for k, v in hist.items()},
-                    "fraction_epochs_hypsarrhythmic": float(
-                        (graded["grade"] >= PRESENT_FROM).mean()),
+                    "fraction_epochs_hypsarrhythmic": float(graded["_hyps"].mean()),
                     "thresholds": params["grading"],
                 },
             }
