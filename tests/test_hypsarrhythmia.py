@@ -92,3 +92,14 @@ def test_probability_monotone_in_grade():
     assert all(a < b for a, b in zip(ps, ps[1:], strict=False))
     assert ps[3] < 0.5 < ps[4]
     assert np.isnan(probability(None, 0.0, 0.0, 0))
+
+
+def test_slow_variant_needs_diffuse_high_voltage_and_asynchrony():
+    from hypsa.hypsarrhythmia import slow_variant
+
+    assert slow_variant(3, 1, 18, 18, 0.15)
+    assert not slow_variant(3, 1, 18, 18, 0.7)      # synchronous: sleep slow waves
+    assert not slow_variant(3, 1, 9, 18, 0.15)      # high voltage on half the derivations only
+    assert not slow_variant(3, 0, 18, 18, 0.15)     # no spike focus at all
+    assert not slow_variant(2, 1, 18, 18, 0.15)     # only grade 3 qualifies
+    assert not slow_variant(3, 1, 18, 18, float("nan"))

@@ -20,7 +20,7 @@ Grades 4-5 are hypsarrhythmia.
 One form escapes the grade: Hrachovy's modified hypsarrhythmia made of "mostly high-voltage slow
 waves with few spikes" has too few discharges for three foci and grades 3. The recording-level
 verdict therefore also calls hypsarrhythmia present in an epoch of grade 3 whose very high
-voltage is *diffuse* (at least half of the derivations above ``high_uv``) and *disorganised*
+voltage is *diffuse* (at least 85 % of the derivations above ``high_uv``) and *disorganised*
 (channels not synchronous: mean absolute correlation below ``max_connectivity``; synchronous
 high-voltage sleep slow waves are the hard negative this excludes). See :func:`slow_variant`.
 """
@@ -80,8 +80,8 @@ class GradingParams:
     min_attenuations: int = 3
     discontinuity_frac: float = 0.2
     min_usable_s: float = 60.0
-    diffuse_fraction: float = 0.5
-    max_connectivity: float = 0.5
+    diffuse_fraction: float = 0.85
+    max_connectivity: float = 0.3
 
 
 @dataclass
