@@ -40,7 +40,7 @@ def test_slow_wave_form_is_found_though_graded_three(seed):
     h = analyze(sim.to_recording()).summary_["hypsarrhythmia"]
     assert h["present"], h
     assert h["probability"] > 0.5
-    if h["based_score"] == 3:
+    if h["based_score"] in (1, 3):
         assert h["evidence"]["graded_epoch"]["slow_variant"]
         assert any("slow-wave form" in c for c in h["evidence"]["criteria_met"])
 

@@ -270,6 +270,7 @@ def analyze_window(
         ev["channels"] = ",".join(gnames)
     excluded_s = float(badbins.sum())
     grade = eg.to_dict()
+    grade["n_detections"] = int(len(dis))
     grade["state"] = pd.Series(ep_df["state"]).mode().iat[0]
     grade["perm_entropy"] = float(ep_df["perm_entropy"].mean())
     grade["connectivity"] = float(ep_df["connectivity"].mean())
@@ -387,16 +388,19 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
     for gi, g in enumerate(grades):
         g["epoch"] = gi
         g["slow_variant"] = slow_variant(g.get("grade"), g.get("n_foci", 0),
+                                         g.get("n_detections", 0)
+                                         / max(g.get("usable_s", 0.0) / 60.0, 1e-3),
                                          len(g.get("high_amplitude_channels") or []),
                                          g.get("n_bipolar", 0), g.get("connectivity"),
                                          params.grading)
         if g["slow_variant"]:
             g["criteria"] = [*g["criteria"], (
                 "diffuse very high voltage ({}/{} derivations > {:.0f} µV) in a disorganised "
-                "background (connectivity {:.2f} < {:.2f}) with few spikes: the slow-wave form "
-                "of modified hypsarrhythmia").format(
+                "background (connectivity {:.2f} < {:.2f}) with few spikes ({} discharges, {} "
+                "foci): the slow-wave form of modified hypsarrhythmia").format(
                     len(g["high_amplitude_channels"]), g["n_bipolar"], params.grading.high_uv,
-                    g["connectivity"], params.grading.max_connectivity)]
+                    g["connectivity"], params.grading.max_connectivity, g["n_detections"],
+                    g["n_foci"])]
         g["probability"] = probability(g.get("grade"), g.get("max_channel_amplitude_uv", 0.0),
                                        g.get("spike_bin_fraction", 0.0), g.get("n_foci", 0),
                                        g.get("perm_entropy"), g.get("connectivity"),

@@ -18,11 +18,12 @@ amplitude" when its median bin amplitude over the usable bins exceeds ``high_uv`
 Grades 4-5 are hypsarrhythmia.
 
 One form escapes the grade: Hrachovy's modified hypsarrhythmia made of "mostly high-voltage slow
-waves with few spikes" has too few discharges for three foci and grades 3. The recording-level
-verdict therefore also calls hypsarrhythmia present in an epoch of grade 3 whose very high
+waves with few spikes" has too few discharges for three foci and grades 3 (or 1). The recording-level
+verdict therefore also calls hypsarrhythmia present in such an epoch when its very high
 voltage is *diffuse* (at least 85 % of the derivations above ``high_uv``) and *disorganised*
 (channels not synchronous: mean absolute correlation below ``max_connectivity``; synchronous
-high-voltage sleep slow waves are the hard negative this excludes). See :func:`slow_variant`.
+high-voltage sleep slow waves are the hard negative this excludes) and a few discharges are
+there. See :func:`slow_variant`.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ class GradingParams:
     max_connectivity : float
         Mean absolute inter-channel correlation below which a background is disorganised rather
         than synchronous (:func:`slow_variant`).
+    min_detections_per_min : float
+        Sporadic discharges a minute that count as "few spikes" without a focus
+        (:func:`slow_variant`).
     """
 
     high_uv: float = 200.0
@@ -82,6 +86,7 @@ class GradingParams:
     min_usable_s: float = 60.0
     diffuse_fraction: float = 0.85
     max_connectivity: float = 0.3
+    min_detections_per_min: float = 1.0
 
 
 @dataclass
@@ -238,14 +243,18 @@ def grade_epoch(
     return g
 
 
-def slow_variant(grade: int | None, n_foci: int, n_high: int, n_bipolar: int,
-                 connectivity: float | None, params: GradingParams = GradingParams()) -> bool:
-    """Whether a grade-3 epoch is the slow-wave form of modified hypsarrhythmia.
+def slow_variant(grade: int | None, n_foci: int, detections_per_min: float, n_high: int,
+                 n_bipolar: int, connectivity: float | None,
+                 params: GradingParams = GradingParams()) -> bool:
+    """Whether an epoch graded 1 or 3 is the slow-wave form of modified hypsarrhythmia.
 
-    Grade 3 with at least one spike focus, diffuse very high voltage (``n_high / n_bipolar >=
-    params.diffuse_fraction``) and a disorganised, asynchronous background (``connectivity <
-    params.max_connectivity``): "mostly high-voltage slow waves with few spikes" (Hrachovy,
-    Frost & Kellaway 1984). Synchronous high-voltage sleep slow waves fail the last condition.
+    "Mostly high-voltage slow waves with few spikes" (Hrachovy, Frost & Kellaway 1984): too few
+    discharges for three foci, so BASED gives 3 (1-2 foci with high amplitude) or 1 (high
+    amplitude, no focus). Called when the very high voltage is diffuse (``n_high / n_bipolar >=
+    params.diffuse_fraction``), the background disorganised and asynchronous (``connectivity <
+    params.max_connectivity``) and discharges, though few, are there (a focus, or at least
+    ``params.min_detections_per_min`` sporadic discharges a minute). Synchronous high-voltage
+    sleep slow waves fail the connectivity condition.
 
     Parameters
     ----------
@@ -253,6 +262,8 @@ def slow_variant(grade: int | None, n_foci: int, n_high: int, n_bipolar: int,
         BASED grade of the epoch.
     n_foci : int
         Spike foci found.
+    detections_per_min : float
+        Discharges detected per usable minute, counted in a focus or not.
     n_high, n_bipolar : int
         High-amplitude derivations and derivations.
     connectivity : float or None
@@ -265,11 +276,12 @@ def slow_variant(grade: int | None, n_foci: int, n_high: int, n_bipolar: int,
     -------
     bool
     """
-    if grade != 3 or n_foci < 1 or n_bipolar <= 0 or connectivity is None:
+    if grade not in (1, 3) or n_bipolar <= 0 or connectivity is None:
         return False
     if not np.isfinite(connectivity):
         return False
-    return bool(n_high / n_bipolar >= params.diffuse_fraction
+    spikes = n_foci >= 1 or detections_per_min >= params.min_detections_per_min
+    return bool(spikes and n_high / n_bipolar >= params.diffuse_fraction
                 and connectivity < params.max_connectivity)
 
 
@@ -290,7 +302,7 @@ def probability(
     to the high-amplitude threshold, the share of 1-s bins with spikes, the number of foci, and,
     when given, permutation entropy (lower in hypsarrhythmia; reference 0.80 at order 3 on 128 Hz
     EEG) and connectivity strength (mean absolute correlation; stronger in hypsarrhythmia).
-    A grade-3 epoch that meets :func:`slow_variant` (``slow_form``) counts as a grade 4.
+    An epoch that meets :func:`slow_variant` (``slow_form``) counts as a grade 4.
     """
     if grade is None:
         return float("nan")
