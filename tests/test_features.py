@@ -92,6 +92,8 @@ def test_kernels_match_numpy() -> None:
     np.testing.assert_array_equal(K.frames_absmax(x, 16), np.abs(v).max(-1))
     np.testing.assert_allclose(K.frames_rms(x, 16),
                                np.sqrt((v.astype(np.float64) ** 2).mean(-1)), rtol=1e-10)
+    np.testing.assert_allclose(K.mean_abs_diff(x), np.abs(np.diff(x.astype(np.float64))).mean(-1),
+                               rtol=1e-10)
     counts = K.amplitude_counts(x, 16)
     for r in range(4):
         ref, _ = np.histogram(x[r], bins=16, range=(float(x[r].min()), float(x[r].max())))

@@ -82,8 +82,7 @@ class WindowResult:
 
 
 def _bad_channels(x: np.ndarray, sfreq: float, names: list[str],
-                  hf: np.ndarray) -> dict[str, str]:
-    ptp = bin_ptp(x, sfreq)
+                  hf: np.ndarray, ptp: np.ndarray) -> dict[str, str]:
     med = np.median(ptp, axis=1) if ptp.shape[1] else np.zeros(len(names))
     ref = float(np.median(med)) if med.size else 0.0
     out: dict[str, str] = {}
@@ -152,11 +151,12 @@ def analyze_window(
     core = slice(pb, pb + n_core)
     main = (0.5, 45.0, 4)  # the stages bandpass() applied one after the other
     hf_all = bank.band(main, (25.0, None, 4))[:, core]
-    bad = _bad_channels(x[:, core], fs, names, hf_all)
+    ptp_all = bin_ptp(x[:, core], fs)
+    bad = _bad_channels(x[:, core], fs, names, hf_all, ptp_all)
     good = [i for i, n in enumerate(names) if n not in bad]
     gnames = [names[i] for i in good]
     xg = x[good]
-    raw_core = xr[good][:, core]
+    raw_core = xr[np.ix_(good, np.arange(pb, pb + n_core))]
     n_bins = int(n_core // round(fs))
     if len(good) < 3 or n_bins == 0:
         empty = pd.DataFrame()
@@ -165,7 +165,9 @@ def analyze_window(
         return WindowResult(empty, grade, pd.DataFrame(), bad, mains, n_core / fs, 0.0)
     xc = xg[:, core]
     slow_all = bank.band(main, (0.5, 4.0, 2), rows=good)
-    art = artifact_mask(raw_core, xc, fs, gnames, hf=hf_all[good], slow=slow_all[:, core])
+    ptp_ref = ptp_all[good][:, :n_bins]
+    art = artifact_mask(raw_core, xc, fs, gnames, hf=hf_all[good], slow=slow_all[:, core],
+                        ptp=ptp_all[good])
     badbins = art.bad[:n_bins]
     # --- bipolar montage and amplitude per 1-s bin
     bip, bnames = bipolar(xc, gnames, DOUBLE_BANANA)
@@ -177,7 +179,6 @@ def analyze_window(
     sp = params.spikes
     # transients far above a channel's own ongoing amplitude are artifacts (movement, eye,
     # electrode), not discharges riding on the background
-    ptp_ref = bin_ptp(xc, fs)[:, :n_bins]
     excl |= ptp_ref > sp.outlier_factor * np.median(ptp_ref, axis=1, keepdims=True)
     dis = detect_discharges(xc, fs, excluded=excl, k_mad=sp.k_mad, floor_uv=sp.floor_uv,
                             min_ptp_uv=sp.min_ptp_uv, group_ms=sp.group_ms,

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from hypsa.kernels import amplitude_counts, ordinal_counts
+from hypsa.kernels import amplitude_counts, frames_rms, mean_abs_diff, ordinal_counts
 from hypsa.signal import welch
 
 __all__ = [
@@ -113,12 +113,12 @@ def permutation_entropy(ep: np.ndarray, order: int = 3, delay: int = 1) -> np.nd
 
 def line_length(ep: np.ndarray, sfreq: float) -> np.ndarray:
     """Mean absolute first difference per second (µV/s)."""
-    return np.abs(np.diff(ep, axis=-1)).mean(-1) * sfreq
+    return mean_abs_diff(ep) * sfreq
 
 
 def envelope_amplitude(ep: np.ndarray) -> np.ndarray:
     """Envelope amplitude (µV) as 2·√2·RMS, the peak-to-peak of a sinusoid of that power."""
-    return 2.0 * math.sqrt(2.0) * np.sqrt((ep.astype(np.float64) ** 2).mean(-1))
+    return 2.0 * math.sqrt(2.0) * frames_rms(ep, ep.shape[-1])[..., 0]
 
 
 def mean_abs_correlation(ep: np.ndarray) -> np.ndarray:

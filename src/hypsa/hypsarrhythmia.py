@@ -18,8 +18,9 @@ amplitude" when its median bin amplitude over the usable bins exceeds ``high_uv`
 Grades 4-5 are hypsarrhythmia.
 
 One form escapes the grade: Hrachovy's modified hypsarrhythmia made of "mostly high-voltage slow
-waves with few spikes" has too few discharges for three foci and grades 3 (or 1). The recording-level
-verdict therefore also calls hypsarrhythmia present in such an epoch when its very high
+waves with few spikes" has too few discharges for three foci and grades 3 (or 1). The
+recording-level verdict therefore also calls hypsarrhythmia present in such an epoch when its
+very high
 voltage is *diffuse* (at least 85 % of the derivations above ``high_uv``) and *disorganised*
 (channels not synchronous: mean absolute correlation below ``max_connectivity``; synchronous
 high-voltage sleep slow waves are the hard negative this excludes) and a few discharges are

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["frames_absmax", "frames_rms", "ordinal_counts", "amplitude_counts"]
+__all__ = ["frames_absmax", "frames_rms", "frames_ms", "mean_abs_diff", "ordinal_counts",
+           "amplitude_counts"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -97,6 +98,18 @@ def _amplitude_counts(x: np.ndarray, n_bins: int) -> np.ndarray:  # pragma: no c
     return out
 
 
+@numba.njit(cache=True, nogil=True)
+def _mean_abs_diff(x: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    rows, n = x.shape
+    out = np.zeros(rows, np.float64)
+    for r in range(rows):
+        s = 0.0
+        for t in range(1, n):
+            s += abs(np.float64(x[r, t]) - np.float64(x[r, t - 1]))
+        out[r] = s / max(n - 1, 1)
+    return out
+
+
 def _rows(x: np.ndarray) -> np.ndarray:
     a = np.asarray(x)
     if a.dtype not in (np.float32, np.float64):
@@ -122,6 +135,17 @@ def frames_rms(x: np.ndarray, spf: int) -> np.ndarray:
     a = np.asarray(x)
     out = _frames_rms(_rows(a), int(spf))
     return out.reshape(*a.shape[:-1], out.shape[-1])
+
+
+def mean_abs_diff(x: np.ndarray) -> np.ndarray:
+    """Mean absolute first difference along the last axis: ``np.abs(np.diff(x)).mean(-1)``."""
+    a = np.asarray(x)
+    return _mean_abs_diff(_rows(a)).reshape(a.shape[:-1])
+
+
+def frames_ms(x: np.ndarray, spf: int) -> np.ndarray:
+    """Mean square per frame of ``spf`` samples (a trailing partial frame is dropped), float64."""
+    return frames_rms(x, spf) ** 2
 
 
 def ordinal_counts(x: np.ndarray, order: int = 3, delay: int = 1) -> np.ndarray:

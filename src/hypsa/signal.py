@@ -14,6 +14,7 @@ from scipy import fft as spfft
 from scipy import signal as sps
 
 from hypsa.errors import ParameterError
+from hypsa.kernels import frames_ms
 
 __all__ = [
     "ANALYSIS_SFREQ",
@@ -185,6 +186,17 @@ def _butter_gain(nfft: int, sfreq: float, l_freq: float | None, h_freq: float | 
     return g
 
 
+@lru_cache(maxsize=64)
+def _stages_gain(nfft: int, sfreq: float,
+                 stages: tuple[tuple[float | None, float | None, int], ...]) -> np.ndarray:
+    """Product of the :func:`_butter_gain` of each stage (cached)."""
+    g = np.ones(nfft // 2 + 1, dtype=np.float32)
+    for lo, hi, order in stages:
+        g = g * _butter_gain(nfft, sfreq, lo, hi, order)
+    g.flags.writeable = False
+    return g
+
+
 @lru_cache(maxsize=16)
 def _notch_gain(nfft: int, sfreq: float, freq: float, quality: float) -> np.ndarray:
     """``|H|^2`` of the notch at ``freq`` and its harmonics below Nyquist (cached)."""
@@ -274,10 +286,8 @@ class FilterBank:
         """The signals passed through each ``(l_freq, h_freq, order)`` stage in turn (zero-phase;
         float32, original length)."""
         spec = self._spec if rows is None else self._spec[rows]
-        g = np.ones(self.freqs.size, dtype=np.float32)
-        for lo, hi, order in stages:
-            g = g * self.gain(lo, hi, order)
-        y = self._fft.irfft(spec * g, n=self.nfft, axis=-1)
+        g = _stages_gain(self.nfft, self.sfreq, stages)
+        y = self._fft.irfft(spec * g, n=self.nfft, axis=-1, overwrite_x=True)
         return y[..., self.pad : self.pad + self.n].astype(np.float32, copy=False)
 
 
@@ -414,6 +424,7 @@ def artifact_mask(
     eye_ratio: float = 2.5,
     hf: np.ndarray | None = None,
     slow: np.ndarray | None = None,
+    ptp: np.ndarray | None = None,
 ) -> ArtifactMask:
     """Mark artifact per 1-s bin.
 
@@ -441,12 +452,14 @@ def artifact_mask(
         other channels to be called eye artifact.
     hf, slow : ndarray, optional
         ``filt`` high-passed at 25 Hz and low-passed at 4 Hz, when already computed.
+    ptp : ndarray, optional
+        ``bin_ptp(filt, sfreq)``, when already computed.
 
     Returns
     -------
     ArtifactMask
     """
-    ptp_f = bin_ptp(filt, sfreq)
+    ptp_f = bin_ptp(filt, sfreq) if ptp is None else ptp
     nb = ptp_f.shape[1]
     rv = bin_view(raw, sfreq)
     flat = np.median(ptp_f, axis=0) < 1.0
@@ -460,9 +473,9 @@ def artifact_mask(
     extreme = (ptp_f > extreme_uv).mean(axis=0) > 0.3
     if hf is None:
         hf = bandpass(filt, sfreq, 25.0, None, order=4)
-    ratio = (bin_view(hf, sfreq) ** 2).mean(-1) / np.maximum((bin_view(filt, sfreq) ** 2).mean(-1),
-                                                              1e-6)
-    hf_rms = np.sqrt((bin_view(hf, sfreq) ** 2).mean(-1))
+    hf_ms = frames_ms(hf, int(round(sfreq)))
+    ratio = hf_ms / np.maximum(frames_ms(filt, int(round(sfreq))), 1e-6)
+    hf_rms = np.sqrt(hf_ms)
     # muscle: high-frequency power both dominant and large (the low-voltage fast activity of an
     # electrodecrement is dominant but small)
     muscle = (np.median(ratio, axis=0) > muscle_ratio) & (np.median(hf_rms, axis=0) > muscle_uv)
