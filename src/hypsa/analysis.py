@@ -265,7 +265,8 @@ def analyze_window(
     all_bad[b0:b0 + n_bins] = badbins
     ev = detect_spasms(xg, fs, emg_env=emg_env, excluded=all_bad,
                        core=(pb / fs, (pb + n_core) / fs), params=params.spasms,
-                       bands=(slow_all, bank.band(main, (1.0, 45.0, 2), rows=good)))
+                       bands=(slow_all, bank.band(main, (1.0, 45.0, 2), rows=good),
+                              bank.band(main, (4.0, 12.0, 2), rows=good)))
     if len(ev):
         ev["onset"] = ev["onset"] - pb / fs + onset_s
         ev["channels"] = ",".join(gnames)

@@ -69,6 +69,18 @@ class SpasmParams:
         (always together with an electrodecrement).
     max_wave_s : float
         Longest generalized slow wave (s); longer high-voltage stretches are bursts, not spasms.
+    max_mid_decrement : float
+        The 4-12 Hz RMS, measured the same way, must also fall to this fraction during the dip:
+        an electrodecrement attenuates all activity, while the lull after a delta wave
+        (K-complex, sleep or hypsarrhythmic delta) leaves theta and alpha untouched.
+    max_gap_s : float
+        Longest time (s) from the end of the slow wave to the start of the decrement.
+    deep_decrement, k_deep_slow, deep_synchrony : float
+        The third way, for a deep electrodecrement: broadband and 4-12 Hz activity both fall to
+        ``deep_decrement`` (+0.1 for 4-12 Hz) or less for 1 to ``max_dip_s`` + 1 s, starting
+        within ``max_gap_s`` / 2 of the end of a moderate generalized slow wave (median ratio
+        >= ``k_deep_slow``, >= half of the channels, correlation >= ``deep_synchrony`` over
+        the channels it reaches).
     min_dip_s, max_dip_s : float
         Shortest and longest electrodecrement (s); shorter dips are chance fluctuations, longer
         attenuation is suppression or an attenuation
@@ -95,6 +107,11 @@ class SpasmParams:
     strong_synchrony: float = 0.75
     max_wave_s: float = 2.5
     max_decrement: float = 0.45
+    max_mid_decrement: float = 0.6
+    max_gap_s: float = 1.0
+    deep_decrement: float = 0.3
+    k_deep_slow: float = 1.4
+    deep_synchrony: float = 0.5
     min_dip_s: float = 0.5
     max_dip_s: float = 5.0
     emg_ratio: float = 5.0
@@ -126,7 +143,7 @@ def detect_spasms(
     excluded: np.ndarray | None = None,
     core: tuple[float, float] | None = None,
     params: SpasmParams = SpasmParams(),
-    bands: tuple[np.ndarray, np.ndarray] | None = None,
+    bands: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Detect epileptic spasms in one stretch of EEG.
 
@@ -145,8 +162,8 @@ def detect_spasms(
         the array is context).
     params : SpasmParams
         Thresholds.
-    bands : (ndarray, ndarray), optional
-        ``eeg`` filtered to 0.5-4 Hz and to 1-45 Hz, when already computed.
+    bands : (ndarray, ndarray, ndarray), optional
+        ``eeg`` filtered to 0.5-4 Hz, 1-45 Hz and 4-12 Hz, when already computed.
 
     Returns
     -------
@@ -155,13 +172,14 @@ def detect_spasms(
         ``slow_ratio``, ``fraction``, ``decrement``, ``emg_ratio``, ``features`` (which fired).
     """
     cols = ["onset", "duration", "confidence", "slow_ratio", "fraction", "slow_uv", "smoothness",
-            "synchrony", "wave_s", "decrement", "dip_s", "emg_ratio", "features"]
+            "synchrony", "wave_s", "decrement", "dip_s", "mid_decrement", "emg_ratio", "features"]
     spf = max(1, int(round(params.frame_s * sfreq)))
     fs_fr = sfreq / spf
     if eeg.shape[1] < 20 * sfreq or eeg.shape[0] < 3:
         return pd.DataFrame(columns=cols)
-    slow, bb = bands if bands is not None else (bandpass(eeg, sfreq, 0.5, 4.0, order=2),
-                                                 bandpass(eeg, sfreq, 1.0, 45.0, order=2))
+    slow, bb, mid = bands if bands is not None else (
+        bandpass(eeg, sfreq, 0.5, 4.0, order=2), bandpass(eeg, sfreq, 1.0, 45.0, order=2),
+        bandpass(eeg, sfreq, 4.0, 12.0, order=2))
     sa = frames_absmax(slow, spf)
     block = int(round(30.0 / params.frame_s))
     bg = np.maximum(_background(sa, block), 1.0)
@@ -181,6 +199,11 @@ def detect_spasms(
     # an electrodecrement is a dip of this curve right after the slow wave
     rn = np.median(rms / bg_rms, axis=0)
     rn = np.convolve(rn, np.ones(w) / w, mode="same")
+    # the same in 4-12 Hz: an electrodecrement attenuates all activity, while the lull after a
+    # delta wave (K-complex, sleep or hypsarrhythmic delta) leaves theta and alpha as they were
+    rms_mid = frames_rms(mid, spf)
+    rm = np.median(rms_mid / np.maximum(_background(rms_mid, block), 1e-3), axis=0)
+    rm = np.convolve(rm, np.ones(w) / w, mode="same")
     peaks, _ = sps.find_peaks(g, height=params.k_slow * 0.8, distance=max(1, int(fs_fr)))
     # only candidates that could pass the (EMG-relaxed) slow-wave rule are examined further
     peaks = peaks[(frac[peaks] >= params.min_fraction) & (amp[peaks] >= params.min_slow_uv)]
@@ -221,7 +244,9 @@ def detect_spasms(
         e = p
         while e < nf - 1 and g[e + 1] > half and e - p < 2 * fs_fr:
             e += 1
-        onset_f = min(p, s + w // 2)
+        # the wave starts where it rises, at most 0.75 s before its peak (a high-voltage
+        # background can keep the ratio up for longer before it)
+        onset_f = max(min(p, s + w // 2), p - int(round(0.75 * fs_fr)))
         end_f = min(nf - 1, max(e - w // 2, p))
         a0, a1 = max(0, onset_f - pre_a), max(1, onset_f - pre_b)
         if p + look >= nf or a1 - a0 < 2:
@@ -243,14 +268,23 @@ def detect_spasms(
         while k0 > p and rn[k0 - 1] < thr:
             k0 -= 1
         dip_s = (k1 - k0 + 1) / fs_fr
+        pre_m = float(np.median(rm[a0:a1]))
+        mid_post = float(rm[k0:k1 + 1].min())
+        mid_dec = max(mid_post, mid_post / max(pre_m, 1e-3))
         wave_s = (e - s) / fs_fr
         # a spasm's slow wave is smooth: most of its peak-to-peak is in the slow band
         w0, w1 = onset_f * spf, min(eeg.shape[1], (end_f + 1) * spf)
         sm = float(np.median(np.ptp(slow[:, w0:w1], axis=1)
                              / np.maximum(np.ptp(eeg[:, w0:w1], axis=1), 1e-3))) if w1 > w0 else 0.0
-        # generalized = synchronous: the slow wave has one shape on every channel
+        # generalized = synchronous: the slow wave has one shape on the channels it reaches.
+        # Channels it hardly reaches (a field falls off with distance from its maximum) carry
+        # the background and would lower the mean, so the correlation is taken over the
+        # channels where the wave stands out; the all-channel value serves the synchronous path
         seg = slow[:, max(0, w0 - spf * 2):min(eeg.shape[1], w1 + spf * 2)]
-        sync = _mean_correlation(seg) if seg.shape[1] > 4 else 0.0
+        sync_all = _mean_correlation(seg) if seg.shape[1] > 4 else 0.0
+        part = ratio_w[:, p] >= params.k_slow / 1.5
+        sync = _mean_correlation(seg[part]) if part.sum() >= 3 and seg.shape[1] > 4 else \
+            sync_all
         er = float("nan")
         if emg_env is not None and emg_env.size >= nf:
             e0, e1 = max(0, onset_f - int(fs_fr)), min(nf, end_f + int(2 * fs_fr))
@@ -265,13 +299,24 @@ def detect_spasms(
             sync >= params.min_synchrony and wave_s <= params.max_wave_s
         # the synchronous path: a wave of at least background size, in phase on all channels
         gen = gen or (g[p] >= params.k_sync_slow and amp[p] >= params.min_slow_uv and
-                      sm >= params.min_smoothness and sync >= params.strong_synchrony and
+                      sm >= params.min_smoothness and sync_all >= params.strong_synchrony and
                       wave_s <= params.max_wave_s)
-        decr = dec <= params.max_decrement and params.min_dip_s <= dip_s <= params.max_dip_s
+        # the decrement follows the wave at once (it starts before the wave has ended or just
+        # after); a dip seconds later belongs to a later event
+        gap_s = (k0 - max(e, p)) / fs_fr
+        decr = dec <= params.max_decrement and params.min_dip_s <= dip_s <= params.max_dip_s \
+            and mid_dec <= params.max_mid_decrement and gap_s <= params.max_gap_s
+        # a deep decrement (all bands) right after a moderate generalized slow wave: on a
+        # high-voltage background the ictal wave may be little larger than the ongoing delta,
+        # and its field may not reach every channel, but the attenuation that follows is plain
+        deep = dec <= params.deep_decrement and mid_dec <= params.deep_decrement + 0.1 and \
+            1.0 <= dip_s <= params.max_dip_s + 1.0 and gap_s <= params.max_gap_s / 2 and \
+            g[p] >= params.k_deep_slow and frac[p] >= 0.5 and sm >= params.min_smoothness and \
+            sync >= params.deep_synchrony and wave_s <= params.max_wave_s + 0.5
         emg_burst = np.isfinite(er) and er >= params.emg_ratio
         if gen:
             feats.append("generalized_slow_wave")
-        if decr:
+        if decr or deep:
             feats.append("electrodecrement")
         if emg_burst:
             feats.append("emg_burst")
@@ -283,8 +328,12 @@ def detect_spasms(
         # with EMG, a clear burst lets a slightly weaker EEG pattern through, never EMG alone
         near_gen = g[p] >= params.k_slow * 0.8 and frac[p] >= params.min_fraction and \
             amp[p] >= params.min_slow_uv and sync >= 0.75 * params.min_synchrony
-        keep = (gen and decr) or (emg_burst and near_gen and
-                                  dec <= params.max_decrement + 0.15)
+        # with a clear EMG burst, the decrement alone is enough (the wave may be buried in a
+        # high-voltage background), or a slightly weaker pattern; EMG alone never is (nor EMG
+        # with a slow wave alone: an arousal K-complex with a movement looks just like that)
+        keep = (gen and decr) or deep or (emg_burst and (decr or (
+            near_gen and dec <= params.max_decrement + 0.15
+            and mid_dec <= params.max_mid_decrement + 0.15)))
         if np.isfinite(er) and er < 1.5:  # EMG present but silent: demand a clear EEG pattern
             keep = keep and conf >= 0.8
         if not keep or conf < params.min_confidence:
@@ -294,8 +343,7 @@ def detect_spasms(
             if excluded[b]:
                 continue
         rows.append((onset, dur, conf, float(g[p]), float(frac[p]), float(amp[p]), sm, sync, wave_s,
-                     dec, dip_s, er,
-                     "+".join(feats)))
+                     dec, dip_s, mid_dec, er, "+".join(feats)))
     rows = _suppress(rows, params.refractory_s)
     df = pd.DataFrame(rows, columns=cols)
     if core is not None and len(df):
