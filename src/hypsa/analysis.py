@@ -143,7 +143,9 @@ def analyze_window(
     keep = [i for i, n in enumerate(ch_names) if n in STANDARD_19]
     names = [ch_names[i] for i in keep]
     data = data[keep]
-    x, fs, xr, mains, bank = conditioned(data, sfreq)
+    # with >= 10 s of real context on both sides the filters need no reflected padding
+    ctx = min(pad_before, pad_after) / sfreq
+    x, fs, xr, mains, bank = conditioned(data, sfreq, pad_s=0.0 if ctx >= 10.0 else 5.0)
     scale = fs / sfreq
     pb = int(round(pad_before * scale))
     pa = int(round(pad_after * scale))

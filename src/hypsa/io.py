@@ -12,11 +12,12 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as _dt
+import functools
 import math
 import os
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -380,7 +381,7 @@ class Recording:
         path: Path | None,
         channels: list[ChannelInfo],
         start_time: _dt.datetime | None,
-        annotations: pd.DataFrame,
+        annotations: pd.DataFrame | Callable[[], pd.DataFrame],
         header: dict[str, str],
         segments: list[Segment],
         format: str,
@@ -389,12 +390,25 @@ class Recording:
         self.path = path
         self.channels = channels
         self.start_time = start_time
-        self.annotations = annotations
+        self.annotations = annotations  # type: ignore[assignment]
         self.header = header
         self.segments = segments
         self.format = format
         self._reader = reader
         self._name = str(path) if path is not None else _ARRAY_NAME
+
+    @property
+    def annotations(self) -> pd.DataFrame:
+        """Annotations (``onset``, ``duration``, ``description``). Those of a continuous EDF+
+        file are parsed on first use: a 24-h file holds 86 400 annotation records, and an
+        analysis that does not need them should not wait for them."""
+        if callable(self._annotations):
+            self._annotations = self._annotations()
+        return self._annotations
+
+    @annotations.setter
+    def annotations(self, value: pd.DataFrame | Callable[[], pd.DataFrame]) -> None:
+        self._annotations = value
 
     def __repr__(self) -> str:
         return (
@@ -1038,6 +1052,44 @@ def _num(path: Path, raw: bytes, what: str, kind: type = float) -> Any:
     return val
 
 
+def _edf_annotation_rows(path: Path, header_bytes: int, n_records: int, record_bytes: int,
+                         annot_idx: tuple[int, ...], offsets: tuple[int, ...], bps: int,
+                         nsamp: tuple[int, ...], rec_onsets: np.ndarray | None = None,
+                         ) -> list[tuple[float, float, str]]:
+    """Every annotation of an EDF+/BDF+ file; fills ``rec_onsets`` with the record start times
+    (the first TAL of each record's first annotation signal) when given."""
+    rows: list[tuple[float, float, str]] = []
+    if not annot_idx:
+        return rows
+    chunk = max(1, 8_000_000 // record_bytes)
+    with open(path, "rb") as f:
+        for r0 in range(0, n_records, chunk):
+            cnt = min(chunk, n_records - r0)
+            f.seek(header_bytes + r0 * record_bytes)
+            buf = f.read(cnt * record_bytes)
+            if len(buf) < cnt * record_bytes:
+                raise CorruptFileError(path, "truncated while reading annotations")
+            for r in range(cnt):
+                base = r * record_bytes
+                for j in range(len(annot_idx)):
+                    o = base + offsets[j] * bps
+                    tals = _parse_tals(buf[o : o + nsamp[j] * bps])
+                    if j == 0 and tals:
+                        keeper = tals[0]
+                        if rec_onsets is not None:
+                            rec_onsets[r0 + r] = keeper[0]
+                        tals = tals[1:]
+                        rows.extend((keeper[0], keeper[1], t) for t in keeper[2])
+                    for onset, dur, texts in tals:
+                        rows.extend((onset, dur, t) for t in texts)
+    return rows
+
+
+def _edf_annotations(*args: Any) -> pd.DataFrame:
+    """The annotations of a continuous EDF+ file as a frame (parsed on first use)."""
+    return _as_annotations(_edf_annotation_rows(*args))
+
+
 def _read_edf(path: Path, size: int, require_eeg: bool = True) -> Recording:
     with open(path, "rb") as f:
         main = f.read(256)
@@ -1189,29 +1241,17 @@ def _read_edf(path: Path, size: int, require_eeg: bool = True) -> Recording:
         )
 
     # annotations and record times
-    rows: list[tuple[float, float, str]] = []
     rec_onsets = np.arange(n_records, dtype=np.float64) * rec_dur
-    if annot_idx:
-        chunk = max(1, 8_000_000 // record_bytes)
-        with open(path, "rb") as f:
-            for r0 in range(0, n_records, chunk):
-                cnt = min(chunk, n_records - r0)
-                f.seek(header_bytes + r0 * record_bytes)
-                buf = f.read(cnt * record_bytes)
-                if len(buf) < cnt * record_bytes:
-                    raise CorruptFileError(path, "truncated while reading annotations")
-                for r in range(cnt):
-                    base = r * record_bytes
-                    for j, ai in enumerate(annot_idx):
-                        o = base + int(offsets[ai]) * bps
-                        tals = _parse_tals(buf[o : o + nsamp[ai] * bps])
-                        if j == 0 and tals:
-                            keeper = tals[0]
-                            rec_onsets[r0 + r] = keeper[0]
-                            tals = tals[1:]
-                            rows.extend((keeper[0], keeper[1], t) for t in keeper[2])
-                        for onset, dur, texts in tals:
-                            rows.extend((onset, dur, t) for t in texts)
+
+    # the record start times matter only for EDF+D (gaps); a continuous file's annotations are
+    # parsed when first used
+    args = (path, header_bytes, n_records, record_bytes, tuple(annot_idx),
+            tuple(int(offsets[i]) for i in annot_idx), bps, tuple(int(nsamp[i]) for i in annot_idx))
+    annotations: pd.DataFrame | Callable[[], pd.DataFrame]
+    if discontinuous:
+        annotations = _as_annotations(_edf_annotation_rows(*args, rec_onsets=rec_onsets))
+    else:
+        annotations = functools.partial(_edf_annotations, *args)
     segmaps: list[_SegMap] = []
     segments: list[Segment] = []
     if discontinuous and annot_idx:
@@ -1246,7 +1286,7 @@ def _read_edf(path: Path, size: int, require_eeg: bool = True) -> Recording:
         path=path,
         channels=channels,
         start_time=start,
-        annotations=_as_annotations(rows),
+        annotations=annotations,
         header=header,
         segments=segments,
         format=fmt,

@@ -265,7 +265,7 @@ class FilterBank:
         self.sfreq = float(sfreq) * p / q
         self.pad = pad // q * p
         self.n = -(-n_in * p // q)
-        spec = spfft.rfft(x, n=nfft_in, axis=-1)
+        spec = spfft.rfft(x, n=nfft_in, axis=-1, overwrite_x=bool(pad))
         if q != p:
             spec = spec[..., : self.nfft // 2 + 1] * np.float32(p / q)
         self._spec = spec
@@ -285,6 +285,9 @@ class FilterBank:
              rows: np.ndarray | list[int] | None = None) -> np.ndarray:
         """The signals passed through each ``(l_freq, h_freq, order)`` stage in turn (zero-phase;
         float32, original length)."""
+        if rows is not None and len(rows) == self._spec.shape[0] and \
+                np.array_equal(rows, np.arange(len(rows))):
+            rows = None  # every row, in order: no copy
         spec = self._spec if rows is None else self._spec[rows]
         g = _stages_gain(self.nfft, self.sfreq, stages)
         y = self._fft.irfft(spec * g, n=self.nfft, axis=-1, overwrite_x=True)
@@ -332,14 +335,16 @@ def conditioned(
     l_freq: float = 0.5,
     h_freq: float = 45.0,
     target_sfreq: float = ANALYSIS_SFREQ,
+    pad_s: float = 5.0,
 ) -> tuple[np.ndarray, float, np.ndarray, float | None, FilterBank]:
     """Like :func:`preprocess`, returning ``(filtered, sfreq, resampled, mains, bank)``.
 
-    Mains is looked for in the first minute of the signals at their own rate and reported; the
+    Mains is looked for in the first 30 s of the signals at their own rate and reported; the
     :class:`FilterBank` (``bank``) resamples to ``target_sfreq`` in the frequency domain and
     notches and band-passes there. ``resampled`` holds the unfiltered signals at the analysis
     rate, taken sample by sample (for the clipping and flat-line checks, which need the raw
-    values).
+    values). ``pad_s`` is the bank's odd-reflection padding; a caller whose array already holds
+    enough real context on both sides may pass 0.
     """
     x = np.asarray(data, dtype=np.float32)
     # remove each channel's offset (a median over a sub-sample is as good and far cheaper);
@@ -347,10 +352,12 @@ def conditioned(
     step = max(1, x.shape[-1] // 4096)
     off = np.nan_to_num(np.nanmedian(x[:, ::step], axis=-1, keepdims=True)) \
         if np.isnan(x[:, ::step]).any() else np.median(x[:, ::step], axis=-1, keepdims=True)
-    x = np.nan_to_num(x - off, copy=False)
+    x = x - off
+    if not np.isfinite(np.add.reduce(x, axis=None, dtype=np.float64)):
+        x = np.nan_to_num(x, copy=False)
     if isinstance(mains, str):
-        mains = detect_mains(x[:, : int(min(x.shape[1], 60 * sfreq))], sfreq)
-    bank = FilterBank(x, sfreq, target_sfreq=target_sfreq)
+        mains = detect_mains(x[:, : int(min(x.shape[1], 30 * sfreq))], sfreq)
+    bank = FilterBank(x, sfreq, pad_s=pad_s, target_sfreq=target_sfreq)
     if mains is not None and mains < bank.sfreq / 2 - 1:
         bank.notch(mains)
     return bank.band((l_freq, h_freq, 4)), bank.sfreq, _pick(x, sfreq, bank), mains, bank
@@ -361,6 +368,9 @@ def _pick(x: np.ndarray, sfreq: float, bank: FilterBank) -> np.ndarray:
     amplifier's rails stay at the rails, so clipping is still seen after resampling."""
     if bank.sfreq == sfreq:
         return x
+    step = sfreq / bank.sfreq
+    if abs(step - round(step)) < 1e-9:  # integer ratio: a strided view, no copy
+        return x[:, :: int(round(step))][:, : bank.n]
     idx = np.minimum(np.round(np.arange(bank.n) * (sfreq / bank.sfreq)).astype(np.int64),
                      x.shape[-1] - 1)
     return x[:, idx]

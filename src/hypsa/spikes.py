@@ -133,8 +133,8 @@ def detect_discharges(
     else:
         hp = band - band.mean(axis=0, keepdims=True)
     env = np.abs(hp)
-    # robust scale per channel (every 3rd sample: the 8-45 Hz envelope is smooth at that scale)
-    sigma = np.median(env[:, ::3], axis=1) / 0.6745
+    # robust scale per channel (a median over every 8th sample estimates it as well)
+    sigma = np.median(env[:, ::8], axis=1) / 0.6745
     half = int(round(0.1 * sfreq))
     dist = max(1, int(round(0.15 * sfreq)))
     times: list[np.ndarray] = []
