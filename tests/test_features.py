@@ -107,3 +107,15 @@ def test_kernels_match_numpy() -> None:
             h = -(p * np.log2(p)).sum() / np.log2(math.factorial(order))
             assert h == pytest.approx(antropy.perm_entropy(ties[r], order=order, delay=delay,
                                                            normalize=True), abs=1e-12)
+
+
+def test_fast_median_matches_numpy() -> None:
+    from hypsa.kernels import median
+
+    rng = np.random.default_rng(8)
+    for shape in ((19, 2720), (4, 7), (5, 3, 6), (1, 1)):
+        a = rng.standard_normal(shape)
+        for axis in range(a.ndim):
+            np.testing.assert_allclose(median(a, axis=axis), np.median(a, axis=axis))
+            np.testing.assert_allclose(median(a, axis=axis, keepdims=True),
+                                       np.median(a, axis=axis, keepdims=True))

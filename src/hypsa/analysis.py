@@ -25,6 +25,7 @@ from hypsa.channels import DOUBLE_BANANA, POSITIONS, STANDARD_19, bipolar
 from hypsa.errors import BadSignalError, NoEEGChannelsError
 from hypsa.hypsarrhythmia import GradingParams, grade_epoch, probability, slow_variant
 from hypsa.io import Recording, read
+from hypsa.kernels import median
 from hypsa.signal import (
     EYE_CHANNELS,
     artifact_mask,
@@ -57,7 +58,7 @@ class AnalysisParams:
 
     epoch_s: float = 15.0
     based_epoch_s: float = 300.0
-    pad_s: float = 20.0
+    pad_s: float = 12.0
     max_artifact_fraction: float = 0.5
     grading: GradingParams = field(default_factory=GradingParams)
     spikes: SpikeParams = field(default_factory=SpikeParams)
@@ -83,7 +84,7 @@ class WindowResult:
 
 def _bad_channels(x: np.ndarray, sfreq: float, names: list[str],
                   hf: np.ndarray, ptp: np.ndarray) -> dict[str, str]:
-    med = np.median(ptp, axis=1) if ptp.shape[1] else np.zeros(len(names))
+    med = median(ptp, axis=1) if ptp.shape[1] else np.zeros(len(names))
     ref = float(np.median(med)) if med.size else 0.0
     out: dict[str, str] = {}
     hf_ratio = np.einsum("ij,ij->i", hf, hf) / np.maximum(np.einsum("ij,ij->i", x, x), 1e-9)
@@ -181,7 +182,7 @@ def analyze_window(
     sp = params.spikes
     # transients far above a channel's own ongoing amplitude are artifacts (movement, eye,
     # electrode), not discharges riding on the background
-    excl |= ptp_ref > sp.outlier_factor * np.median(ptp_ref, axis=1, keepdims=True)
+    excl |= ptp_ref > sp.outlier_factor * median(ptp_ref, axis=1, keepdims=True)
     dis = detect_discharges(xc, fs, excluded=excl, k_mad=sp.k_mad, floor_uv=sp.floor_uv,
                             min_ptp_uv=sp.min_ptp_uv, group_ms=sp.group_ms,
                             band=bank.band(main, (8.0, 45.0, 3), rows=good)[:, core])
@@ -230,7 +231,7 @@ def analyze_window(
         "duration": np.full(ne, epl / fs),
         "segment": segment,
         "amp_bipolar_median_uv": np.median(ptp_ep, axis=(0, 2)) if ptp_ep is not None else np.nan,
-        "amp_bipolar_max_channel_uv": np.median(ptp_ep, axis=2).max(0)
+        "amp_bipolar_max_channel_uv": median(ptp_ep, axis=2).max(0)
         if ptp_ep is not None else np.nan,
         "amp_envelope_uv": F.envelope_amplitude(ep).mean(0),
         **{f"power_{k}_uv2": v.mean(0) for k, v in pw.items()},

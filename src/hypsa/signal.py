@@ -14,7 +14,7 @@ from scipy import fft as spfft
 from scipy import signal as sps
 
 from hypsa.errors import ParameterError
-from hypsa.kernels import frames_ms
+from hypsa.kernels import frames_ms, median
 
 __all__ = [
     "ANALYSIS_SFREQ",
@@ -472,7 +472,7 @@ def artifact_mask(
     ptp_f = bin_ptp(filt, sfreq) if ptp is None else ptp
     nb = ptp_f.shape[1]
     rv = bin_view(raw, sfreq)
-    flat = np.median(ptp_f, axis=0) < 1.0
+    flat = median(ptp_f, axis=0) < 1.0
     rng = rv.max(axis=-1) - rv.min(axis=-1)
     # clipping: a flat top or bottom at the channel's extreme value over >= 10 % of a bin
     hi = raw.max(axis=-1)[:, None, None]
@@ -488,7 +488,7 @@ def artifact_mask(
     hf_rms = np.sqrt(hf_ms)
     # muscle: high-frequency power both dominant and large (the low-voltage fast activity of an
     # electrodecrement is dominant but small)
-    muscle = (np.median(ratio, axis=0) > muscle_ratio) & (np.median(hf_rms, axis=0) > muscle_uv)
+    muscle = (median(ratio, axis=0) > muscle_ratio) & (median(hf_rms, axis=0) > muscle_uv)
     eye = np.zeros(nb, dtype=bool)
     fp = [i for i, n in enumerate(ch_names) if n in ("Fp1", "Fp2")]
     lat = [i for i, n in enumerate(ch_names) if n in ("F7", "F8")]
@@ -497,7 +497,7 @@ def artifact_mask(
         if slow is None:
             slow = bandpass(filt, sfreq, None, 4.0, order=2)
         sp = bin_ptp(slow, sfreq)[:, :nb]
-        ref = eye_ratio * np.median(sp[rest], axis=0)
+        ref = eye_ratio * median(sp[rest], axis=0)
         # blinks: both frontopolar channels; lateral eye movements: F7 and F8 (opposite signs)
         for group in (fp, lat):
             if len(group) == 2:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import signal as sps
 
-from hypsa.kernels import frames_absmax, frames_rms
+from hypsa.kernels import frames_absmax, frames_rms, median
 from hypsa.signal import bandpass
 
 __all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "EMG_EVENT", "EEG_EVENT"]
@@ -127,11 +127,11 @@ def _background(fr: np.ndarray, block: int) -> np.ndarray:
     nb = max(1, math.ceil(nf / block))
     pad = nb * block - nf
     v = np.pad(fr, ((0, 0), (0, pad)), mode="edge").reshape(nch, nb, block)
-    med = np.median(v, axis=-1)
+    med = median(v, axis=-1)
     if nb >= 3:
         stacked = np.stack([np.r_["-1", med[:, :1], med[:, :-1]], med,
                             np.r_["-1", med[:, 1:], med[:, -1:]]])
-        med = np.median(stacked, axis=0)
+        med = median(stacked, axis=0)
     return np.repeat(med, block, axis=1)[:, :nf]
 
 
@@ -189,20 +189,20 @@ def detect_spasms(
     from scipy.ndimage import maximum_filter1d
 
     ratio_w = maximum_filter1d(ratio, size=w, axis=1)
-    g = np.median(ratio_w, axis=0)
+    g = median(ratio_w, axis=0)
     frac = (ratio_w > params.k_slow / 1.5).mean(axis=0)
-    amp = np.median(maximum_filter1d(sa, size=w, axis=1), axis=0)
+    amp = median(maximum_filter1d(sa, size=w, axis=1), axis=0)
     rms = frames_rms(bb, spf)
     bg_rms = np.maximum(_background(rms, block), 1e-3)
     nf = g.size
     # normalised broadband RMS (median over channels of RMS / own background), smoothed 0.5 s:
     # an electrodecrement is a dip of this curve right after the slow wave
-    rn = np.median(rms / bg_rms, axis=0)
+    rn = median(rms / bg_rms, axis=0)
     rn = np.convolve(rn, np.ones(w) / w, mode="same")
     # the same in 4-12 Hz: an electrodecrement attenuates all activity, while the lull after a
     # delta wave (K-complex, sleep or hypsarrhythmic delta) leaves theta and alpha as they were
     rms_mid = frames_rms(mid, spf)
-    rm = np.median(rms_mid / np.maximum(_background(rms_mid, block), 1e-3), axis=0)
+    rm = median(rms_mid / np.maximum(_background(rms_mid, block), 1e-3), axis=0)
     rm = np.convolve(rm, np.ones(w) / w, mode="same")
     peaks, _ = sps.find_peaks(g, height=params.k_slow * 0.8, distance=max(1, int(fs_fr)))
     # only candidates that could pass the (EMG-relaxed) slow-wave rule are examined further
@@ -252,7 +252,7 @@ def detect_spasms(
         if p + look >= nf or a1 - a0 < 2:
             continue
         post = float(post_all[p])
-        pre = float(np.median(rn[a0:a1]))
+        pre = float(median(rn[a0:a1]))
         # the dip must be low against the long background AND against the seconds before, so
         # neither the quiet end of a run of artifacts nor an already attenuated stretch counts
         dec = max(post, post / max(pre, 1e-3))
@@ -268,13 +268,13 @@ def detect_spasms(
         while k0 > p and rn[k0 - 1] < thr:
             k0 -= 1
         dip_s = (k1 - k0 + 1) / fs_fr
-        pre_m = float(np.median(rm[a0:a1]))
+        pre_m = float(median(rm[a0:a1]))
         mid_post = float(rm[k0:k1 + 1].min())
         mid_dec = max(mid_post, mid_post / max(pre_m, 1e-3))
         wave_s = (e - s) / fs_fr
         # a spasm's slow wave is smooth: most of its peak-to-peak is in the slow band
         w0, w1 = onset_f * spf, min(eeg.shape[1], (end_f + 1) * spf)
-        sm = float(np.median(np.ptp(slow[:, w0:w1], axis=1)
+        sm = float(median(np.ptp(slow[:, w0:w1], axis=1)
                              / np.maximum(np.ptp(eeg[:, w0:w1], axis=1), 1e-3))) if w1 > w0 else 0.0
         # generalized = synchronous: the slow wave has one shape on the channels it reaches.
         # Channels it hardly reaches (a field falls off with distance from its maximum) carry
@@ -289,7 +289,7 @@ def detect_spasms(
         if emg_env is not None and emg_env.size >= nf:
             e0, e1 = max(0, onset_f - int(fs_fr)), min(nf, end_f + int(2 * fs_fr))
             bgw = emg_env[max(0, onset_f - block):min(nf, end_f + block)]
-            er = float(emg_env[e0:e1].max() / max(np.median(bgw), 1e-3))
+            er = float(emg_env[e0:e1].max() / max(median(bgw), 1e-3))
         onset = onset_f / fs_fr
         # the event runs from the slow wave into the start of the electrodecrement
         dur = float(np.clip((max(end_f, k0) - onset_f + 1) / fs_fr + 0.3, 0.5, 3.0))

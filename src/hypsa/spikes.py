@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal as sps
 
+from hypsa.kernels import median
 from hypsa.signal import bandpass
 
 __all__ = ["SpikeParams", "Discharges", "detect_discharges", "group_foci"]
@@ -134,7 +135,7 @@ def detect_discharges(
         hp = band - band.mean(axis=0, keepdims=True)
     env = np.abs(hp)
     # robust scale per channel (a median over every 8th sample estimates it as well)
-    sigma = np.median(env[:, ::8], axis=1) / 0.6745
+    sigma = median(env[:, ::8], axis=1) / 0.6745
     half = int(round(0.1 * sfreq))
     dist = max(1, int(round(0.15 * sfreq)))
     times: list[np.ndarray] = []
@@ -235,7 +236,7 @@ def group_foci(
     d = np.sqrt(((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1))
     if radius is None:
         nn = np.sort(d, axis=1)[:, 1] if n_ch > 1 else np.array([1.0])
-        radius = 1.5 * float(np.median(nn))
+        radius = 1.5 * float(median(nn))
     counts = np.bincount(channel, minlength=n_ch).astype(float)
     remaining = counts.copy()
     total = counts.sum()
