@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,7 +59,13 @@ def to_png(fig: Figure, dpi: int = 80) -> bytes:
     bytes
     """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    # laying out the text once is much cheaper than bbox_inches="tight", which draws (rasterises)
+    # the whole figure twice; figures the tight layout cannot handle (twin axes) keep the latter
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.tight_layout()
+    tight = "tight" if caught else None
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=tight)
     return buf.getvalue()
 
 
