@@ -78,8 +78,14 @@ def test_welch_psd_matches_scipy() -> None:
     for n in (1920, 1281, 100):
         ep = (rng.standard_normal((3, 4, n)) * 30 + 5).astype(np.float32)
         f, p = F.welch_psd(ep, 128.0)
-        f0, p0 = sps.welch(ep.astype(np.float64), fs=128.0, nperseg=min(n, 256), axis=-1)
+        f0, p0 = sps.welch(ep.astype(np.float64), fs=128.0, nperseg=min(n, 256), noverlap=0,
+                           axis=-1)
         np.testing.assert_allclose(f, f0)
+        np.testing.assert_allclose(p, p0, rtol=2e-4, atol=1e-6 * p0.max())
+        from hypsa.signal import welch
+
+        f, p = welch(ep, 128.0, 256)
+        f0, p0 = sps.welch(ep.astype(np.float64), fs=128.0, nperseg=min(n, 256), axis=-1)
         np.testing.assert_allclose(p, p0, rtol=2e-4, atol=1e-6 * p0.max())
 
 

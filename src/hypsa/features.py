@@ -54,9 +54,10 @@ def epochs_view(data: np.ndarray, sfreq: float, epoch_s: float) -> np.ndarray:
 
 
 def welch_psd(ep: np.ndarray, sfreq: float) -> tuple[np.ndarray, np.ndarray]:
-    """Welch PSD (µV²/Hz) of every channel and epoch with 2-s segments: ``(freqs, psd)``
-    (:func:`hypsa.signal.welch`, the estimate of ``scipy.signal.welch`` in one FFT call)."""
-    return welch(ep, sfreq, min(ep.shape[-1], int(2 * sfreq)))
+    """Welch PSD (µV²/Hz) of every channel and epoch with 2-s Hann segments without overlap:
+    ``(freqs, psd)`` (:func:`hypsa.signal.welch`, the estimate of ``scipy.signal.welch`` in one
+    FFT call; seven segments in a 15-s epoch)."""
+    return welch(ep, sfreq, min(ep.shape[-1], int(2 * sfreq)), overlap=0.0)
 
 
 def band_powers(ep: np.ndarray, sfreq: float,
