@@ -125,3 +125,29 @@ def test_fast_median_matches_numpy() -> None:
             np.testing.assert_allclose(median(a, axis=axis), np.median(a, axis=axis))
             np.testing.assert_allclose(median(a, axis=axis, keepdims=True),
                                        np.median(a, axis=axis, keepdims=True))
+
+
+@pytest.mark.parametrize("sfreq", [128.0, 256.0, 500.0])
+def test_filter_bank_matches_sosfiltfilt(sfreq: float) -> None:
+    """Away from the edges, each band of the bank is the Butterworth band-pass that
+    ``sosfiltfilt`` applies after polyphase resampling to 128 Hz."""
+    from hypsa.signal import FilterBank, bandpass, resample
+
+    rng = np.random.default_rng(2)
+    n = int(sfreq * 120)
+    t = np.arange(n) / sfreq
+    x = (rng.standard_normal((4, n)).cumsum(1) + 40 * np.sin(2 * np.pi * 1.3 * t)
+         + 10 * np.sin(2 * np.pi * 17 * t)).astype(np.float32)
+    x -= np.median(x, axis=1, keepdims=True)
+    xr, fs = resample(x, sfreq, 128.0)
+    bank = FilterBank(x, sfreq, target_sfreq=128.0)
+    assert bank.sfreq == fs and bank.n == xr.shape[1]
+    inner = slice(int(15 * fs), -int(15 * fs))
+    for stages in (((0.5, 45.0, 4),), ((0.5, 45.0, 4), (8.0, 45.0, 3)),
+                   ((0.5, 45.0, 4), (0.5, 4.0, 2))):
+        ref = xr
+        for lo, hi, order in stages:
+            ref = bandpass(ref, fs, lo, hi, order)
+        y = bank.band(*stages)
+        err = np.sqrt(np.mean((y - ref)[:, inner] ** 2)) / np.sqrt(np.mean(ref[:, inner] ** 2))
+        assert err < 5e-3, (stages, err)

@@ -193,9 +193,10 @@ def _butter_gain(nfft: int, sfreq: float, l_freq: float | None, h_freq: float | 
 
 @lru_cache(maxsize=64)
 def _stages_gain(nfft: int, sfreq: float,
-                 stages: tuple[tuple[float | None, float | None, int], ...]) -> np.ndarray:
-    """Product of the :func:`_butter_gain` of each stage (cached)."""
-    g = np.ones(nfft // 2 + 1, dtype=np.float32)
+                 stages: tuple[tuple[float | None, float | None, int], ...],
+                 scale: float = 1.0) -> np.ndarray:
+    """``scale`` times the product of the :func:`_butter_gain` of each stage (cached)."""
+    g = np.full(nfft // 2 + 1, scale, dtype=np.float32)
     for lo, hi, order in stages:
         g = g * _butter_gain(nfft, sfreq, lo, hi, order)
     g.flags.writeable = False
@@ -271,9 +272,10 @@ class FilterBank:
         self.pad = pad // q * p
         self.n = -(-n_in * p // q)
         spec = spfft.rfft(x, n=nfft_in, axis=-1, overwrite_x=bool(pad))
-        if q != p:
-            spec = spec[..., : self.nfft // 2 + 1] * np.float32(p / q)
-        self._spec = spec
+        # cut at the new Nyquist frequency (a view); the amplitude factor p/q of the shorter
+        # inverse transform goes into the band gains
+        self._spec = spec[..., : self.nfft // 2 + 1] if q != p else spec
+        self._scale = p / q
         self.freqs = np.fft.rfftfreq(self.nfft, 1.0 / self.sfreq)
         self._fft = spfft
 
@@ -294,7 +296,7 @@ class FilterBank:
                 np.array_equal(rows, np.arange(len(rows))):
             rows = None  # every row, in order: no copy
         spec = self._spec if rows is None else self._spec[rows]
-        g = _stages_gain(self.nfft, self.sfreq, stages)
+        g = _stages_gain(self.nfft, self.sfreq, stages, self._scale)
         y = self._fft.irfft(spec * g, n=self.nfft, axis=-1, overwrite_x=True)
         return y[..., self.pad : self.pad + self.n].astype(np.float32, copy=False)
 
