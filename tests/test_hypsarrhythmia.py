@@ -97,9 +97,9 @@ def test_probability_monotone_in_grade():
 def test_slow_variant_needs_diffuse_high_voltage_and_asynchrony():
     from hypsa.hypsarrhythmia import slow_variant
 
-    assert slow_variant(3, 1, 0.5, 18, 18, 0.15)
-    assert slow_variant(1, 0, 3.0, 17, 18, 0.15)      # no focus, but sporadic discharges
-    assert not slow_variant(1, 0, 0.5, 18, 18, 0.15)  # no discharges at all: slow waves only
+    assert slow_variant(3, 1, 2.0, 18, 18, 0.15)
+    assert not slow_variant(1, 0, 3.0, 17, 18, 0.15)  # no focus: BASED 1 stays absent
+    assert not slow_variant(3, 1, 0.5, 18, 18, 0.15)  # too few discharges
     assert not slow_variant(3, 1, 3.0, 18, 18, 0.7)   # synchronous: sleep slow waves
     assert not slow_variant(3, 1, 3.0, 9, 18, 0.15)   # high voltage on half the derivations
     assert not slow_variant(2, 1, 3.0, 18, 18, 0.15)  # grade 2: no high amplitude

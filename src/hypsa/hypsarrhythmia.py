@@ -18,7 +18,7 @@ amplitude" when its median bin amplitude over the usable bins exceeds ``high_uv`
 Grades 4-5 are hypsarrhythmia.
 
 One form escapes the grade: Hrachovy's modified hypsarrhythmia made of "mostly high-voltage slow
-waves with few spikes" has too few discharges for three foci and grades 3 (or 1). The
+waves with few spikes" has too few discharges for three foci and grades 3. The
 recording-level verdict therefore also calls hypsarrhythmia present in such an epoch when its
 very high
 voltage is *diffuse* (at least 85 % of the derivations above ``high_uv``) and *disorganised*
@@ -72,7 +72,7 @@ class GradingParams:
         Mean absolute inter-channel correlation below which a background is disorganised rather
         than synchronous (:func:`slow_variant`).
     min_detections_per_min : float
-        Sporadic discharges a minute that count as "few spikes" without a focus
+        Discharges a minute (in a focus or not) that count as "few spikes"
         (:func:`slow_variant`).
     """
 
@@ -247,15 +247,16 @@ def grade_epoch(
 def slow_variant(grade: int | None, n_foci: int, detections_per_min: float, n_high: int,
                  n_bipolar: int, connectivity: float | None,
                  params: GradingParams = GradingParams()) -> bool:
-    """Whether an epoch graded 1 or 3 is the slow-wave form of modified hypsarrhythmia.
+    """Whether an epoch graded 3 is the slow-wave form of modified hypsarrhythmia.
 
     "Mostly high-voltage slow waves with few spikes" (Hrachovy, Frost & Kellaway 1984): too few
-    discharges for three foci, so BASED gives 3 (1-2 foci with high amplitude) or 1 (high
-    amplitude, no focus). Called when the very high voltage is diffuse (``n_high / n_bipolar >=
-    params.diffuse_fraction``), the background disorganised and asynchronous (``connectivity <
-    params.max_connectivity``) and discharges, though few, are there (a focus, or at least
-    ``params.min_detections_per_min`` sporadic discharges a minute). Synchronous high-voltage
-    sleep slow waves fail the connectivity condition.
+    discharges for three foci, so BASED gives 3 (1-2 foci with high amplitude). Called when the
+    very high voltage is diffuse (``n_high / n_bipolar >= params.diffuse_fraction``), the
+    background disorganised and asynchronous (``connectivity < params.max_connectivity``) and
+    discharges, though few, are there (a focus, and at least
+    ``params.min_detections_per_min`` discharges a minute). Synchronous high-voltage sleep
+    slow waves fail the connectivity condition; a high-voltage background without any spike
+    focus (BASED 1) is not called.
 
     Parameters
     ----------
@@ -277,12 +278,12 @@ def slow_variant(grade: int | None, n_foci: int, detections_per_min: float, n_hi
     -------
     bool
     """
-    if grade not in (1, 3) or n_bipolar <= 0 or connectivity is None:
+    if grade != 3 or n_foci < 1 or n_bipolar <= 0 or connectivity is None:
         return False
     if not np.isfinite(connectivity):
         return False
-    spikes = n_foci >= 1 or detections_per_min >= params.min_detections_per_min
-    return bool(spikes and n_high / n_bipolar >= params.diffuse_fraction
+    return bool(detections_per_min >= params.min_detections_per_min
+                and n_high / n_bipolar >= params.diffuse_fraction
                 and connectivity < params.max_connectivity)
 
 
@@ -303,7 +304,7 @@ def probability(
     to the high-amplitude threshold, the share of 1-s bins with spikes, the number of foci, and,
     when given, permutation entropy (lower in hypsarrhythmia; reference 0.80 at order 3 on 128 Hz
     EEG) and connectivity strength (mean absolute correlation; stronger in hypsarrhythmia).
-    An epoch that meets :func:`slow_variant` (``slow_form``) counts as a grade 4.
+    A grade-3 epoch that meets :func:`slow_variant` (``slow_form``) counts as a grade 4.
     """
     if grade is None:
         return float("nan")
