@@ -134,8 +134,7 @@ def detect_discharges(
     else:
         hp = band - band.mean(axis=0, keepdims=True)
     env = np.abs(hp)
-    # robust scale per channel (a median over every 8th sample estimates it as well)
-    sigma = median(env[:, ::8], axis=1) / 0.6745
+    sigma = median(env, axis=1) / 0.6745  # robust scale per channel
     half = int(round(0.1 * sfreq))
     dist = max(1, int(round(0.15 * sfreq)))
     times: list[np.ndarray] = []
