@@ -530,15 +530,18 @@ METHODS_TEXT = (
     "epoch is reported: spikes are detected and grouped into foci, a bipolar channel is high "
     "amplitude above {high_uv:g} µV peak-to-peak, and 'spikes in >= 50 % of bins' means >= "
     "{pages_needed} of twenty 15-s pages with >= {bins_per_page} spike bins. Grades 4-5 are "
-    "hypsarrhythmia. Spasms are detected from the ictal EEG pattern (high-voltage slow wave, fast "
-    "activity, electrodecrement) and the deltoid EMG when recorded; spasms less than "
+    "hypsarrhythmia, and so is a grade 3 with diffuse very high voltage in a disorganised "
+    "background and a spike focus (the slow-wave form of modified hypsarrhythmia). Spasms "
+    "are detected from the ictal EEG pattern (high-voltage slow wave, fast activity, "
+    "electrodecrement) and the deltoid EMG when recorded; spasms less than "
     "{cluster_gap_s} s apart form a cluster."
 )
 LIMITATIONS = [
     "Automated grading and detection: every finding needs review of the raw EEG by a qualified "
     "clinician; human inter-rater agreement on hypsarrhythmia is itself only fair to moderate.",
-    "Spasms without an EEG or EMG correlate (subtle spasms, head nods) can be missed; artifacts "
-    "(movement, sucking, patting) can be mistaken for spasms.",
+    "Spasms without an EEG or EMG correlate (subtle spasms, head nods) can be missed, and so "
+    "can spasms without an electrodecrement; artifacts (movement, sucking, patting) and the "
+    "attenuation episodes of modified hypsarrhythmia can be mistaken for spasms.",
     "The BASED high-amplitude threshold (200 µV) is a documented default, not a validated value.",
     "Sleep/wake state is estimated from the EEG alone; hypsarrhythmia fades in REM sleep and on "
     "arousal, so a short recording without NREM sleep may under-grade.",
