@@ -151,3 +151,32 @@ def test_filter_bank_matches_sosfiltfilt(sfreq: float) -> None:
         y = bank.band(*stages)
         err = np.sqrt(np.mean((y - ref)[:, inner] ** 2)) / np.sqrt(np.mean(ref[:, inner] ** 2))
         assert err < 5e-3, (stages, err)
+
+
+def test_frames_minmax_and_ptp_match_numpy() -> None:
+    from hypsa import kernels as K
+
+    x = np.random.default_rng(4).standard_normal((3, 1000)).astype(np.float32)
+    v = x[:, :896].reshape(3, 7, 128)
+    lo, hi = K.frames_minmax(x, 128)
+    np.testing.assert_array_equal(lo, v.min(-1))
+    np.testing.assert_array_equal(hi, v.max(-1))
+    np.testing.assert_array_equal(K.frames_ptp(x, 128), v.max(-1) - v.min(-1))
+    assert K.frames_ptp(x[:, :100], 128).shape == (3, 0)
+
+
+def test_artifact_mask_finds_clipping_and_flat() -> None:
+    from hypsa.signal import artifact_mask, bandpass
+
+    rng = np.random.default_rng(6)
+    fs = 128.0
+    raw = (rng.standard_normal((6, 30 * 128)) * 20).astype(np.float32)
+    raw -= raw.mean(axis=1, keepdims=True)
+    t = np.arange(raw.shape[1]) / fs
+    raw[:3, 10 * 128:13 * 128] += (400 * np.sin(2 * np.pi * 0.7 * t[10 * 128:13 * 128]))
+    raw[:3] = np.clip(raw[:3], -250, 250)         # the amplifier's rails on three channels
+    raw[:, 18 * 128:27 * 128] = 0.0                # all channels flat for 9 s
+    names = ["C3", "C4", "Cz", "P3", "P4", "Pz"]
+    mask = artifact_mask(raw, bandpass(raw, fs, 0.5, 45.0), fs, names)
+    assert mask.clipped[10:13].any() and not mask.clipped[:8].any()
+    assert mask.flat[21:24].all() and not mask.flat[:8].any()

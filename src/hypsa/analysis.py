@@ -143,7 +143,8 @@ def analyze_window(
     """
     keep = [i for i, n in enumerate(ch_names) if n in STANDARD_19]
     names = [ch_names[i] for i in keep]
-    data = data[keep]
+    if len(keep) < len(ch_names):
+        data = data[keep]
     # with >= 10 s of real context on both sides the filters need no reflected padding
     ctx = min(pad_before, pad_after) / sfreq
     x, fs, xr, mains, bank = conditioned(data, sfreq, pad_s=0.0 if ctx >= 10.0 else 5.0)

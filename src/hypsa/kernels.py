@@ -14,8 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["median", "frames_absmax", "frames_rms", "frames_ms", "mean_abs_diff", "ordinal_counts",
-           "amplitude_counts"]
+__all__ = ["median", "frames_minmax", "frames_ptp", "frames_absmax", "frames_rms",
+           "frames_ms", "mean_abs_diff", "ordinal_counts", "amplitude_counts"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -32,6 +32,27 @@ def _frames_absmax(x: np.ndarray, spf: int) -> np.ndarray:  # pragma: no cover -
                     m = a
             out[c, f] = m
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _frames_minmax(x: np.ndarray, spf: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    nc, n = x.shape
+    nf = n // spf
+    lo_out = np.empty((nc, nf), np.float32)
+    hi_out = np.empty((nc, nf), np.float32)
+    for c in range(nc):
+        for f in range(nf):
+            lo = x[c, f * spf]
+            hi = lo
+            for k in range(f * spf + 1, f * spf + spf):
+                v = x[c, k]
+                if v > hi:
+                    hi = v
+                if v < lo:
+                    lo = v
+            lo_out[c, f] = lo
+            hi_out[c, f] = hi
+    return lo_out, hi_out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -136,6 +157,26 @@ def median(a: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
         part = np.partition(a, (k - 1, k), axis=axis)
         out = np.take(part, [k - 1, k], axis=axis).mean(axis=axis, keepdims=True)
     return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def frames_minmax(x: np.ndarray, spf: int) -> tuple[np.ndarray, np.ndarray]:
+    """Minimum and maximum per frame of ``spf`` samples (a trailing partial frame is dropped),
+    in one pass; float32 results shaped ``(..., n_frames)``."""
+    a = np.asarray(x, dtype=np.float32)
+    if a.shape[-1] < spf or a.size == 0:
+        e = np.zeros((*a.shape[:-1], 0), dtype=np.float32)
+        return e, e.copy()
+    lo, hi = _frames_minmax(a.reshape(-1, a.shape[-1]), int(spf))
+    shape = (*a.shape[:-1], lo.shape[-1])
+    return lo.reshape(shape), hi.reshape(shape)
+
+
+def frames_ptp(x: np.ndarray, spf: int) -> np.ndarray:
+    """Peak-to-peak (max - min) per frame of ``spf`` samples (a trailing partial frame is
+    dropped); float32. Same as ``v.max(-1) - v.min(-1)`` with
+    ``v = x[..., :nf*spf].reshape(..., nf, spf)``."""
+    lo, hi = frames_minmax(x, spf)
+    return hi - lo
 
 
 def frames_absmax(x: np.ndarray, spf: int) -> np.ndarray:

@@ -5,6 +5,7 @@ Pure functions on ``(n_channels, n_samples)`` arrays in µV. Nothing here knows 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -14,7 +15,7 @@ from scipy import fft as spfft
 from scipy import signal as sps
 
 from hypsa.errors import ParameterError
-from hypsa.kernels import frames_ms, median
+from hypsa.kernels import frames_minmax, frames_ms, frames_ptp, median
 
 __all__ = [
     "ANALYSIS_SFREQ",
@@ -354,14 +355,15 @@ def conditioned(
     enough real context on both sides may pass 0.
     """
     x = np.asarray(data, dtype=np.float32)
-    # remove each channel's offset (a median over a sub-sample is as good and far cheaper);
-    # missing samples (NaN) become the offset, i.e. 0 after the subtraction
-    step = max(1, x.shape[-1] // 4096)
-    off = np.nan_to_num(np.nanmedian(x[:, ::step], axis=-1, keepdims=True)) \
-        if np.isnan(x[:, ::step]).any() else np.median(x[:, ::step], axis=-1, keepdims=True)
-    x = x - off
+    # a channel's constant offset reaches no band (every band is high-passed) and no artifact
+    # check (they use ranges), so it stays; missing samples (NaN) become the channel's median
     if not np.isfinite(np.add.reduce(x, axis=None, dtype=np.float64)):
-        x = np.nan_to_num(x, copy=False)
+        step = max(1, x.shape[-1] // 4096)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN channel: offset 0
+            off = np.nan_to_num(np.nanmedian(np.where(np.isfinite(x[:, ::step]), x[:, ::step],
+                                                      np.nan), axis=-1, keepdims=True))
+        x = np.where(np.isfinite(x), x, off).astype(np.float32)
     if isinstance(mains, str):
         mains = detect_mains(x[:, : int(min(x.shape[1], 30 * sfreq))], sfreq)
     bank = FilterBank(x, sfreq, pad_s=pad_s, target_sfreq=target_sfreq)
@@ -391,9 +393,8 @@ def bin_view(data: np.ndarray, sfreq: float, bin_s: float = 1.0) -> np.ndarray:
 
 
 def bin_ptp(data: np.ndarray, sfreq: float, bin_s: float = 1.0) -> np.ndarray:
-    """Peak-to-peak amplitude per channel and bin, shape ``(n_channels, n_bins)``."""
-    v = bin_view(data, sfreq, bin_s)
-    return v.max(axis=-1) - v.min(axis=-1)
+    """Peak-to-peak amplitude per channel and bin, shape ``(n_channels, n_bins)`` (float32)."""
+    return frames_ptp(data, int(round(bin_s * sfreq)))
 
 
 def flat_channels(data: np.ndarray, sfreq: float, flat_uv: float = 1.0) -> np.ndarray:
@@ -478,14 +479,22 @@ def artifact_mask(
     """
     ptp_f = bin_ptp(filt, sfreq) if ptp is None else ptp
     nb = ptp_f.shape[1]
-    rv = bin_view(raw, sfreq)
     flat = median(ptp_f, axis=0) < 1.0
-    rng = rv.max(axis=-1) - rv.min(axis=-1)
-    # clipping: a flat top or bottom at the channel's extreme value over >= 10 % of a bin
-    hi = raw.max(axis=-1)[:, None, None]
-    lo = raw.min(axis=-1)[:, None, None]
-    eps = 1e-3 * np.maximum(hi - lo, 1e-6)
-    at_rail = ((rv >= hi - eps) | (rv <= lo + eps)).mean(axis=-1) >= 0.1
+    spb = int(round(sfreq))
+    fmin, fmax = frames_minmax(raw, spb)
+    rng = fmax - fmin
+    # clipping: a flat top or bottom at the channel's extreme value over >= 10 % of a bin; only
+    # bins that reach the channel's extreme can hold such samples, so only they are counted
+    at_rail = np.zeros(fmin.shape, dtype=bool)
+    if fmin.size:
+        hi = fmax.max(axis=-1, keepdims=True)
+        lo = fmin.min(axis=-1, keepdims=True)
+        eps = 1e-3 * np.maximum(hi - lo, 1e-6)
+        cand = (fmax >= hi - eps) | (fmin <= lo + eps)
+        for c, b in zip(*np.nonzero(cand), strict=True):
+            v = raw[c, b * spb:(b + 1) * spb]
+            at_rail[c, b] = ((v >= hi[c, 0] - eps[c, 0]) | (v <= lo[c, 0] + eps[c, 0])).mean() \
+                >= 0.1
     clipped = (at_rail & (rng > 50.0)).sum(axis=0) >= 2
     extreme = (ptp_f > extreme_uv).mean(axis=0) > 0.3
     if hf is None:
