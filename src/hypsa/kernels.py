@@ -153,9 +153,11 @@ def median(a: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     k = n // 2
     if n % 2:
         out = np.take(np.partition(a, k, axis=axis), [k], axis=axis)
-    else:
-        part = np.partition(a, (k - 1, k), axis=axis)
-        out = np.take(part, [k - 1, k], axis=axis).mean(axis=axis, keepdims=True)
+    else:  # one selection: the k-th smallest, and the largest of the k below it
+        part = np.partition(a, k, axis=axis)
+        upper = np.take(part, [k], axis=axis)
+        lower = np.take(part, np.arange(k), axis=axis).max(axis=axis, keepdims=True)
+        out = (lower + upper) / 2
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
