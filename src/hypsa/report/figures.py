@@ -61,10 +61,12 @@ def to_png(fig: Figure, dpi: int = 80) -> bytes:
     buf = io.BytesIO()
     # laying out the text once is much cheaper than bbox_inches="tight", which draws (rasterises)
     # the whole figure twice; figures the tight layout cannot handle (twin axes) keep the latter
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fig.tight_layout()
-    tight = "tight" if caught else None
+    tight = None
+    if not getattr(fig, "hypsa_fixed_layout", False):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.tight_layout()
+        tight = "tight" if caught else None
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches=tight)
     return buf.getvalue()
 
@@ -185,6 +187,10 @@ def timeline_figure(summary: dict, epochs: pd.DataFrame, grades: pd.DataFrame,
         ax.grid(axis="x", color="0.9", lw=0.5)
     ax_g.set_title("Timeline (yellow: spasm clusters; grey: excluded artifact; hatched: not "
                    "recorded)", fontsize=9, loc="left")
+    # fixed margins (twin axes defeat the tight layout, and a tight bounding box at save time
+    # would draw the figure twice)
+    fig.subplots_adjust(left=0.07, right=0.93, top=0.95, bottom=0.08)
+    fig.hypsa_fixed_layout = True  # type: ignore[attr-defined]
     return fig
 
 
