@@ -131,7 +131,8 @@ def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = 
 def analyze(
     paths: list[Path] = typer.Argument(..., help="EEG files or folders."),
     out: Path = typer.Option(Path("hypsa-out"), "--out", "-o", help="Output folder."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes per file (-1 = all cores)."),
+    jobs: int = typer.Option(-1, "--jobs", "-j",
+                             help="Worker processes per file (-1 = all cores; 1 = serial)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write the HTML report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
 ) -> None:
