@@ -150,3 +150,32 @@ def test_params_are_plain_and_documented():
     p = AnalysisParams()
     assert p.grading.high_uv == 200.0
     assert p.spasms.cluster_gap_s > 60
+
+
+def test_a_lone_spasm_is_counted_but_is_not_a_cluster():
+    from dataclasses import asdict
+
+    from hypsa.analysis import AnalysisParams
+    from hypsa.results import Analysis
+    from hypsa.spasms import cluster_spasms
+
+    sim = simulate(1200.0, hypsarrhythmia="classic", n_clusters=1, seed=21)
+    rec = sim.to_recording()
+    a = analyze(rec)
+    assert a.summary_["spasms"]["n_clusters"] >= 1
+    on = a.events["onset"].to_numpy()
+    free = [t for t in np.arange(5.0, 1190.0, 5.0) if np.abs(on - t).min() > 130.0]
+    if not free:
+        pytest.skip("no room for a lone spasm away from the cluster")
+    lone = a.events.iloc[[0]].copy()
+    lone["onset"] = free[0]
+    ev = pd.concat([a.events, lone], ignore_index=True).sort_values("onset").reset_index(drop=True)
+    ev["cluster"] = cluster_spasms(ev["onset"].to_numpy(), 120.0)
+    b = Analysis.build(rec, epochs=a.epochs, grades=a.grades.to_dict("records"), events=ev,
+                       bad_channels={}, analysed_s=a.summary_["analysed_s"], excluded_s=0.0,
+                       mains=[], params=asdict(AnalysisParams()))
+    sp = b.summary_["spasms"]
+    assert sp["count"] == len(a.events) + 1
+    assert sp["isolated"] == 1
+    assert sp["n_clusters"] == a.summary_["spasms"]["n_clusters"]
+    assert sum(c["count"] for c in sp["clusters"]) == len(a.events)

@@ -101,8 +101,13 @@ class Analysis:
         recorded_s = float(rec.recorded_s)
         hours = recorded_s / 3600.0
         clusters = []
+        isolated = 0
+        min_size = int(params["spasms"].get("min_cluster_size", 1))
         if len(events):
             for c, grp in events.groupby("cluster"):
+                if len(grp) < min_size:  # a lone spasm is a spasm, not a cluster
+                    isolated += int(len(grp))
+                    continue
                 clusters.append({"cluster": int(c), "onset": float(grp.onset.min()),
                                  "offset": float((grp.onset + grp.duration).max()),
                                  "count": int(len(grp))})
@@ -112,7 +117,9 @@ class Analysis:
             "per_24h": float(len(events) / hours * 24) if hours > 0 else 0.0,
             "n_clusters": len(clusters),
             "clusters": clusters,
+            "isolated": isolated,
             "cluster_gap_s": params["spasms"]["cluster_gap_s"],
+            "min_cluster_size": min_size,
         }
         summary = {
             "file": str(rec.path) if rec.path else None,
@@ -170,8 +177,9 @@ class Analysis:
                 f"Hypsarrhythmia: {'PRESENT' if h['present'] else 'absent'} — BASED "
                 f"{h['based_score']}, probability {h['probability']:.2f}; "
                 + "; ".join(h["evidence"]["criteria_met"]))
+        iso = int(sp.get("isolated", 0))
         lines.append(f"Spasms: {sp['count']} ({sp['per_hour']:.1f}/h) in {sp['n_clusters']} "
-                     "cluster(s)")
+                     "cluster(s)" + (f", {iso} isolated" if iso else ""))
         bad = s["quality"]["bad_channels"]
         lines.append(f"Bad channels: {', '.join(bad) if bad else 'none'}")
         lines.append(DISCLAIMER)

@@ -91,6 +91,9 @@ class SpasmParams:
         Minimum time between two spasms (s); spasms in a cluster are seconds apart.
     min_confidence : float
         Events with lower confidence are dropped.
+    min_cluster_size : int
+        Spasms come in series: a group of fewer spasms than this (a single one, by default) is
+        counted in the spasms but not as a cluster (``isolated`` in the summary).
     cluster_gap_s : float
         Spasms less than this apart belong to one cluster. There is no consensus definition of
         a cluster; 120 s keeps a cluster whole when a spasm inside it is missed (intra-cluster
@@ -118,6 +121,7 @@ class SpasmParams:
     refractory_s: float = 3.0
     min_confidence: float = 0.5
     cluster_gap_s: float = 120.0
+    min_cluster_size: int = 2
 
 
 def _background(fr: np.ndarray, block: int) -> np.ndarray:

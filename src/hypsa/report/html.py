@@ -180,6 +180,7 @@ def report_context(analysis: Any) -> dict:
         "per_hour": f"{sp.get('per_hour', 0.0):.1f}",
         "per_24h": f"{sp.get('per_24h', 0.0):.0f}",
         "n_clusters": int(sp.get("n_clusters", 0)),
+        "isolated": int(sp.get("isolated", 0)),
         "cluster_gap_s": sp.get("cluster_gap_s", "n/a"),
         "clusters": clusters,
         "high_uv": thr.get("high_uv", 200.0),
@@ -450,7 +451,8 @@ def _pdf_matplotlib(content: ReportContent, out_pdf: Path) -> None:
             f"({f['grade_text']}), probability {f['probability']}",
             *[f"Criterion met: {c}" for c in f["criteria"]],
             f"Spasms: {f['spasm_count']} detected, {f['per_hour']} per hour, {f['per_24h']} per "
-            f"24 h, in {f['n_clusters']} cluster(s)."]),
+            f"24 h, in {f['n_clusters']} cluster(s)"
+            + (f" and {f['isolated']} isolated." if f["isolated"] else ".")]),
         ("Graded epoch", [
             f"Starts {g['clock']} ({g['onset_s']} s), state {g['state']}; {g['n_foci']} spike "
             f"foci; spikes in {g['spike_bin_fraction']} of 1-s bins ({g['pages']} pages); "

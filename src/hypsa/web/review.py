@@ -113,6 +113,7 @@ def reviewed_summary(analysis: Any, reviews: list[Any], names: dict[int, str] | 
     ev = effective_events(analysis, reviews, names)
     s = analysis.summary or {}
     gap = float((s.get("spasms") or {}).get("cluster_gap_s") or 60.0)
+    min_size = int((s.get("spasms") or {}).get("min_cluster_size") or 1)
     df = counted_frame(ev, gap)
     hours = float(s.get("recorded_s") or s.get("duration_s") or 0.0) / 3600.0
     n = int(len(df))
@@ -121,7 +122,7 @@ def reviewed_summary(analysis: Any, reviews: list[Any], names: dict[int, str] | 
         "detected_count": int(analysis.n_spasms),
         "per_hour": n / hours if hours > 0 else 0.0,
         "per_24h": n / hours * 24 if hours > 0 else 0.0,
-        "n_clusters": int(df["cluster"].nunique()) if n else 0,
+        "n_clusters": int((df["cluster"].value_counts() >= min_size).sum()) if n else 0,
         "reviewed": any(e["status"] != "unreviewed" for e in ev),
         "grade": effective_grade(analysis, reviews, names),
     }
