@@ -27,13 +27,14 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+from _measure import run_measured  # benchmarks/ is on sys.path when run as a script
 
 WORK = Path(__file__).resolve().parent / "_work"
 METHODS = ("read", "mne", "hypsa")
@@ -127,40 +128,13 @@ def _warm(path: Path) -> None:
 def measure(method: str, path: Path, jobs: int) -> dict:
     """Run ``child`` in a fresh subprocess, the file warm in the page cache; add wall, CPU and
     peak tree RSS."""
-    import psutil
-
     _warm(path)
-
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--_child", method, str(path), str(jobs)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    ps = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        try:
-            procs = [ps, *ps.children(recursive=True)]
-            rss = 0
-            for p in procs:
-                try:
-                    rss += p.memory_info().rss
-                except psutil.Error:
-                    pass
-            peak = max(peak, rss)
-        except psutil.Error:
-            pass
-        time.sleep(0.02)
-    stdout, stderr = proc.communicate()
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"{method} on {path.name} failed:\n{stderr[-3000:]}")
-    res = json.loads(stdout.strip().splitlines()[-1])
-    res.update(
-        method=method, file=path.name, jobs=jobs, process_wall_s=wall,
-        cpu_s=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-        peak_tree_rss_mib=peak / 2**20,
-    )
+    m = run_measured([sys.executable, __file__, "--_child", method, str(path), str(jobs)])
+    if m.returncode != 0:
+        raise SystemExit(f"{method} on {path.name} failed:\n{m.stderr[-3000:]}")
+    res = json.loads(m.stdout.strip().splitlines()[-1])
+    res.update(method=method, file=path.name, jobs=jobs, process_wall_s=m.wall_s, cpu_s=m.cpu_s,
+               peak_tree_rss_mib=m.peak_tree_rss_mib)
     return res
 
 

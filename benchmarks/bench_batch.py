@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import signal
 import subprocess
@@ -42,6 +41,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
+
+from _measure import run_measured  # benchmarks/ is on sys.path when run as a script
 
 WORK = Path(__file__).resolve().parent / "_work"
 MARKER = "BUILT.json"
@@ -143,49 +144,18 @@ def child(root: str, out: str, workers: int) -> dict:
             **{k: df.attrs[k] for k in ("analysed", "skipped", "failed")}}
 
 
-def _tree_rss(ps) -> int:
-    import psutil
-
-    rss = 0
-    try:
-        procs = [ps, *ps.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    for p in procs:
-        try:
-            rss += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return rss
-
-
 def measure(root: Path, out: Path, workers: int) -> dict:
     """Run ``child`` in a fresh subprocess on an emptied ``out``; add wall, CPU, peak RSS."""
-    import psutil
-
     shutil.rmtree(out, ignore_errors=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--_child", str(root), str(out),
-                             str(workers)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    ps = psutil.Process(proc.pid)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss(ps))
-        time.sleep(0.02)
-    stdout, stderr = proc.communicate()
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"run_batch with {workers} worker(s) failed:\n{stderr[-3000:]}")
-    res = json.loads(stdout.strip().splitlines()[-1])
+    m = run_measured([sys.executable, __file__, "--_child", str(root), str(out), str(workers)])
+    if m.returncode != 0:
+        raise SystemExit(f"run_batch with {workers} worker(s) failed:\n{m.stderr[-3000:]}")
+    res = json.loads(m.stdout.strip().splitlines()[-1])
     if res["analysed"] != res["n"]:
         raise SystemExit(f"run_batch with {workers} worker(s): {res}; expected every recording "
                          f"analysed (see errors.tsv in {out})")
-    res.update(workers=workers, process_wall_s=wall,
-               cpu_s=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-               peak_tree_rss_mib=peak / 2**20)
+    res.update(workers=workers, process_wall_s=m.wall_s, cpu_s=m.cpu_s,
+               peak_tree_rss_mib=m.peak_tree_rss_mib)
     return res
 
 
