@@ -19,22 +19,6 @@ __all__ = ["median", "frames_minmax", "frames_ptp", "frames_absmax", "frames_rms
 
 
 @numba.njit(cache=True, nogil=True)
-def _frames_absmax(x: np.ndarray, spf: int) -> np.ndarray:  # pragma: no cover - compiled
-    nc, n = x.shape
-    nf = n // spf
-    out = np.empty((nc, nf), np.float32)
-    for c in range(nc):
-        for f in range(nf):
-            m = np.float32(0.0)
-            for k in range(f * spf, f * spf + spf):
-                a = abs(x[c, k])
-                if a > m:
-                    m = a
-            out[c, f] = m
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
 def _frames_minmax(x: np.ndarray, spf: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
     nc, n = x.shape
     nf = n // spf
@@ -56,7 +40,7 @@ def _frames_minmax(x: np.ndarray, spf: int) -> tuple[np.ndarray, np.ndarray]:  #
 
 
 @numba.njit(cache=True, nogil=True)
-def _frames_rms(x: np.ndarray, spf: int) -> np.ndarray:  # pragma: no cover - compiled
+def _frames_ms(x: np.ndarray, spf: int) -> np.ndarray:  # pragma: no cover - compiled
     nc, n = x.shape
     nf = n // spf
     out = np.empty((nc, nf), np.float64)
@@ -66,7 +50,7 @@ def _frames_rms(x: np.ndarray, spf: int) -> np.ndarray:  # pragma: no cover - co
             for k in range(f * spf, f * spf + spf):
                 v = np.float64(x[c, k])
                 s += v * v
-            out[c, f] = np.sqrt(s / spf)
+            out[c, f] = s / spf
     return out
 
 
@@ -186,30 +170,29 @@ def frames_absmax(x: np.ndarray, spf: int) -> np.ndarray:
 
     Same as ``np.abs(x[..., :nf*spf]).reshape(..., nf, spf).max(-1)``; float32 result.
     """
-    a = np.asarray(x, dtype=np.float32)
-    out = _frames_absmax(a.reshape(-1, a.shape[-1]), int(spf))
+    lo, hi = frames_minmax(x, spf)
+    return np.maximum(hi, -lo)
+
+
+def frames_ms(x: np.ndarray, spf: int) -> np.ndarray:
+    """Mean square per frame of ``spf`` samples (a trailing partial frame is dropped).
+
+    Same as ``(x[..., :nf*spf].reshape(..., nf, spf) ** 2).mean(-1)`` in float64.
+    """
+    a = np.asarray(x)
+    out = _frames_ms(_rows(a), int(spf))
     return out.reshape(*a.shape[:-1], out.shape[-1])
 
 
 def frames_rms(x: np.ndarray, spf: int) -> np.ndarray:
-    """Root mean square per frame of ``spf`` samples (a trailing partial frame is dropped).
-
-    Same as ``np.sqrt((x[..., :nf*spf].reshape(..., nf, spf) ** 2).mean(-1))`` in float64.
-    """
-    a = np.asarray(x)
-    out = _frames_rms(_rows(a), int(spf))
-    return out.reshape(*a.shape[:-1], out.shape[-1])
+    """Root mean square per frame of ``spf`` samples: ``np.sqrt(frames_ms(x, spf))``."""
+    return np.sqrt(frames_ms(x, spf))
 
 
 def mean_abs_diff(x: np.ndarray) -> np.ndarray:
     """Mean absolute first difference along the last axis: ``np.abs(np.diff(x)).mean(-1)``."""
     a = np.asarray(x)
     return _mean_abs_diff(_rows(a)).reshape(a.shape[:-1])
-
-
-def frames_ms(x: np.ndarray, spf: int) -> np.ndarray:
-    """Mean square per frame of ``spf`` samples (a trailing partial frame is dropped), float64."""
-    return frames_rms(x, spf) ** 2
 
 
 def ordinal_counts(x: np.ndarray, order: int = 3, delay: int = 1) -> np.ndarray:
