@@ -30,9 +30,15 @@ test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest -q -n 2 --durations=15; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo 'pytest: no tests collected'; rc=0; fi; exit $$rc
 
-bench: $(VENV)/.installed
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(VENV)/.installed $@
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_io.py
 	$(BIN)/python benchmarks/bench_analyze.py
+	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/validate.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
