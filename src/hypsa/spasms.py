@@ -3,7 +3,7 @@
 The ictal pattern of a spasm (Fusco & Vigevano 1993; see docs/methods.md) is a generalized
 high-voltage slow wave, with or without a preceding sharp transient, followed by an
 electrodecrement (attenuation, often with low-voltage fast activity); in deltoid EMG a
-0.5-2 s diamond-shaped burst. The detector scores each candidate on three measurable facts:
+0.5-2 s diamond-shaped burst. The detector measures each candidate on three facts:
 
 * **generalization** — in 1/8-s frames, the slow (0.5-4 Hz) amplitude of each channel relative
   to that channel's own background (median over ~90 s): the median over channels must exceed
@@ -14,9 +14,10 @@ electrodecrement (attenuation, often with low-voltage fast activity); in deltoid
 * **EMG burst** (when a deltoid EMG channel exists) — the 20 Hz high-passed envelope relative to
   its background during the event.
 
-Confidence is a logistic combination of the three; an event is kept when it passes the EEG rule
-(generalized slow wave + decrement), or, with EMG, when a strong burst coincides with a
-generalized slow wave or a decrement.
+and on the background it stands on (how synchronous the stretch is anyway, how often it
+attenuates with no wave before). One score over all the measurements, the pattern score of
+:mod:`hypsa.spasm_score`, is the event's confidence and decides; the classic rules (generalized
+slow wave + decrement, or with EMG a strong burst with a decrement) name the parts that fired.
 """
 
 from __future__ import annotations
@@ -27,11 +28,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import signal as sps
+from scipy.ndimage import maximum_filter1d
 
 from hypsa.kernels import frames_absmax, frames_rms, median
 from hypsa.signal import bandpass
+from hypsa.spasm_score import THRESHOLD, pattern_probability
 
-__all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "EMG_EVENT", "EEG_EVENT"]
+__all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "EMG_EVENT", "EEG_EVENT",
+           "FEATURE_COLUMNS"]
+
+#: What is measured on each candidate (columns of the candidate and event tables).
+FEATURE_COLUMNS = [
+    "slow_ratio", "fraction", "slow_uv", "smoothness", "synchrony", "sync_all", "wave_s",
+    "decrement", "dip_s", "mid_decrement", "gap_s", "pre", "emg_ratio", "background_synchrony",
+    "orphan_rate",
+]
 
 #: HED-SCORE / SzCORE label of a generalized epileptic spasm.
 EEG_EVENT = "sz_gen_m_spasms"
@@ -90,7 +101,15 @@ class SpasmParams:
     refractory_s : float
         Minimum time between two spasms (s); spasms in a cluster are seconds apart.
     min_confidence : float
-        Events with lower confidence are dropped.
+        The decision. Every candidate (a frame where the slow-wave rule could pass, or the most
+        synchronous slow activity before an electrodecrement, followed within 3 s by a dip) is
+        measured, and its pattern score (:mod:`hypsa.spasm_score`, a logistic model of the
+        measurements, 0..1) is its ``confidence``; a spasm is a candidate whose score reaches
+        this. The thresholds above do not decide alone: they name the parts of the pattern an
+        event shows (``features``), and ``rules`` in the candidate table says whether they would
+        have accepted it. The default is set with the weights (``benchmarks/train_spasm_score.py``):
+        the lowest score that keeps false detections on hypsarrhythmic background, EEG only, at
+        or under one per hour on the training recordings of ``hypsa.simulate``.
     min_cluster_size : int
         Spasms come in series: a group of fewer spasms than this (a single one, by default) is
         counted in the spasms but not as a cluster (``isolated`` in the summary).
@@ -119,7 +138,7 @@ class SpasmParams:
     max_dip_s: float = 5.0
     emg_ratio: float = 5.0
     refractory_s: float = 3.0
-    min_confidence: float = 0.5
+    min_confidence: float = THRESHOLD
     cluster_gap_s: float = 120.0
     min_cluster_size: int = 2
 
@@ -148,6 +167,7 @@ def detect_spasms(
     core: tuple[float, float] | None = None,
     params: SpasmParams = SpasmParams(),
     bands: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    candidates: bool = False,
 ) -> pd.DataFrame:
     """Detect epileptic spasms in one stretch of EEG.
 
@@ -168,19 +188,24 @@ def detect_spasms(
         Thresholds.
     bands : (ndarray, ndarray, ndarray), optional
         ``eeg`` filtered to 0.5-4 Hz, 1-45 Hz and 4-12 Hz, when already computed.
+    candidates : bool
+        Return every candidate examined, with its features, the rules' verdict (``rules``) and
+        the final one (``keep``), before the refractory merge: for inspection and for fitting
+        :mod:`hypsa.spasm_score`.
 
     Returns
     -------
     DataFrame
-        One row per spasm: ``onset``, ``duration`` (s, from the array start), ``confidence``,
-        ``slow_ratio``, ``fraction``, ``decrement``, ``emg_ratio``, ``features`` (which fired).
+        One row per spasm: ``onset``, ``duration`` (s, from the array start), ``confidence``
+        (the pattern score), the measured features (``slow_ratio``, ``fraction``, ``slow_uv``,
+        ``smoothness``, ``synchrony``, ``wave_s``, ``decrement``, ``dip_s``, ``mid_decrement``,
+        ``emg_ratio``, ...) and ``features`` (which parts of the pattern fired).
     """
-    cols = ["onset", "duration", "confidence", "slow_ratio", "fraction", "slow_uv", "smoothness",
-            "synchrony", "wave_s", "decrement", "dip_s", "mid_decrement", "emg_ratio", "features"]
+    cols = ["onset", "duration", "confidence", *FEATURE_COLUMNS, "rules", "features"]
     spf = max(1, int(round(params.frame_s * sfreq)))
     fs_fr = sfreq / spf
     if eeg.shape[1] < 20 * sfreq or eeg.shape[0] < 3:
-        return pd.DataFrame(columns=cols)
+        return _empty(cols, candidates)
     slow, bb, mid = bands if bands is not None else (
         bandpass(eeg, sfreq, 0.5, 4.0, order=2), bandpass(eeg, sfreq, 1.0, 45.0, order=2),
         bandpass(eeg, sfreq, 4.0, 12.0, order=2))
@@ -190,8 +215,6 @@ def detect_spasms(
     ratio = sa / bg
     # 0.5-s running max per channel to tolerate small latency differences across channels
     w = max(1, int(round(0.5 * fs_fr)))
-    from scipy.ndimage import maximum_filter1d
-
     ratio_w = maximum_filter1d(ratio, size=w, axis=1)
     g = median(ratio_w, axis=0)
     frac = (ratio_w > params.k_slow / 1.5).mean(axis=0)
@@ -220,15 +243,20 @@ def detect_spasms(
     stops = np.flatnonzero(np.diff(low) == -1)
     half_w = max(1, int(round(0.5 * fs_fr)))
     anchored = []
+    n_orphans = 0
     for a, b in zip(starts, stops, strict=True):
         if (b - a) / fs_fr < params.min_dip_s or a < 1:
             continue
+        # a dip with no slow wave before it: the background attenuating on its own
+        before = g[max(0, a - 2 * int(fs_fr)):a + half_w]
+        n_orphans += int(before.size > 0 and before.max() < params.k_slow)
         qs = np.arange(max(half_w, a - 2 * int(fs_fr)), min(nf - half_w, a + int(fs_fr)), 2)
         if qs.size == 0:
             continue
         score = [_mean_correlation(slow[:, (q - half_w) * spf:(q + half_w) * spf])
                  if g[q] >= params.k_sync_slow else 0.0 for q in qs]
         anchored.append(int(qs[int(np.argmax(score))]))
+    orphan_rate = n_orphans / (nf / fs_fr / 60.0)
     peaks = np.unique(np.r_[peaks, np.array(anchored, dtype=int)])
     rows = []
     pre_a, pre_b = int(round(6.0 * fs_fr)), int(round(1.0 * fs_fr))
@@ -239,6 +267,13 @@ def detect_spasms(
         np.zeros(0)
     peaks = peaks[(peaks + look < nf)]
     peaks = peaks[post_all[peaks] <= params.max_decrement + 0.15]
+    if peaks.size == 0:
+        return _empty(cols, candidates)
+    # how synchronous the slow activity of this background is anyway (a common reference, a
+    # synchronous hypsarrhythmia): the median over consecutive 1.5-s stretches
+    # (the 0.5-4 Hz band taken at ~16 Hz is enough for a correlation)
+    step = max(1, int(sfreq // 16))
+    bg_sync = _background_synchrony(slow[:, ::step], int(round(1.5 * sfreq / step)))
     for p in peaks:
         # extent of the slow wave: where the median ratio stays above 40 % of the peak excess
         half = 1.0 + (g[p] - 1.0) * 0.4
@@ -254,6 +289,9 @@ def detect_spasms(
         end_f = min(nf - 1, max(e - w // 2, p))
         a0, a1 = max(0, onset_f - pre_a), max(1, onset_f - pre_b)
         if p + look >= nf or a1 - a0 < 2:
+            continue
+        if excluded is not None and excluded.size and \
+                excluded[min(int(onset_f / fs_fr), excluded.size - 1)]:
             continue
         post = float(post_all[p])
         pre = float(median(rn[a0:a1]))
@@ -290,69 +328,61 @@ def detect_spasms(
         sync = _mean_correlation(seg[part]) if part.sum() >= 3 and seg.shape[1] > 4 else \
             sync_all
         er = float("nan")
+        onset = onset_f / fs_fr
         if emg_env is not None and emg_env.size >= nf:
             e0, e1 = max(0, onset_f - int(fs_fr)), min(nf, end_f + int(2 * fs_fr))
-            bgw = emg_env[max(0, onset_f - block):min(nf, end_f + block)]
-            er = float(emg_env[e0:e1].max() / max(median(bgw), 1e-3))
-        onset = onset_f / fs_fr
+            base = max(median(emg_env[max(0, onset_f - block):min(nf, end_f + block)]), 1e-3)
+            kp = e0 + int(np.argmax(emg_env[e0:e1]))
+            er = float(emg_env[kp] / base)
+            if er >= params.emg_ratio:
+                # the spasm starts with its EMG burst (within ~0.1 s of the slow wave): a burst
+                # times the event better than a wave buried in a high-voltage background
+                rise = base + 0.25 * (emg_env[kp] - base)
+                k = kp
+                while k > e0 and emg_env[k - 1] > rise:
+                    k -= 1
+                onset = k / fs_fr
         # the event runs from the slow wave into the start of the electrodecrement
         dur = float(np.clip((max(end_f, k0) - onset_f + 1) / fs_fr + 0.3, 0.5, 3.0))
-        feats = []
-        gen = g[p] >= params.k_slow and frac[p] >= params.min_fraction and \
-            amp[p] >= params.min_slow_uv and sm >= params.min_smoothness and \
-            sync >= params.min_synchrony and wave_s <= params.max_wave_s
-        # the synchronous path: a wave of at least background size, in phase on all channels
-        gen = gen or (g[p] >= params.k_sync_slow and amp[p] >= params.min_slow_uv and
-                      sm >= params.min_smoothness and sync_all >= params.strong_synchrony and
-                      wave_s <= params.max_wave_s)
         # the decrement follows the wave at once (it starts before the wave has ended or just
         # after); a dip seconds later belongs to a later event
         gap_s = (k0 - max(e, p)) / fs_fr
-        decr = dec <= params.max_decrement and params.min_dip_s <= dip_s <= params.max_dip_s \
-            and mid_dec <= params.max_mid_decrement and gap_s <= params.max_gap_s
-        # a deep decrement (all bands) right after a moderate generalized slow wave: on a
-        # high-voltage background the ictal wave may be little larger than the ongoing delta,
-        # and its field may not reach every channel, but the attenuation that follows is plain
-        deep = dec <= params.deep_decrement and mid_dec <= params.deep_decrement + 0.1 and \
-            1.0 <= dip_s <= params.max_dip_s + 1.0 and gap_s <= params.max_gap_s / 2 and \
-            g[p] >= params.k_deep_slow and frac[p] >= 0.5 and sm >= params.min_smoothness and \
-            sync >= params.deep_synchrony and wave_s <= params.max_wave_s + 0.5
-        emg_burst = np.isfinite(er) and er >= params.emg_ratio
-        if gen:
-            feats.append("generalized_slow_wave")
-        if decr or deep:
-            feats.append("electrodecrement")
-        if emg_burst:
-            feats.append("emg_burst")
-        z = 1.2 * min(g[p] - params.k_slow, 3.0) + 8.0 * (params.max_decrement - dec) + \
-            1.5 * (frac[p] - params.min_fraction) + 4.0 * (sync - params.min_synchrony) + 1.5
-        if np.isfinite(er):
-            z += 1.0 * float(np.clip(np.log2(er / params.emg_ratio), -2, 2))
-        conf = 1.0 / (1.0 + math.exp(-z))
-        # with EMG, a clear burst lets a slightly weaker EEG pattern through, never EMG alone
-        near_gen = g[p] >= params.k_slow * 0.8 and frac[p] >= params.min_fraction and \
-            amp[p] >= params.min_slow_uv and sync >= 0.75 * params.min_synchrony
-        # with a clear EMG burst, the decrement alone is enough (the wave may be buried in a
-        # high-voltage background), or a slightly weaker pattern; EMG alone never is (nor EMG
-        # with a slow wave alone: an arousal K-complex with a movement looks just like that)
-        keep = (gen and decr) or deep or (emg_burst and (decr or (
-            near_gen and dec <= params.max_decrement + 0.15
-            and mid_dec <= params.max_mid_decrement + 0.15)))
-        if np.isfinite(er) and er < 1.5:  # EMG present but silent: demand a clear EEG pattern
-            keep = keep and conf >= 0.8
-        if not keep or conf < params.min_confidence:
-            continue
-        if excluded is not None and excluded.size:
-            b = min(int(onset), excluded.size - 1)
-            if excluded[b]:
-                continue
-        rows.append((onset, dur, conf, float(g[p]), float(frac[p]), float(amp[p]), sm, sync, wave_s,
-                     dec, dip_s, mid_dec, er, "+".join(feats)))
-    rows = _suppress(rows, params.refractory_s)
-    df = pd.DataFrame(rows, columns=cols)
-    if core is not None and len(df):
-        df = df[(df.onset >= core[0]) & (df.onset < core[1])].reset_index(drop=True)
-    return df
+        rows.append((onset, dur, float(g[p]), float(frac[p]), float(amp[p]), sm, sync, sync_all,
+                     wave_s, dec, dip_s, mid_dec, gap_s, pre, er, bg_sync, orphan_rate))
+    cand = pd.DataFrame(rows, columns=["onset", "duration", *FEATURE_COLUMNS])
+    if not len(cand):
+        return _empty(cols, candidates)
+    rules, feats = _rules(cand, params)
+    cand["confidence"] = pattern_probability(cand)
+    cand["rules"] = rules
+    cand["features"] = feats
+    cand["keep"] = cand["confidence"].to_numpy() >= params.min_confidence
+    cand = cand[["onset", "duration", "confidence", *FEATURE_COLUMNS, "rules", "features", "keep"]]
+    if not candidates:
+        # the refractory merge runs over the context too, so that a window and its neighbour
+        # agree on which of two close events stands
+        cand = _suppress(cand[cand["keep"]], params.refractory_s).drop(columns="keep")
+    if core is not None:
+        cand = cand[(cand.onset >= core[0]) & (cand.onset < core[1])]
+    return cand.reset_index(drop=True)
+
+
+def _empty(cols: list[str], candidates: bool) -> pd.DataFrame:
+    return pd.DataFrame(columns=cols + (["keep"] if candidates else []))
+
+
+def _background_synchrony(x: np.ndarray, n: int) -> float:
+    """Median over consecutive ``n``-sample stretches of the mean absolute correlation between
+    the rows of ``x`` (as :func:`_mean_correlation`, all stretches in one batched product)."""
+    k = x.shape[1] // n
+    if k < 1 or x.shape[0] < 2:
+        return 0.0
+    z = x[:, :k * n].reshape(x.shape[0], k, n).transpose(1, 0, 2).astype(np.float64)
+    z = z - z.mean(axis=2, keepdims=True)
+    z /= np.maximum(np.sqrt((z**2).sum(axis=2, keepdims=True)), 1e-9)
+    c = np.abs(z @ z.transpose(0, 2, 1))
+    m = x.shape[0]
+    return float(np.median((c.sum(axis=(1, 2)) - m) / (m * (m - 1))))
 
 
 def _mean_correlation(x: np.ndarray) -> float:
@@ -365,13 +395,51 @@ def _mean_correlation(x: np.ndarray) -> float:
     return float((c.sum() - n) / (n * (n - 1))) if n > 1 else 0.0
 
 
-def _suppress(rows: list[tuple], refractory_s: float) -> list[tuple]:
+def _suppress(events: pd.DataFrame, refractory_s: float) -> pd.DataFrame:
     """Keep the most confident event within each ``refractory_s`` neighbourhood."""
-    kept: list[tuple] = []
-    for r in sorted(rows, key=lambda r: -r[2]):
-        if all(abs(r[0] - k[0]) >= refractory_s for k in kept):
-            kept.append(r)
-    return sorted(kept, key=lambda r: r[0])
+    kept: list[int] = []
+    onsets = events["onset"].to_numpy()
+    for i in np.argsort(-events["confidence"].to_numpy(), kind="stable"):
+        if all(abs(onsets[i] - onsets[k]) >= refractory_s for k in kept):
+            kept.append(int(i))
+    return events.iloc[sorted(kept, key=lambda k: onsets[k])]
+
+
+def _rules(c: pd.DataFrame, p: SpasmParams) -> tuple[np.ndarray, list[str]]:
+    """The rule paths to a spasm (see :class:`SpasmParams`), on the candidate table.
+
+    Returns whether any path accepts each candidate, and which parts of the pattern fired.
+    """
+    g, frac, amp, sm, sync, sync_all, wave, dec, dip, mid, gap, er = (
+        c[k].to_numpy(dtype=float) for k in (
+            "slow_ratio", "fraction", "slow_uv", "smoothness", "synchrony", "sync_all", "wave_s",
+            "decrement", "dip_s", "mid_decrement", "gap_s", "emg_ratio"))
+    shape = (amp >= p.min_slow_uv) & (sm >= p.min_smoothness)
+    gen = shape & (g >= p.k_slow) & (frac >= p.min_fraction) & (sync >= p.min_synchrony) & \
+        (wave <= p.max_wave_s)
+    # the synchronous path: a wave of at least background size, in phase on all channels
+    gen |= shape & (g >= p.k_sync_slow) & (sync_all >= p.strong_synchrony) & (wave <= p.max_wave_s)
+    decr = (dec <= p.max_decrement) & (dip >= p.min_dip_s) & (dip <= p.max_dip_s) & \
+        (mid <= p.max_mid_decrement) & (gap <= p.max_gap_s)
+    # a deep decrement (all bands) right after a moderate generalized slow wave: on a
+    # high-voltage background the ictal wave may be little larger than the ongoing delta,
+    # and its field may not reach every channel, but the attenuation that follows is plain
+    deep = (dec <= p.deep_decrement) & (mid <= p.deep_decrement + 0.1) & \
+        (dip >= 1.0) & (dip <= p.max_dip_s + 1.0) & (gap <= p.max_gap_s / 2) & \
+        (g >= p.k_deep_slow) & (frac >= 0.5) & (sm >= p.min_smoothness) & \
+        (sync >= p.deep_synchrony) & (wave <= p.max_wave_s + 0.5)
+    emg_burst = np.isfinite(er) & (er >= p.emg_ratio)
+    # with a clear EMG burst, the decrement alone is enough (the wave may be buried in a
+    # high-voltage background), or a slightly weaker pattern; EMG alone never is (nor EMG
+    # with a slow wave alone: an arousal K-complex with a movement looks just like that)
+    near_gen = (g >= p.k_slow * 0.8) & (frac >= p.min_fraction) & (amp >= p.min_slow_uv) & \
+        (sync >= 0.75 * p.min_synchrony)
+    ok = (gen & decr) | deep | (emg_burst & (decr | (
+        near_gen & (dec <= p.max_decrement + 0.15) & (mid <= p.max_mid_decrement + 0.15))))
+    names = np.array(["generalized_slow_wave", "electrodecrement", "emg_burst"])
+    fired = np.c_[gen, decr | deep, emg_burst]
+    feats = ["+".join(names[f]) for f in fired]
+    return ok, feats
 
 
 def emg_envelope(emg: np.ndarray, sfreq: float, frame_s: float = 0.125) -> np.ndarray:

@@ -535,8 +535,9 @@ METHODS_TEXT = (
     "hypsarrhythmia, and so is a grade 3 with diffuse very high voltage in a disorganised "
     "background and a spike focus (the slow-wave form of modified hypsarrhythmia). Spasms "
     "are detected from the ictal EEG pattern (high-voltage slow wave, fast activity, "
-    "electrodecrement) and the deltoid EMG when recorded; spasms less than "
-    "{cluster_gap_s} s apart form a cluster."
+    "electrodecrement) and the deltoid EMG when recorded; each candidate's confidence is a "
+    "pattern score over all its measurements, fitted on simulated recordings, and spasms less "
+    "than {cluster_gap_s} s apart form a cluster."
 )
 LIMITATIONS = [
     "Automated grading and detection: every finding needs review of the raw EEG by a qualified "

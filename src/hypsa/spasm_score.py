@@ -1,0 +1,133 @@
+"""The pattern score of a spasm candidate: one probability from everything the detector measures.
+
+:func:`hypsa.spasms.detect_spasms` measures each candidate (a generalized slow wave, an
+electrodecrement, or both), and its classic rules name the parts of the pattern that fired. Hard
+thresholds are brittle one at a time: a spasm that misses one of them narrowly is lost, and a
+mimic that clears each of them narrowly is kept. The pattern score weighs all the measurements
+together: a logistic model of the transformed inputs below, standardised, with the fitted weights
+kept in this module. It is the event's ``confidence``, and a candidate is a spasm when it reaches
+``SpasmParams.min_confidence``.
+
+The weights are fitted by ``benchmarks/train_spasm_score.py`` on the candidates of simulated
+recordings with known spasms from two independent generators (``hypsa.simulate`` and
+``benchmarks/crosscheck/gen.py``, on real children's EEG backgrounds), on seeds that the
+validation (``benchmarks/validate.py``, ``benchmarks/crosscheck/run_eval.py``) does not use.
+docs/methods.md lists the features and the weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["design", "pattern_probability", "contributions", "MODEL_FEATURES", "THRESHOLD"]
+
+#: Names of the model's inputs, in order (see :func:`design`).
+MODEL_FEATURES = [
+    "log_slow_ratio", "log_slow_uv", "smoothness", "synchrony", "mid_decrement", "gap_s",
+    "dip_beyond_5s", "pre", "emg_burst", "orphan_rate", "background_synchrony",
+]
+
+# --- fitted: begin (written by benchmarks/train_spasm_score.py)
+#: input: (mean, standard deviation, weight per standard deviation)
+_FITTED = {
+    "log_slow_ratio": (1.36392, 0.928649, 0.784579),
+    "log_slow_uv": (0.182203, 0.895372, 0.027447),
+    "smoothness": (0.787657, 0.112964, -0.456345),
+    "synchrony": (0.770189, 0.19482, 1.29598),
+    "mid_decrement": (0.392949, 0.273768, -2.50495),
+    "gap_s": (0.531417, 0.644521, -0.746537),
+    "dip_beyond_5s": (0.259422, 1.00534, -0.761331),
+    "pre": (1.20238, 0.462455, -0.684029),
+    "emg_burst": (0.437918, 0.862259, 2.65637),
+    "orphan_rate": (0.608662, 0.800881, -0.701793),
+    "background_synchrony": (0.558934, 0.165956, -0.392429),
+}
+_INTERCEPT = 0.990268
+#: the score a candidate needs to be a spasm (``SpasmParams.min_confidence``)
+THRESHOLD = 0.86
+# --- fitted: end
+
+_MEAN, _SCALE, _COEF = (np.array([_FITTED[n][k] for n in MODEL_FEATURES]) for k in range(3))
+
+
+def _inputs(c: pd.DataFrame) -> np.ndarray:
+    """The model's inputs as an array, shape (n_candidates, len(MODEL_FEATURES))."""
+    def col(name: str) -> np.ndarray:
+        return c[name].to_numpy(dtype=float)
+
+    # an EMG burst adds evidence; a silent or absent EMG takes none away (a spasm may be subtle,
+    # and the decision from the EEG must stand on its own)
+    er = np.nan_to_num(col("emg_ratio"), nan=0.0)
+    return np.column_stack([
+        np.log2(np.clip(col("slow_ratio"), 0.5, 16.0)),
+        np.log2(np.clip(col("slow_uv"), 10.0, 1000.0) / 100.0),
+        np.clip(col("smoothness"), 0.0, 1.2),
+        col("synchrony"),
+        np.clip(col("mid_decrement"), 0.0, 1.0),
+        np.clip(col("gap_s"), -1.0, 2.5),
+        np.clip(col("dip_s") - 5.0, 0.0, 10.0),
+        np.clip(col("pre"), 0.0, 3.0),
+        np.clip(np.log2(np.maximum(er, 1e-3) / 5.0), 0.0, 3.0),
+        np.clip(col("orphan_rate"), 0.0, 3.0),
+        np.clip(col("background_synchrony"), 0.0, 1.0),
+    ])
+
+
+def design(c: pd.DataFrame) -> pd.DataFrame:
+    """The model's inputs from a candidate table (columns of ``hypsa.spasms.FEATURE_COLUMNS``).
+
+    Ratios enter as base-2 logarithms and every input is clipped to a plausible range; an EMG
+    burst enters as its strength above 5x the EMG background, so that a silent or missing EMG
+    counts as no burst.
+
+    Parameters
+    ----------
+    c : DataFrame
+        Candidates with the feature columns.
+
+    Returns
+    -------
+    DataFrame
+        One column per name in :data:`MODEL_FEATURES`.
+    """
+    return pd.DataFrame(_inputs(c), index=c.index, columns=MODEL_FEATURES)
+
+
+def _logit(c: pd.DataFrame) -> np.ndarray:
+    z = (_inputs(c) - _MEAN) / _SCALE
+    return z @ _COEF + _INTERCEPT
+
+
+def pattern_probability(c: pd.DataFrame) -> np.ndarray:
+    """Probability (0..1) that each candidate is a spasm, from its measured features.
+
+    Parameters
+    ----------
+    c : DataFrame
+        Candidates with the columns of ``hypsa.spasms.FEATURE_COLUMNS``.
+
+    Returns
+    -------
+    ndarray of float
+    """
+    if not len(c):
+        return np.zeros(0)
+    return 1.0 / (1.0 + np.exp(-_logit(c)))
+
+
+def contributions(c: pd.DataFrame) -> pd.DataFrame:
+    """Each input's share of each candidate's log-odds (positive: for a spasm), to explain a score.
+
+    Parameters
+    ----------
+    c : DataFrame
+        Candidates or events with the feature columns.
+
+    Returns
+    -------
+    DataFrame
+        One column per model input; the row sums plus the intercept give the log-odds.
+    """
+    z = (_inputs(c) - _MEAN) / _SCALE
+    return pd.DataFrame(z * _COEF, index=c.index, columns=MODEL_FEATURES)
