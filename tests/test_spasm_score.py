@@ -55,14 +55,21 @@ def test_design_has_every_input_finite_and_bounded():
     assert x["emg_burst"].between(0, 3).all() and x["dip_beyond_5s"].between(0, 10).all()
 
 
-def test_weights_are_fitted_and_point_the_clinical_way():
-    w = dict(zip(MODEL_FEATURES, spasm_score._COEF, strict=True))
-    assert any(v != 0 for v in w.values())
-    # a larger, more synchronous wave, a deeper decrement in 4-12 Hz, an EMG burst: more spasm
-    assert w["log_slow_ratio"] > 0 and w["synchrony"] > 0 and w["emg_burst"] > 0
-    assert w["mid_decrement"] < 0
-    # a decrement that comes late, or lasts far longer than a spasm's: less
-    assert w["gap_s"] < 0 and w["dip_beyond_5s"] < 0
+def test_every_input_is_fitted_and_the_evidence_points_the_clinical_way():
+    assert set(spasm_score._FITTED) == set(MODEL_FEATURES)
+    assert any(v != 0 for v in spasm_score._COEF)
+    # on a typical candidate: a larger, more synchronous wave, a deeper decrement in 4-12 Hz and
+    # an EMG burst make a spasm likelier; a late decrement, or one that lasts far longer than a
+    # spasm's, or a background that attenuates by itself, less likely
+    base = candidates(1, slow_ratio=2.5, synchrony=0.75, mid_decrement=0.3, gap_s=0.3, dip_s=2.0,
+                      emg_ratio=np.nan, orphan_rate=0.3, background_synchrony=0.5, pre=1.0)
+    p0 = pattern_probability(base)[0]
+    up = {"slow_ratio": 4.0, "synchrony": 0.9, "emg_ratio": 20.0}
+    down = {"mid_decrement": 0.55, "gap_s": 1.2, "dip_s": 9.0, "orphan_rate": 1.5}
+    for k, v in up.items():
+        assert pattern_probability(base.assign(**{k: v}))[0] > p0, k
+    for k, v in down.items():
+        assert pattern_probability(base.assign(**{k: v}))[0] < p0, k
 
 
 def test_probability_moves_with_the_evidence():
