@@ -60,10 +60,10 @@ _MEAN, _SCALE, _COEF = (np.array([_FITTED.get(n, (0.0, 1.0, 0.0))[k] for n in MO
                         for k in range(3))
 
 
-def _inputs(c: pd.DataFrame) -> np.ndarray:
+def _inputs(c) -> np.ndarray:
     """The model's inputs as an array, shape (n_candidates, len(MODEL_FEATURES))."""
     def col(name: str) -> np.ndarray:
-        return c[name].to_numpy(dtype=float)
+        return np.asarray(c[name], dtype=float)
 
     # an EMG burst adds evidence; a silent or absent EMG takes none away (a spasm may be subtle,
     # and the decision from the EEG must stand on its own)
@@ -112,26 +112,25 @@ def design(c: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(_inputs(c), index=c.index, columns=MODEL_FEATURES)
 
 
-def _logit(c: pd.DataFrame) -> np.ndarray:
+def _logit(c) -> np.ndarray:
     z = (_inputs(c) - _MEAN) / _SCALE
     return z @ _COEF + _INTERCEPT
 
 
-def pattern_probability(c: pd.DataFrame) -> np.ndarray:
+def pattern_probability(c) -> np.ndarray:
     """Probability (0..1) that each candidate is a spasm, from its measured features.
 
     Parameters
     ----------
-    c : DataFrame
+    c : DataFrame or mapping of str to ndarray
         Candidates with the columns of ``hypsa.spasms.FEATURE_COLUMNS``.
 
     Returns
     -------
     ndarray of float
     """
-    if not len(c):
-        return np.zeros(0)
-    return 1.0 / (1.0 + np.exp(-_logit(c)))
+    z = _logit(c)
+    return 1.0 / (1.0 + np.exp(-z)) if z.size else np.zeros(0)
 
 
 def contributions(c: pd.DataFrame) -> pd.DataFrame:

@@ -349,26 +349,34 @@ def detect_spasms(
         gap_s = (k0 - max(e, p)) / fs_fr
         rows.append((onset, dur, float(g[p]), float(frac[p]), float(amp[p]), sm, sync, sync_all,
                      wave_s, dec, dip_s, mid_dec, gap_s, pre, er, bg_sync, orphan_rate))
-    cand = pd.DataFrame(rows, columns=["onset", "duration", *FEATURE_COLUMNS])
-    if not len(cand):
+    if not rows:
         return _empty(cols, candidates)
+    # columns as arrays (the table is built once, for what is returned)
+    arr = np.array(rows, dtype=float)
+    cand = dict(zip(["onset", "duration", *FEATURE_COLUMNS], arr.T, strict=True))
     rules, feats = _rules(cand, params)
-    cand["confidence"] = pattern_probability(cand)
-    cand["rules"] = rules
-    cand["features"] = feats
-    cand["keep"] = cand["confidence"].to_numpy() >= params.min_confidence
-    cand = cand[["onset", "duration", "confidence", *FEATURE_COLUMNS, "rules", "features", "keep"]]
-    if not candidates:
+    conf = pattern_probability(cand)
+    keep = conf >= params.min_confidence
+    onset = cand["onset"]
+    if candidates:
+        idx = np.arange(onset.size)
+    else:
         # the refractory merge runs over the context too, so that a window and its neighbour
         # agree on which of two close events stands
-        cand = _suppress(cand[cand["keep"]], params.refractory_s).drop(columns="keep")
+        idx = _suppress(onset, conf, keep, params.refractory_s)
     if core is not None:
-        cand = cand[(cand.onset >= core[0]) & (cand.onset < core[1])]
-    return cand.reset_index(drop=True)
+        idx = idx[(onset[idx] >= core[0]) & (onset[idx] < core[1])]
+    out = {"onset": onset[idx], "duration": cand["duration"][idx], "confidence": conf[idx]}
+    out.update({k: cand[k][idx] for k in FEATURE_COLUMNS})
+    out["rules"] = rules[idx]
+    out["features"] = [feats[i] for i in idx]
+    if candidates:
+        out["keep"] = keep[idx]
+    return pd.DataFrame(out)
 
 
 def _empty(cols: list[str], candidates: bool) -> pd.DataFrame:
-    return pd.DataFrame(columns=cols + (["keep"] if candidates else []))
+    return pd.DataFrame({c: [] for c in cols + (["keep"] if candidates else [])})
 
 
 def _background_synchrony(x: np.ndarray, n: int) -> float:
@@ -395,23 +403,24 @@ def _mean_correlation(x: np.ndarray) -> float:
     return float((c.sum() - n) / (n * (n - 1))) if n > 1 else 0.0
 
 
-def _suppress(events: pd.DataFrame, refractory_s: float) -> pd.DataFrame:
-    """Keep the most confident event within each ``refractory_s`` neighbourhood."""
+def _suppress(onset: np.ndarray, confidence: np.ndarray, keep: np.ndarray,
+              refractory_s: float) -> np.ndarray:
+    """Indices of the kept events, most confident first within each ``refractory_s``
+    neighbourhood, returned in time order."""
     kept: list[int] = []
-    onsets = events["onset"].to_numpy()
-    for i in np.argsort(-events["confidence"].to_numpy(), kind="stable"):
-        if all(abs(onsets[i] - onsets[k]) >= refractory_s for k in kept):
+    for i in np.flatnonzero(keep)[np.argsort(-confidence[keep], kind="stable")]:
+        if all(abs(onset[i] - onset[k]) >= refractory_s for k in kept):
             kept.append(int(i))
-    return events.iloc[sorted(kept, key=lambda k: onsets[k])]
+    return np.array(sorted(kept, key=lambda k: onset[k]), dtype=int)
 
 
-def _rules(c: pd.DataFrame, p: SpasmParams) -> tuple[np.ndarray, list[str]]:
-    """The rule paths to a spasm (see :class:`SpasmParams`), on the candidate table.
+def _rules(c, p: SpasmParams) -> tuple[np.ndarray, list[str]]:
+    """The rule paths to a spasm (see :class:`SpasmParams`), on the candidate columns.
 
     Returns whether any path accepts each candidate, and which parts of the pattern fired.
     """
     g, frac, amp, sm, sync, sync_all, wave, dec, dip, mid, gap, er = (
-        c[k].to_numpy(dtype=float) for k in (
+        np.asarray(c[k], dtype=float) for k in (
             "slow_ratio", "fraction", "slow_uv", "smoothness", "synchrony", "sync_all", "wave_s",
             "decrement", "dip_s", "mid_decrement", "gap_s", "emg_ratio"))
     shape = (amp >= p.min_slow_uv) & (sm >= p.min_smoothness)
