@@ -143,3 +143,15 @@ def test_the_operating_point_is_read_off_the_training_recordings():
     assert row.loc[0.5, "sensitivity"] == 1.0 and row.loc[0.5, "fp_per_hour"] == 4.0
     assert row.loc[0.65, "sensitivity"] == 0.5 and row.loc[0.8, "fp_per_hour"] == 0.0
     assert mod.choose_threshold(p, max_fp_per_hour=0.8) == 0.8
+
+
+def test_an_event_no_rule_accepts_is_labelled_by_its_score():
+    from hypsa.spasms import _rules
+
+    c = candidates(2, slow_ratio=1.0, fraction=0.2, synchrony=0.3, sync_all=0.3, decrement=0.55,
+                   mid_decrement=0.7, emg_ratio=np.nan)
+    c.loc[1, ["slow_ratio", "fraction", "synchrony", "smoothness", "wave_s", "slow_uv"]] = \
+        [3.0, 0.9, 0.9, 0.8, 1.0, 200.0]
+    ok, feats = _rules(c, SpasmParams())
+    assert feats[0] == "pattern_score" and not ok[0]
+    assert feats[1] == "generalized_slow_wave" and not ok[1]  # a wave without a decrement

@@ -199,7 +199,9 @@ def detect_spasms(
         One row per spasm: ``onset``, ``duration`` (s, from the array start), ``confidence``
         (the pattern score), the measured features (``slow_ratio``, ``fraction``, ``slow_uv``,
         ``smoothness``, ``synchrony``, ``wave_s``, ``decrement``, ``dip_s``, ``mid_decrement``,
-        ``emg_ratio``, ...) and ``features`` (which parts of the pattern fired).
+        ``emg_ratio``, ...) and ``features`` (which parts of the pattern fired:
+        ``generalized_slow_wave``, ``electrodecrement``, ``emg_burst``, joined by ``+``; or
+        ``pattern_score`` when no part clears its own rule and the score alone decided).
     """
     cols = ["onset", "duration", "confidence", *FEATURE_COLUMNS, "rules", "features"]
     spf = max(1, int(round(params.frame_s * sfreq)))
@@ -447,7 +449,8 @@ def _rules(c, p: SpasmParams) -> tuple[np.ndarray, list[str]]:
         near_gen & (dec <= p.max_decrement + 0.15) & (mid <= p.max_mid_decrement + 0.15))))
     names = np.array(["generalized_slow_wave", "electrodecrement", "emg_burst"])
     fired = np.c_[gen, decr | deep, emg_burst]
-    feats = ["+".join(names[f]) for f in fired]
+    # a candidate none of whose parts clears its rule can still score as a spasm: say so
+    feats = ["+".join(names[f]) or "pattern_score" for f in fired]
     return ok, feats
 
 
