@@ -115,15 +115,14 @@ def collect(own_seeds: list[int], cc_n: int, cc_seed: int, jobs: int):
 
 
 def detections(c: pd.DataFrame, threshold: float, refractory_s: float = 3.0) -> pd.DataFrame:
-    """What the detector reports at ``threshold``: candidates at or above it, the most confident
-    kept within each ``refractory_s`` (as :func:`hypsa.spasms.detect_spasms`)."""
-    out = []
-    for rec, g in c[c["confidence"] >= threshold].groupby("recording"):
-        kept: list[float] = []
-        for o in g.sort_values("confidence", ascending=False)["onset"]:
-            if all(abs(o - k) >= refractory_s for k in kept):
-                kept.append(o)
-        out.append(pd.DataFrame({"recording": rec, "onset": kept}))
+    """What the detector reports at ``threshold``: candidates at or above it after the refractory
+    merge of :func:`hypsa.spasms.detect_spasms`."""
+    from hypsa.spasms import refractory_merge
+
+    out = [pd.DataFrame({"recording": rec, "onset": g["onset"].to_numpy()[refractory_merge(
+               g["onset"].to_numpy(), g["confidence"].to_numpy(),
+               g["confidence"].to_numpy() >= threshold, refractory_s)]})
+           for rec, g in c.groupby("recording")]
     if not out:
         return pd.DataFrame(columns=["recording", "onset"])
     return pd.concat(out, ignore_index=True)

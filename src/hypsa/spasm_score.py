@@ -112,9 +112,8 @@ def design(c: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(_inputs(c), index=c.index, columns=MODEL_FEATURES)
 
 
-def _logit(c) -> np.ndarray:
-    z = (_inputs(c) - _MEAN) / _SCALE
-    return z @ _COEF + _INTERCEPT
+def _standardised(c) -> np.ndarray:
+    return (_inputs(c) - _MEAN) / _SCALE
 
 
 def pattern_probability(c) -> np.ndarray:
@@ -129,8 +128,7 @@ def pattern_probability(c) -> np.ndarray:
     -------
     ndarray of float
     """
-    z = _logit(c)
-    return 1.0 / (1.0 + np.exp(-z)) if z.size else np.zeros(0)
+    return 1.0 / (1.0 + np.exp(-(_standardised(c) @ _COEF + _INTERCEPT)))
 
 
 def contributions(c: pd.DataFrame) -> pd.DataFrame:
@@ -146,5 +144,4 @@ def contributions(c: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         One column per model input; the row sums plus the intercept give the log-odds.
     """
-    z = (_inputs(c) - _MEAN) / _SCALE
-    return pd.DataFrame(z * _COEF, index=c.index, columns=MODEL_FEATURES)
+    return pd.DataFrame(_standardised(c) * _COEF, index=c.index, columns=MODEL_FEATURES)

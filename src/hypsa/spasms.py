@@ -34,8 +34,8 @@ from hypsa.kernels import frames_absmax, frames_rms, median
 from hypsa.signal import bandpass
 from hypsa.spasm_score import THRESHOLD, pattern_probability
 
-__all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "EMG_EVENT", "EEG_EVENT",
-           "FEATURE_COLUMNS"]
+__all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "refractory_merge", "EMG_EVENT",
+           "EEG_EVENT", "FEATURE_COLUMNS"]
 
 #: What is measured on each candidate (columns of the candidate and event tables).
 FEATURE_COLUMNS = [
@@ -365,7 +365,7 @@ def detect_spasms(
     else:
         # the refractory merge runs over the context too, so that a window and its neighbour
         # agree on which of two close events stands
-        idx = _suppress(onset, conf, keep, params.refractory_s)
+        idx = refractory_merge(onset, conf, keep, params.refractory_s)
     if core is not None:
         idx = idx[(onset[idx] >= core[0]) & (onset[idx] < core[1])]
     out = {"onset": onset[idx], "duration": cand["duration"][idx], "confidence": conf[idx]}
@@ -381,34 +381,53 @@ def _empty(cols: list[str], candidates: bool) -> pd.DataFrame:
     return pd.DataFrame({c: [] for c in cols + (["keep"] if candidates else [])})
 
 
-def _background_synchrony(x: np.ndarray, n: int) -> float:
-    """Median over consecutive ``n``-sample stretches of the mean absolute correlation between
-    the rows of ``x`` (as :func:`_mean_correlation`, all stretches in one batched product)."""
-    k = x.shape[1] // n
-    if k < 1 or x.shape[0] < 2:
-        return 0.0
-    z = x[:, :k * n].reshape(x.shape[0], k, n).transpose(1, 0, 2).astype(np.float64)
-    z = z - z.mean(axis=2, keepdims=True)
+def _correlations(x: np.ndarray) -> np.ndarray:
+    """Mean absolute pairwise zero-lag correlation of the rows of each ``x[i]`` (absolute: a
+    generalized wave may reverse polarity across the scalp); ``x`` is (n_stretches, n_rows,
+    n_samples), all stretches in one batched product."""
+    m = x.shape[1]
+    if m < 2:
+        return np.zeros(x.shape[0])
+    z = x - x.mean(axis=2, keepdims=True)
     z /= np.maximum(np.sqrt((z**2).sum(axis=2, keepdims=True)), 1e-9)
     c = np.abs(z @ z.transpose(0, 2, 1))
-    m = x.shape[0]
-    return float(np.median((c.sum(axis=(1, 2)) - m) / (m * (m - 1))))
+    return (c.sum(axis=(1, 2)) - m) / (m * (m - 1))
 
 
 def _mean_correlation(x: np.ndarray) -> float:
-    """Mean absolute pairwise zero-lag correlation of the rows of ``x`` (absolute: a generalized
-    wave may reverse polarity across the scalp)."""
-    z = x - x.mean(axis=1, keepdims=True)
-    z /= np.maximum(np.sqrt((z**2).sum(axis=1, keepdims=True)), 1e-9)
-    c = np.abs(z @ z.T)
-    n = c.shape[0]
-    return float((c.sum() - n) / (n * (n - 1))) if n > 1 else 0.0
+    """:func:`_correlations` of one stretch ``x`` (n_rows, n_samples)."""
+    return float(_correlations(x[None])[0])
 
 
-def _suppress(onset: np.ndarray, confidence: np.ndarray, keep: np.ndarray,
-              refractory_s: float) -> np.ndarray:
-    """Indices of the kept events, most confident first within each ``refractory_s``
-    neighbourhood, returned in time order."""
+def _background_synchrony(x: np.ndarray, n: int) -> float:
+    """Median of :func:`_correlations` over consecutive ``n``-sample stretches of ``x``."""
+    k = x.shape[1] // n
+    if k < 1:
+        return 0.0
+    stretches = x[:, :k * n].reshape(x.shape[0], k, n).transpose(1, 0, 2).astype(np.float64)
+    return float(np.median(_correlations(stretches)))
+
+
+def refractory_merge(onset: np.ndarray, confidence: np.ndarray, keep: np.ndarray,
+                     refractory_s: float) -> np.ndarray:
+    """Indices of the events kept after the refractory merge, in time order.
+
+    Among the events marked ``keep``, the most confident stands and every other within
+    ``refractory_s`` of it goes (spasms in a cluster are seconds apart).
+
+    Parameters
+    ----------
+    onset, confidence : ndarray
+        Onsets (s) and confidences of the candidates.
+    keep : ndarray of bool
+        Candidates that are spasms before the merge.
+    refractory_s : float
+        Minimum time between two spasms.
+
+    Returns
+    -------
+    ndarray of int
+    """
     kept: list[int] = []
     for i in np.flatnonzero(keep)[np.argsort(-confidence[keep], kind="stable")]:
         if all(abs(onset[i] - onset[k]) >= refractory_s for k in kept):
