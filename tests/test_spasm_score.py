@@ -130,14 +130,16 @@ def test_the_fit_writer_round_trips(tmp_path):
 def test_the_operating_point_is_read_off_the_training_recordings():
     mod = training_script()
     # one recording of 0.25 h: spasms at 100 and 200 s; a mimic at 400 s scores 0.7, a
-    # duplicate of the first spasm 2 s later scores lower than the spasm itself
-    c = pd.DataFrame({"recording": "r", "onset": [100.2, 102.2, 199.5, 400.0],
-                      "confidence": [0.95, 0.9, 0.6, 0.7]})
-    truth = pd.DataFrame({"recording": "r", "onset": [100.0, 200.0]})
+    # duplicate of the first spasm 2 s later scores lower than the spasm itself, and the second
+    # spasm is found 1.4 s early: the validation's scorer (1 s tolerance on the events) counts
+    # it, as the operating point must
+    c = pd.DataFrame({"recording": "r", "onset": [100.2, 102.2, 198.6, 400.0],
+                      "duration": 1.0, "confidence": [0.95, 0.9, 0.6, 0.7]})
+    truth = pd.DataFrame({"recording": "r", "onset": [100.0, 200.0], "duration": 1.0})
     recs = pd.DataFrame([{"recording": "r", "generator": "hypsa.simulate", "hyps": True,
                           "emg": False, "hours": 0.25}])
     det = mod.detections(c, 0.5)
-    assert sorted(det.onset) == [100.2, 199.5, 400.0]  # 102.2 merged into the spasm at 100.2
+    assert sorted(det.onset) == [100.2, 198.6, 400.0]  # 102.2 merged into the spasm at 100.2
     p = mod.operating_points(c, truth, recs, [0.5, 0.65, 0.8])
     row = p.xs(("hypsa.simulate", True, False), level=["generator", "hyps", "emg"])
     assert row.loc[0.5, "sensitivity"] == 1.0 and row.loc[0.5, "fp_per_hour"] == 4.0

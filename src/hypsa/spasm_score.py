@@ -34,25 +34,25 @@ MODEL_FEATURES = [
 # --- fitted: begin (written by benchmarks/train_spasm_score.py)
 #: input: (mean, standard deviation, weight per standard deviation)
 _FITTED = {
-    "log_slow_ratio": (1.36392, 0.928649, -0.8859),
-    "log_slow_uv": (0.182203, 0.895372, -0.0783302),
-    "smoothness": (0.787657, 0.112964, -0.312476),
-    "synchrony": (0.770189, 0.19482, 2.5295),
-    "mid_decrement": (0.392949, 0.273768, -2.27708),
-    "gap_s": (0.531417, 0.644521, -0.728943),
-    "dip_beyond_5s": (0.259422, 1.00534, -0.728636),
-    "pre": (1.20238, 0.462455, -0.748966),
-    "emg_burst": (0.437918, 0.862259, 2.71557),
-    "orphan_rate": (0.608662, 0.800881, -1.81268),
-    "background_synchrony": (0.558934, 0.165956, 2.7738),
-    "synchrony_x_log_slow_ratio": (1.07514, 0.811429, 2.30627),
-    "mid_decrement_x_log_slow_ratio": (0.519275, 0.531861, -0.406417),
-    "orphan_rate_x_synchrony": (0.414073, 0.555148, 0.993428),
-    "background_synchrony_x_synchrony": (0.443702, 0.204696, -4.69369),
+    "log_slow_ratio": (1.43757, 0.96611, -1.08391),
+    "log_slow_uv": (0.102232, 0.902586, -0.0612676),
+    "smoothness": (0.801956, 0.108114, -0.267364),
+    "synchrony": (0.788942, 0.194883, 2.47835),
+    "mid_decrement": (0.378715, 0.272548, -2.3044),
+    "gap_s": (0.512507, 0.626954, -0.717069),
+    "dip_beyond_5s": (0.221815, 0.898916, -0.643423),
+    "pre": (1.20565, 0.48709, -0.790619),
+    "emg_burst": (0.485578, 0.888502, 2.89128),
+    "orphan_rate": (0.558195, 0.792127, -1.83703),
+    "background_synchrony": (0.559459, 0.170947, 2.83864),
+    "synchrony_x_log_slow_ratio": (1.15683, 0.844773, 2.47335),
+    "mid_decrement_x_log_slow_ratio": (0.530827, 0.572248, -0.375858),
+    "orphan_rate_x_synchrony": (0.386917, 0.566708, 1.08669),
+    "background_synchrony_x_synchrony": (0.454923, 0.209046, -4.73272),
 }
-_INTERCEPT = 1.06193
+_INTERCEPT = 1.62096
 #: the score a candidate needs to be a spasm (``SpasmParams.min_confidence``)
-THRESHOLD = 0.82
+THRESHOLD = 0.78
 # --- fitted: end
 
 # (an input without a fitted entry weighs nothing; tests check that every input has one)
