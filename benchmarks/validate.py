@@ -6,9 +6,11 @@ negatives included), several seeds each, with and without EMG; and the real reco
 
 Usage::
 
-    python benchmarks/validate.py [--seeds 3] [--minutes 15] [--no-real]
+    python benchmarks/validate.py [--seeds 3] [--minutes 15] [--no-real] [--operating-points]
 
-Prints the tables written into docs/validation.md.
+Prints the tables written into docs/validation.md. ``--operating-points`` also analyses every
+recording at a low spasm threshold and scores the spasms found at several thresholds (the
+trade-off a user sets with ``hypsa analyze --spasm-threshold``).
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hypsa.analysis import analyze
+from hypsa.analysis import AnalysisParams, analyze
 from hypsa.evaluate import score_events
 from hypsa.simulate import simulate
+from hypsa.spasm_score import THRESHOLD
 
 CASES = [
     ("classic", None, "normal"),
@@ -39,6 +43,19 @@ CASES = [
     ("none", None, "burst_suppression"),
 ]
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+#: spasm thresholds of the operating-point table (the fitted one among them)
+OPERATING_POINTS = sorted({0.6, 0.7, THRESHOLD, 0.86, 0.92})
+_LOW = AnalysisParams(spasms=replace(AnalysisParams().spasms, min_confidence=min(OPERATING_POINTS)))
+
+
+def operating_rows(truth: pd.DataFrame, events: pd.DataFrame, dur: float, **tags) -> list[dict]:
+    """Per-spasm score of the events at each threshold of :data:`OPERATING_POINTS`."""
+    out = []
+    for th in OPERATING_POINTS:
+        s = score_events(truth, events[events["confidence"] >= th], dur, "spasm")
+        out.append({**tags, "threshold": th, "n_ref": s.n_ref, "tp": s.tp, "fp": s.fp,
+                    "hours": dur / 3600})
+    return out
 
 
 def auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -56,10 +73,12 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--minutes", type=float, default=15.0)
     ap.add_argument("--no-real", action="store_true")
+    ap.add_argument("--operating-points", action="store_true",
+                    help="also score the spasms at several thresholds")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     dur = args.minutes * 60
-    rows = []
+    rows, ops = [], []
     t0 = time.time()
     for seed in range(args.seeds):
         for emg in (False, True):
@@ -78,6 +97,11 @@ def main() -> None:
                     "clusters_found": a.summary_["spasms"]["n_clusters"],
                     "clusters_true": len(sim.clusters), "hours": dur / 3600,
                 })
+                if args.operating_points:
+                    ops += operating_rows(sim.events, analyze(sim.to_recording(),
+                                                              params=_LOW).events, dur,
+                                          background="hypsarrhythmic" if form != "none"
+                                          else "other", emg=emg)
     df = pd.DataFrame(rows)
     y = df["hyps"].to_numpy()
     pred = df["present"].to_numpy()
@@ -104,6 +128,16 @@ def main() -> None:
         "sensitivity": d.tp.sum() / max(d.n_ref.sum(), 1),
         "fp_per_hour": d.fp.sum() / d.hours.sum()}), include_groups=False)
     print("\n" + by_case.to_markdown(floatfmt=".3f"))
+    if ops:
+        op = pd.DataFrame(ops).groupby(["threshold", "background", "emg"])[
+            ["n_ref", "tp", "fp", "hours"]].sum()
+        cell = [f"{tp / max(n, 1):.3f} / {fp / h:.2f}"
+                for n, tp, fp, h in op[["n_ref", "tp", "fp", "hours"]].to_numpy()]
+        op = pd.Series(cell, index=op.index).unstack(["background", "emg"])
+        op.columns = [f"{b}, {'with EMG' if e else 'EEG only'}" for b, e in op.columns]
+        print(f"\n## Operating points: sensitivity / false detections per hour, per spasm "
+              f"(the fitted threshold is {THRESHOLD:.2f})\n")
+        print(op.to_markdown())
     if not args.no_real and REAL.is_dir():
         rr = []
         for f in sorted(REAL.rglob("*")):
@@ -117,6 +151,10 @@ def main() -> None:
             rr.append({"file": f.relative_to(REAL).as_posix(), "group": f.parent.name,
                        "hours": a.summary_["recorded_s"] / 3600, "present": a.present,
                        "grade": a.based_score, "spasms": a.n_spasms})
+            if args.operating_points:
+                conf = analyze(f, params=_LOW).events["confidence"].to_numpy()
+                rr[-1].update({f"spasms_{th:.2f}": int((conf >= th).sum())
+                               for th in OPERATING_POINTS})
         real = pd.DataFrame(rr)
         ok = real.dropna(subset=["hours"])
         print("\n## Real recordings (no hypsarrhythmia, no spasms)\n")
@@ -128,6 +166,10 @@ def main() -> None:
         print(f"\nfalse spasm detections: {ok.spasms.sum()} in {tot_h:.2f} h = "
               f"{ok.spasms.sum() / tot_h:.2f}/h; recordings called hypsarrhythmic: "
               f"{int(ok.present.sum())}/{len(ok)}")
+        if args.operating_points:
+            print("\nfalse spasm detections per hour on the real recordings, by threshold: " +
+                  ", ".join(f"{th:.2f}: {ok[f'spasms_{th:.2f}'].sum() / tot_h:.2f}"
+                            for th in OPERATING_POINTS))
         if "error" in real:
             for _, r in real[real["error"].notna()].iterrows():
                 print(f"- {r['file']}: {r['error']}")

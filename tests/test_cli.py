@@ -45,6 +45,35 @@ def test_analyze_missing_file_one_line(tmp_path):
     assert res.output.strip().count("\n") == 0 and "nope.edf" in res.output
 
 
+def test_the_operating_point_and_the_cluster_gap_are_set_on_the_command_line(folder, tmp_path):
+    runs = {}
+    for name, extra in (("default", []),
+                        ("strict", ["--spasm-threshold", "0.999", "--cluster-gap", "5"])):
+        out = tmp_path / name
+        res = runner.invoke(app, ["analyze", str(folder / "infant.edf"), "--out", str(out),
+                                  "--quiet", "--no-report", "--jobs", "1", *extra])
+        assert res.exit_code == 0, res.output
+        runs[name] = json.loads((out / "infant.summary.json").read_text())["spasms"]
+        events = pd.read_csv(out / "infant.events.tsv", sep="\t")
+        assert (events["eventType"] == "bckg").all() or \
+            (events["confidence"] >= runs[name]["min_confidence"]).all()
+    assert runs["strict"]["min_confidence"] == 0.999
+    assert runs["default"]["min_confidence"] < 0.999
+    assert runs["strict"]["cluster_gap_s"] == 5.0 and runs["default"]["cluster_gap_s"] == 120.0
+    assert runs["strict"]["count"] < runs["default"]["count"]
+
+
+@pytest.mark.parametrize("option, value", [("--spasm-threshold", "1.5"),
+                                           ("--spasm-threshold", "0"),
+                                           ("--cluster-gap", "-3")])
+def test_a_bad_operating_point_is_one_line(folder, tmp_path, option, value):
+    res = runner.invoke(app, ["analyze", str(folder / "infant.edf"), "--out", str(tmp_path),
+                              option, value])
+    assert res.exit_code == 2
+    assert res.output.strip().count("\n") == 0 and option in res.output
+    assert "Traceback" not in res.output and not any(tmp_path.iterdir())
+
+
 def test_export_annotations_open_in_mne(folder, tmp_path):
     out = tmp_path / "res"
     runner.invoke(app, ["analyze", str(folder / "infant.edf"), "--out", str(out), "--quiet",

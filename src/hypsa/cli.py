@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from hypsa import __version__
-from hypsa.errors import HypsaError
+from hypsa.errors import HypsaError, ParameterError
 
 app = typer.Typer(
     add_completion=False,
@@ -87,8 +87,10 @@ def _progress(quiet: bool):
 
 
 def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = False,
-                  report: bool = True) -> tuple[list[dict], list[str]]:
+                  report: bool = True, params=None) -> tuple[list[dict], list[str]]:
     """Analyse files one after the other; a bad file is reported and the others still run.
+
+    ``params`` (:class:`hypsa.analysis.AnalysisParams`, default when None) applies to every file.
 
     Returns
     -------
@@ -108,7 +110,7 @@ def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = 
                 prog.update(task, completed=i, total=n)
 
             try:
-                res = analyze(f, n_jobs=jobs, progress=cb)
+                res = analyze(f, params=params, n_jobs=jobs, progress=cb)
                 paths = res.save(out)
                 if report:
                     try:
@@ -127,6 +129,27 @@ def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = 
     return done, errors
 
 
+def _analysis_params(spasm_threshold: float | None, cluster_gap: float | None):
+    """AnalysisParams with the spasm operating point and cluster gap given on the command line."""
+    from dataclasses import replace
+
+    from hypsa.analysis import AnalysisParams
+
+    params = AnalysisParams()
+    changes: dict[str, float] = {}
+    if spasm_threshold is not None:
+        if not 0.0 < spasm_threshold < 1.0:
+            raise ParameterError(f"--spasm-threshold must be between 0 and 1 (exclusive), "
+                                 f"got {spasm_threshold:g}")
+        changes["min_confidence"] = float(spasm_threshold)
+    if cluster_gap is not None:
+        if not cluster_gap > 0.0:
+            raise ParameterError(f"--cluster-gap must be a positive number of seconds, "
+                                 f"got {cluster_gap:g}")
+        changes["cluster_gap_s"] = float(cluster_gap)
+    return replace(params, spasms=replace(params.spasms, **changes)) if changes else params
+
+
 @app.command()
 def analyze(
     paths: list[Path] = typer.Argument(..., help="EEG files or folders."),
@@ -135,12 +158,22 @@ def analyze(
                              help="Worker processes per file (-1 = all cores; 1 = serial)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write the HTML report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
+    spasm_threshold: float = typer.Option(
+        None, "--spasm-threshold", metavar="SCORE",
+        help="Pattern score (0-1) an event needs to count as a spasm. Default: the fitted "
+             "operating point. Lower finds more spasms and more false ones; "
+             "docs/validation.md gives the trade-off."),
+    cluster_gap: float = typer.Option(
+        None, "--cluster-gap", metavar="SECONDS",
+        help="Spasms less than this apart belong to one cluster (default 120)."),
 ) -> None:
     """Grade hypsarrhythmia, detect spasms and write <stem>.summary.json, .epochs.tsv,
     .grades.tsv, .events.tsv (and .report.html) for each file."""
     with guard():
+        params = _analysis_params(spasm_threshold, cluster_gap)
         files = _expand(paths)
-        done, errors = analyze_files(files, out, jobs=jobs, quiet=quiet, report=report)
+        done, errors = analyze_files(files, out, jobs=jobs, quiet=quiet, report=report,
+                                     params=params)
     for d in done:
         if not quiet:
             typer.echo(d["analysis"].summary())
@@ -315,7 +348,6 @@ def simulate(
     """Simulate an infant EEG with known hypsarrhythmia and spasms, streamed to EDF+."""
     from pathlib import Path
 
-    from hypsa.errors import ParameterError
     from hypsa.simulate import simulate_to_edf
     from hypsa.simulate.writer import events_tsv_path
 

@@ -120,6 +120,7 @@ class Analysis:
             "isolated": isolated,
             "cluster_gap_s": params["spasms"]["cluster_gap_s"],
             "min_cluster_size": min_size,
+            "min_confidence": params["spasms"].get("min_confidence"),
         }
         summary = {
             "file": str(rec.path) if rec.path else None,
