@@ -188,3 +188,24 @@ def test_batch_bids_dataset(tmp_path: Path) -> None:
     assert sorted(pq["subject"]) == ["01", "02"]
     desc = json.loads((d / "dataset_description.json").read_text())
     assert desc["DatasetType"] == "derivative" and "SourceDatasets" in desc
+
+
+def test_batch_cli_operating_point_reaches_every_recording(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hypsa.cli import app
+
+    root = tmp_path / "eeg"
+    root.mkdir()
+    simulate(60, hypsarrhythmia="classic", n_clusters=1, seed=3).write_edf(root / "a.edf")
+    runner = CliRunner()
+    bad = runner.invoke(app, ["batch", str(root), "--out", str(tmp_path / "x"),
+                              "--spasm-threshold", "1.2"])
+    assert bad.exit_code == 2 and "--spasm-threshold" in bad.output
+    assert bad.output.strip().count("\n") == 0 and not (tmp_path / "x").exists()
+    res = runner.invoke(app, ["batch", str(root), "--out", str(tmp_path / "out"), "--workers",
+                              "1", "--quiet", "--spasm-threshold", "0.95", "--cluster-gap", "30"])
+    assert res.exit_code == 0, res.output
+    spasms = json.loads(next((tmp_path / "out" / "hypsa").rglob("a.summary.json"))
+                        .read_text())["spasms"]
+    assert spasms["min_confidence"] == 0.95 and spasms["cluster_gap_s"] == 30.0

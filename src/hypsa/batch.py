@@ -216,7 +216,7 @@ def _limit_threads() -> Any:
     return threadpool_limits(1)
 
 
-def process_item(item: BatchItem, report: bool = False) -> dict[str, Any]:
+def process_item(item: BatchItem, report: bool = False, params: Any = None) -> dict[str, Any]:
     """Analyse one recording and write its outputs atomically (the worker's task).
 
     The outputs are written to a private staging folder inside ``item.out_dir`` and moved into
@@ -229,6 +229,8 @@ def process_item(item: BatchItem, report: bool = False) -> dict[str, Any]:
         The recording.
     report : bool
         Also write ``<stem>.report.html``.
+    params : hypsa.analysis.AnalysisParams, optional
+        Analysis parameters (defaults when None).
 
     Returns
     -------
@@ -244,7 +246,7 @@ def process_item(item: BatchItem, report: bool = False) -> dict[str, Any]:
         out.mkdir(parents=True, exist_ok=True)
         for old in out.glob(f".partial-{item.stem}-*"):  # left by a crashed run
             shutil.rmtree(old, ignore_errors=True)
-        res = analyze(item.path, n_jobs=1)
+        res = analyze(item.path, params=params, n_jobs=1)
         res.stem = item.stem
         stage = out / f".partial-{item.stem}-{uuid.uuid4().hex[:8]}"
         paths = res.save(stage)
@@ -436,6 +438,7 @@ def run_batch(
     resume: bool = True,
     progress: bool = True,
     report: bool = False,
+    params: Any = None,
 ) -> pd.DataFrame:
     """Analyse every recording of a folder or BIDS dataset on Dask and build the cohort table.
 
@@ -459,6 +462,10 @@ def run_batch(
         Show a progress bar.
     report : bool
         Also write each recording's HTML report.
+    params : hypsa.analysis.AnalysisParams, optional
+        Analysis parameters for every recording (defaults when None). Each ``summary.json``
+        records the spasm operating point and cluster gap it was analysed with; ``resume``
+        skips recordings already done whatever their parameters.
 
     Returns
     -------
@@ -483,7 +490,7 @@ def run_batch(
     results: dict[str, dict[str, Any]] = {it.rel: {"status": "skipped", "error": None}
                                           for it in done}
     if todo:
-        results.update(_dispatch(todo, workers, scheduler, progress, report))
+        results.update(_dispatch(todo, workers, scheduler, progress, report, params))
     rows = [cohort_row(it, **results[it.rel]) for it in items]
     df = _frame(rows)
     paths = {
@@ -506,7 +513,7 @@ def run_batch(
 
 
 def _dispatch(todo: list[BatchItem], workers: int, scheduler: str | None, progress: bool,
-              report: bool) -> dict[str, dict[str, Any]]:
+              report: bool, params: Any = None) -> dict[str, dict[str, Any]]:
     """Run the recordings on the cluster; return ``{rel: {"status", "error"}}``."""
     from distributed import as_completed
     from rich.progress import (
@@ -524,7 +531,7 @@ def _dispatch(todo: list[BatchItem], workers: int, scheduler: str | None, progre
             TextColumn("hypsa batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TimeRemainingColumn(), disable=not progress, transient=True) as bar:
         task = bar.add_task("recordings", total=len(todo))
-        futures = {client.submit(process_item, it, report, key=f"hypsa-{i}-{it.stem}",
+        futures = {client.submit(process_item, it, report, params, key=f"hypsa-{i}-{it.stem}",
                                  pure=False): it for i, it in enumerate(todo)}
         for fut in as_completed(futures):
             it = futures[fut]

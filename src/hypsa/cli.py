@@ -457,14 +457,21 @@ def batch_cmd(
     report: bool = typer.Option(False, "--report/--no-report", help="Also write each "
                                 "recording's HTML report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    spasm_threshold: float = typer.Option(
+        None, "--spasm-threshold", metavar="SCORE",
+        help="Pattern score (0-1) an event needs to count as a spasm (as for analyze)."),
+    cluster_gap: float = typer.Option(
+        None, "--cluster-gap", metavar="SECONDS",
+        help="Spasms less than this apart belong to one cluster (default 120)."),
 ) -> None:
     """Analyse a whole cohort on Dask; write BIDS derivatives, cohort.parquet/.csv, errors.tsv
     and cohort.png under <out>/hypsa/. Re-running resumes where a crash stopped."""
     from hypsa.batch import run_batch, summary_lines
 
     with guard():
+        params = _analysis_params(spasm_threshold, cluster_gap)
         df = run_batch(root, out, workers=workers, scheduler=scheduler, resume=resume,
-                       progress=not quiet, report=report)
+                       progress=not quiet, report=report, params=params)
     typer.echo("\n".join(summary_lines(df)))
     for e in df.loc[df["status"] == "failed", "error"]:
         typer.echo(f"hypsa: error: {' '.join(str(e).split())}", err=True)
