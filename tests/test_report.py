@@ -50,6 +50,7 @@ def test_html_holds_the_verdict(analysed: tuple) -> None:
     assert f"<b>{s['spasms']['count']}</b>spasms detected" in text
     assert f"{s['hypsarrhythmia']['probability']:.2f}" in text
     assert DISCLAIMER in text
+    assert f"from a score of {s['spasms']['min_confidence']:.2f}" in text  # the operating point
     for section in ("recording", "verdict", "timeline", "hourly", "clusters", "gallery",
                     "methods", "limitations"):
         assert f'id="{section}"' in text

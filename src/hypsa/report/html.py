@@ -182,6 +182,8 @@ def report_context(analysis: Any) -> dict:
         "n_clusters": int(sp.get("n_clusters", 0)),
         "isolated": int(sp.get("isolated", 0)),
         "cluster_gap_s": sp.get("cluster_gap_s", "n/a"),
+        "min_confidence": f"{sp['min_confidence']:.2f}" if sp.get("min_confidence") is not None
+        else "n/a",
         "clusters": clusters,
         "high_uv": thr.get("high_uv", 200.0),
         "pages_needed": thr.get("pages_needed", 10),
@@ -536,8 +538,9 @@ METHODS_TEXT = (
     "background and a spike focus (the slow-wave form of modified hypsarrhythmia). Spasms "
     "are detected from the ictal EEG pattern (high-voltage slow wave, fast activity, "
     "electrodecrement) and the deltoid EMG when recorded; each candidate's confidence is a "
-    "pattern score over all its measurements, fitted on simulated recordings, and spasms less "
-    "than {cluster_gap_s} s apart form a cluster."
+    "pattern score over all its measurements, fitted on simulated recordings, an event counts "
+    "as a spasm from a score of {min_confidence}, and spasms less than {cluster_gap_s} s apart "
+    "form a cluster."
 )
 LIMITATIONS = [
     "Automated grading and detection: every finding needs review of the raw EEG by a qualified "
