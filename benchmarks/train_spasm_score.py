@@ -66,8 +66,8 @@ def label(c: pd.DataFrame, truth: np.ndarray) -> pd.DataFrame:
     return c.assign(y=np.where(d <= 1.0, 1, np.where(d > 3.0, 0, -1)))
 
 
-def _tag(c: pd.DataFrame, truth: pd.DataFrame, rec: dict) -> tuple[pd.DataFrame, pd.DataFrame,
-                                                                    dict]:
+def _tag(c: pd.DataFrame, truth: pd.DataFrame,
+         rec: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     c = label(c, truth["onset"].to_numpy(float)).assign(**rec)
     return c, pd.DataFrame({"recording": rec["recording"],
                             "onset": truth["onset"].to_numpy(float),

@@ -157,3 +157,12 @@ def test_an_event_no_rule_accepts_is_labelled_by_its_score():
     ok, feats = _rules(c, SpasmParams())
     assert feats[0] == "pattern_score" and not ok[0]
     assert feats[1] == "generalized_slow_wave" and not ok[1]  # a wave without a decrement
+
+
+@pytest.mark.parametrize("change", [{"min_confidence": 1.0}, {"min_confidence": 0.0},
+                                    {"cluster_gap_s": 0.0}])
+def test_an_impossible_operating_point_is_refused(change):
+    from hypsa.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=next(iter(change))):
+        SpasmParams(**change)

@@ -130,24 +130,33 @@ def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = 
 
 
 def _analysis_params(spasm_threshold: float | None, cluster_gap: float | None):
-    """AnalysisParams with the spasm operating point and cluster gap given on the command line."""
+    """AnalysisParams with the spasm operating point and cluster gap given on the command line
+    (checked by :class:`hypsa.spasms.SpasmParams`; the error names the option)."""
     from dataclasses import replace
 
     from hypsa.analysis import AnalysisParams
 
     params = AnalysisParams()
-    changes: dict[str, float] = {}
-    if spasm_threshold is not None:
-        if not 0.0 < spasm_threshold < 1.0:
-            raise ParameterError(f"--spasm-threshold must be between 0 and 1 (exclusive), "
-                                 f"got {spasm_threshold:g}")
-        changes["min_confidence"] = float(spasm_threshold)
-    if cluster_gap is not None:
-        if not cluster_gap > 0.0:
-            raise ParameterError(f"--cluster-gap must be a positive number of seconds, "
-                                 f"got {cluster_gap:g}")
-        changes["cluster_gap_s"] = float(cluster_gap)
-    return replace(params, spasms=replace(params.spasms, **changes)) if changes else params
+    spasms = params.spasms
+    for flag, field, value in (("--spasm-threshold", "min_confidence", spasm_threshold),
+                               ("--cluster-gap", "cluster_gap_s", cluster_gap)):
+        if value is not None:
+            try:
+                spasms = replace(spasms, **{field: float(value)})
+            except ParameterError as exc:
+                raise ParameterError(f"{flag}: {exc}") from None
+    return replace(params, spasms=spasms)
+
+
+# options shared by analyze and batch
+_SPASM_THRESHOLD = typer.Option(
+    None, "--spasm-threshold", metavar="SCORE",
+    help="Pattern score (0-1) an event needs to count as a spasm. Default: the fitted operating "
+         "point. Lower finds more spasms and more false ones; docs/validation.md gives the "
+         "trade-off.")
+_CLUSTER_GAP = typer.Option(
+    None, "--cluster-gap", metavar="SECONDS",
+    help="Spasms less than this apart belong to one cluster (default 120).")
 
 
 @app.command()
@@ -158,14 +167,8 @@ def analyze(
                              help="Worker processes per file (-1 = all cores; 1 = serial)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write the HTML report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
-    spasm_threshold: float = typer.Option(
-        None, "--spasm-threshold", metavar="SCORE",
-        help="Pattern score (0-1) an event needs to count as a spasm. Default: the fitted "
-             "operating point. Lower finds more spasms and more false ones; "
-             "docs/validation.md gives the trade-off."),
-    cluster_gap: float = typer.Option(
-        None, "--cluster-gap", metavar="SECONDS",
-        help="Spasms less than this apart belong to one cluster (default 120)."),
+    spasm_threshold: float = _SPASM_THRESHOLD,
+    cluster_gap: float = _CLUSTER_GAP,
 ) -> None:
     """Grade hypsarrhythmia, detect spasms and write <stem>.summary.json, .epochs.tsv,
     .grades.tsv, .events.tsv (and .report.html) for each file."""
@@ -457,12 +460,8 @@ def batch_cmd(
     report: bool = typer.Option(False, "--report/--no-report", help="Also write each "
                                 "recording's HTML report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-    spasm_threshold: float = typer.Option(
-        None, "--spasm-threshold", metavar="SCORE",
-        help="Pattern score (0-1) an event needs to count as a spasm (as for analyze)."),
-    cluster_gap: float = typer.Option(
-        None, "--cluster-gap", metavar="SECONDS",
-        help="Spasms less than this apart belong to one cluster (default 120)."),
+    spasm_threshold: float = _SPASM_THRESHOLD,
+    cluster_gap: float = _CLUSTER_GAP,
 ) -> None:
     """Analyse a whole cohort on Dask; write BIDS derivatives, cohort.parquet/.csv, errors.tsv
     and cohort.png under <out>/hypsa/. Re-running resumes where a crash stopped."""

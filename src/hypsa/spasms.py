@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import signal as sps
 from scipy.ndimage import maximum_filter1d
 
+from hypsa.errors import ParameterError
 from hypsa.kernels import frames_absmax, frames_rms, median
 from hypsa.signal import bandpass
 from hypsa.spasm_score import THRESHOLD, pattern_probability
@@ -141,6 +142,15 @@ class SpasmParams:
     min_confidence: float = THRESHOLD
     cluster_gap_s: float = 120.0
     min_cluster_size: int = 2
+
+    def __post_init__(self) -> None:
+        # the two a user sets most (``hypsa analyze --spasm-threshold / --cluster-gap``)
+        if not 0.0 < self.min_confidence < 1.0:
+            raise ParameterError(f"min_confidence must be between 0 and 1 (exclusive), got "
+                                 f"{self.min_confidence:g}")
+        if not self.cluster_gap_s > 0.0:
+            raise ParameterError(f"cluster_gap_s must be a positive number of seconds, got "
+                                 f"{self.cluster_gap_s:g}")
 
 
 def _background(fr: np.ndarray, block: int) -> np.ndarray:
