@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pandas as pd
 from hypsa import DISCLAIMER, __version__
 from hypsa.errors import InputError
 from hypsa.hypsarrhythmia import PRESENT_FROM
+from hypsa.vigilance import WAKING_WINDOW_S, cluster_states, sleep_stages
 
 __all__ = ["Analysis", "load"]
 
@@ -34,6 +35,31 @@ def _clean(o: Any) -> Any:
     if isinstance(o, datetime):
         return o.isoformat()
     return o
+
+
+def _sleep_wake(rec, clusters: list[dict], waking_window_s: float) -> dict:
+    """Place each cluster in the recording's hypnogram, where it has one (adds ``state``,
+    ``since_sleep_s``, ``on_waking`` and ``start`` to each cluster dict); the summary block."""
+    start = rec.start_time
+    for c in clusters:
+        c["start"] = (start + timedelta(seconds=c["onset"])).isoformat() if start else None
+    # the annotations of a long EDF+ file are parsed only when there is a cluster to place
+    stages = sleep_stages(rec.annotations, float(rec.duration_s)) if clusters else None
+    if stages is None or not len(stages):
+        for c in clusters:
+            c.update(state=None, since_sleep_s=None, on_waking=None)
+        return {"source": None, "waking_window_s": waking_window_s,
+                "note": "sleep-wake state not known: the recording has no sleep-stage "
+                        "annotations" if clusters else "no cluster"}
+    rel = cluster_states(np.array([c["onset"] for c in clusters]), stages, waking_window_s)
+    for c, r in zip(clusters, rel.itertuples(), strict=True):
+        c.update(state=r.state, since_sleep_s=r.since_sleep_s, on_waking=bool(r.on_waking))
+    return {"source": "annotations", "waking_window_s": waking_window_s,
+            "scored_s": float(stages.loc[stages.state != "unknown", "duration"].sum()),
+            "clusters_on_waking": int(rel.on_waking.sum()),
+            "clusters_awake": int((rel.state == "wake").sum()),
+            "clusters_in_sleep": int(rel.state.isin(["nrem", "rem"]).sum()),
+            "clusters_state_unknown": int((rel.state == "unknown").sum())}
 
 
 @dataclass
@@ -111,6 +137,8 @@ class Analysis:
                 clusters.append({"cluster": int(c), "onset": float(grp.onset.min()),
                                  "offset": float((grp.onset + grp.duration).max()),
                                  "count": int(len(grp))})
+        sleep_wake = _sleep_wake(rec, clusters, float(params["spasms"].get(
+            "waking_window_s", WAKING_WINDOW_S)))
         spasms = {
             "count": int(len(events)),
             "per_hour": float(len(events) / hours) if hours > 0 else 0.0,
@@ -118,6 +146,7 @@ class Analysis:
             "n_clusters": len(clusters),
             "clusters": clusters,
             "isolated": isolated,
+            "sleep_wake": sleep_wake,
             "cluster_gap_s": params["spasms"]["cluster_gap_s"],
             "min_cluster_size": min_size,
             "min_confidence": params["spasms"].get("min_confidence"),
@@ -179,8 +208,12 @@ class Analysis:
                 f"{h['based_score']}, probability {h['probability']:.2f}; "
                 + "; ".join(h["evidence"]["criteria_met"]))
         iso = int(sp.get("isolated", 0))
+        sw = sp.get("sleep_wake") or {}
+        waking = (f"; {sw.get('clusters_on_waking', 0)} on waking, "
+                  f"{sw.get('clusters_in_sleep', 0)} in sleep (sleep-stage annotations)"
+                  if sw.get("source") and sp["n_clusters"] else "")
         lines.append(f"Spasms: {sp['count']} ({sp['per_hour']:.1f}/h) in {sp['n_clusters']} "
-                     "cluster(s)" + (f", {iso} isolated" if iso else ""))
+                     "cluster(s)" + (f", {iso} isolated" if iso else "") + waking)
         bad = s["quality"]["bad_channels"]
         lines.append(f"Bad channels: {', '.join(bad) if bad else 'none'}")
         lines.append(DISCLAIMER)

@@ -34,6 +34,7 @@ from hypsa.errors import ParameterError
 from hypsa.kernels import frames_absmax, frames_rms, median
 from hypsa.signal import bandpass
 from hypsa.spasm_score import THRESHOLD, pattern_probability
+from hypsa.vigilance import WAKING_WINDOW_S
 
 __all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "refractory_merge", "EMG_EVENT",
            "EEG_EVENT", "FEATURE_COLUMNS"]
@@ -118,6 +119,10 @@ class SpasmParams:
         Spasms less than this apart belong to one cluster. There is no consensus definition of
         a cluster; 120 s keeps a cluster whole when a spasm inside it is missed (intra-cluster
         intervals are seconds to a minute).
+    waking_window_s : float
+        Where the recording carries sleep-stage annotations, a cluster that starts awake at
+        most this long (s) after the end of sleep is reported as on waking
+        (:mod:`hypsa.vigilance`).
     """
 
     frame_s: float = 0.125
@@ -142,6 +147,7 @@ class SpasmParams:
     min_confidence: float = THRESHOLD
     cluster_gap_s: float = 120.0
     min_cluster_size: int = 2
+    waking_window_s: float = WAKING_WINDOW_S
 
     def __post_init__(self) -> None:
         # the two a user sets most (``hypsa analyze --spasm-threshold / --cluster-gap``)
@@ -151,6 +157,9 @@ class SpasmParams:
         if not self.cluster_gap_s > 0.0:
             raise ParameterError(f"cluster_gap_s must be a positive number of seconds, got "
                                  f"{self.cluster_gap_s:g}")
+        if not self.waking_window_s >= 0.0:
+            raise ParameterError(f"waking_window_s must be zero or more seconds, got "
+                                 f"{self.waking_window_s:g}")
 
 
 def _background(fr: np.ndarray, block: int) -> np.ndarray:

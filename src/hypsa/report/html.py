@@ -84,6 +84,32 @@ def _fmt_dur(s: float | None) -> str:
     return f"{s:.0f} s"
 
 
+def _cluster_state(c: dict) -> str:
+    """Where a cluster falls in the recording's hypnogram, in words."""
+    state = c.get("state")
+    if state is None:
+        return "state not known"
+    if state == "wake":
+        since = c.get("since_sleep_s")
+        if c.get("on_waking"):
+            return f"on waking ({since:.0f} s after sleep)"
+        return f"awake ({since / 60:.0f} min after sleep)" if since is not None else "awake"
+    return {"nrem": "in NREM sleep", "rem": "in REM sleep"}.get(state, "state not scored")
+
+
+def _sleep_wake_note(sw: dict, n_clusters: int) -> str:
+    """One sentence on where the sleep-wake states come from."""
+    if not n_clusters:
+        return ""
+    if sw.get("source") != "annotations":
+        return ("Sleep-wake state: not known (the recording has no sleep-stage annotations; "
+                "hypsa does not stage sleep for this).")
+    return (f"Sleep-wake state from the recording's sleep-stage annotations: "
+            f"{sw.get('clusters_on_waking', 0)} of {n_clusters} cluster(s) began on waking "
+            f"(awake, at most {sw.get('waking_window_s', 300):g} s after sleep), "
+            f"{sw.get('clusters_in_sleep', 0)} in sleep.")
+
+
 def _clock(start: datetime | None, t: float) -> str:
     return (start + timedelta(seconds=float(t))).strftime("%H:%M:%S") if start else "n/a"
 
@@ -125,7 +151,9 @@ def report_context(analysis: Any) -> dict:
             "duration": _fmt_dur(c["offset"] - c["onset"]),
             "count": int(c["count"]),
             "confidence": f"{conf:.2f}" if conf is not None else "n/a",
+            "sleep_wake": _cluster_state(c),
         })
+    sw = sp.get("sleep_wake") or {}
     mains = q.get("mains_hz") or []
     bad = q.get("bad_channels") or []
     reasons = q.get("bad_channel_reasons") or {}
@@ -185,6 +213,7 @@ def report_context(analysis: Any) -> dict:
         "min_confidence": f"{sp['min_confidence']:.2f}" if sp.get("min_confidence") is not None
         else "n/a",
         "clusters": clusters,
+        "sleep_wake_note": _sleep_wake_note(sw, len(clusters)),
         "high_uv": thr.get("high_uv", 200.0),
         "pages_needed": thr.get("pages_needed", 10),
         "bins_per_page": thr.get("bins_per_page", 8),
@@ -463,7 +492,8 @@ def _pdf_matplotlib(content: ReportContent, out_pdf: Path) -> None:
             f"Grades of all epochs: {f['grade_counts']}."]),
         ("Spasm clusters", [
             f"#{c['n']}: {c['clock']} ({c['onset_s']} s), {c['duration']}, {c['count']} spasms,"
-            f" mean confidence {c['confidence']}" for c in f["clusters"]] or ["none"]),
+            f" mean confidence {c['confidence']}; {c['sleep_wake']}" for c in f["clusters"]]
+            + ([f["sleep_wake_note"]] if f["clusters"] else []) or ["none"]),
         ("Methods", [METHODS_TEXT.format(**f)]),
         ("Limitations", LIMITATIONS),
         ("Statement", [f["disclaimer"]]),

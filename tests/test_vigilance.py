@@ -1,0 +1,131 @@
+"""Sleep-wake state from sleep-stage annotations, and where spasm clusters fall in it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hypsa.analysis import analyze
+from hypsa.errors import ParameterError
+from hypsa.report import write_report
+from hypsa.simulate import simulate
+from hypsa.spasms import SpasmParams
+from hypsa.vigilance import _label, cluster_states, sleep_stages
+
+
+@pytest.mark.parametrize("text,state", [
+    ("Sleep stage W", "wake"), ("Sleep stage R", "rem"), ("Sleep stage 2", "nrem"),
+    ("Sleep stage 4", "nrem"), ("Sleep stage N3", "nrem"), ("sleep_stage_n1", "nrem"),
+    ("W", "wake"), ("Wake", "wake"), ("AWAKE", "wake"), ("N2", "nrem"), ("NREM", "nrem"),
+    ("REM", "rem"), ("R", "rem"), ("Stage 0", "wake"), ("stage 3", "nrem"),
+    ("Quiet sleep", "nrem"), ("Active Sleep", "rem"), ("state: nrem", "nrem"),
+    ("Sleep stage ?", "unknown"), ("Movement time", "unknown"),
+])
+def test_stage_labels(text, state):
+    assert _label(text) == state
+
+
+@pytest.mark.parametrize("text", ["sz_gen_m_spasms", "artifact: blink Fp1,Fp2", "2", "Rec start",
+                                  "spasm cluster 1 (16 spasms)", "Wakeup call", "bckg"])
+def test_other_annotations_are_not_stages(text):
+    assert _label(text) is None
+
+
+def _ann(rows):
+    return pd.DataFrame(rows, columns=["onset", "duration", "description"])
+
+
+def test_transitions_only_hypnogram_lasts_until_next_stage_and_merges():
+    ann = _ann([(0, 0, "Sleep stage W"), (100, 0, "Sleep stage 1"), (160, 0, "Sleep stage 2"),
+                (400, 0, "Sleep stage W"), (50, 0, "sz_gen_m_spasms")])
+    st = sleep_stages(ann, 600.0)
+    assert st.to_dict("list") == {"onset": [0.0, 100.0, 400.0], "duration": [100.0, 300.0, 200.0],
+                                  "state": ["wake", "nrem", "wake"]}
+
+
+def test_scored_epochs_with_durations_and_gaps():
+    ann = _ann([(0, 30, "Sleep stage 2"), (30, 30, "Sleep stage 2"), (60, 30, "Sleep stage W"),
+                (200, 30, "Sleep stage W")])
+    st = sleep_stages(ann, 1000.0)
+    # 90-200 s is not scored: two wake stretches, not one
+    assert st.to_dict("list") == {"onset": [0.0, 60.0, 200.0], "duration": [60.0, 30.0, 30.0],
+                                  "state": ["nrem", "wake", "wake"]}
+
+
+def test_no_stage_annotation_gives_an_empty_hypnogram():
+    assert sleep_stages(_ann([(1, 0, "sz_gen_m_spasms")]), 100.0).empty
+    assert sleep_stages(_ann([]), 100.0).empty
+
+
+def test_cluster_states_by_hand():
+    stages = pd.DataFrame({"onset": [0.0, 600.0, 1800.0, 2000.0, 2100.0, 2400.0],
+                           "duration": [600.0, 1200.0, 200.0, 100.0, 300.0, 600.0],
+                           "state": ["wake", "nrem", "wake", "unknown", "wake", "rem"]})
+    rel = cluster_states(np.array([100.0, 900.0, 1830.0, 2150.0, 2500.0, 3500.0]), stages, 300.0)
+    assert rel["state"].tolist() == ["wake", "nrem", "wake", "wake", "rem", "unknown"]
+    # awake from the start: no sleep before; 30 s after NREM: on waking; after an unscored
+    # stretch the end of sleep is not known
+    assert np.isnan(rel["since_sleep_s"][0]) and rel["since_sleep_s"][2] == pytest.approx(30.0)
+    assert np.isnan(rel["since_sleep_s"][3])
+    assert rel["after"].tolist() == [None, None, "nrem", None, None, None]
+    assert rel["on_waking"].tolist() == [False, False, True, False, False, False]
+    # the window decides: 30 s after sleep is not "on waking" with a 20-s window
+    assert not cluster_states(np.array([1830.0]), stages, 20.0)["on_waking"][0]
+
+
+def test_bad_waking_window_is_refused():
+    with pytest.raises(ParameterError, match="waking_window_s"):
+        SpasmParams(waking_window_s=-1.0)
+
+
+@pytest.fixture(scope="module")
+def waking_analysis(tmp_path_factory):
+    # seed 5: awake from the start with the first cluster; NREM from 457 s to 1330 s, then the
+    # second cluster 6 s after waking
+    sim = simulate(1800.0, hypsarrhythmia="classic", n_clusters=2, emg=False, seed=5)
+    path = sim.write_edf(tmp_path_factory.mktemp("vig") / "waking.edf")
+    return sim, analyze(path)
+
+
+def test_clusters_are_placed_in_the_files_hypnogram(waking_analysis):
+    sim, res = waking_analysis
+    sp = res.summary_["spasms"]
+    assert sp["n_clusters"] == 2
+    first, second = sp["clusters"]
+    truth = sim.states
+    assert truth.state.tolist()[:3] == ["wake", "nrem", "wake"]
+    assert first["state"] == "wake" and first["since_sleep_s"] is None and not first["on_waking"]
+    assert second["state"] == "wake" and second["on_waking"]
+    waking = float(truth.onset.iat[2])
+    assert second["since_sleep_s"] == pytest.approx(second["onset"] - waking, abs=1e-3)
+    clock = sim.start_time + pd.Timedelta(seconds=second["onset"])
+    assert pd.Timestamp(second["start"]) == pd.Timestamp(clock)
+    sw = sp["sleep_wake"]
+    assert sw["source"] == "annotations" and sw["clusters_on_waking"] == 1
+    assert sw["clusters_awake"] == 2 and sw["clusters_in_sleep"] == 0
+    assert sw["scored_s"] == pytest.approx(1800.0, abs=1.0)
+    assert "1 on waking, 0 in sleep" in res.summary()
+
+
+def test_sleep_wake_in_saved_summary_and_report(waking_analysis, tmp_path):
+    _, res = waking_analysis
+    paths = res.save(tmp_path)
+    doc = json.loads(paths["summary"].read_text())
+    assert [c["on_waking"] for c in doc["spasms"]["clusters"]] == [False, True]
+    html = write_report(res, tmp_path).read_text()
+    assert "on waking (" in html and "1 of 2 cluster(s) began on waking" in html
+
+
+def test_without_stage_annotations_the_state_is_unknown():
+    sim = simulate(900.0, hypsarrhythmia="classic", n_clusters=2, emg=False, seed=5)
+    rec = sim.to_recording()
+    ann = rec.annotations
+    rec.annotations = ann[~ann.description.str.startswith("state:")].reset_index(drop=True)
+    sp = analyze(rec).summary_["spasms"]
+    assert sp["n_clusters"] >= 1
+    assert sp["sleep_wake"]["source"] is None
+    assert "no sleep-stage annotations" in sp["sleep_wake"]["note"]
+    assert all(c["state"] is None and c["on_waking"] is None for c in sp["clusters"])
