@@ -129,3 +129,77 @@ def test_without_stage_annotations_the_state_is_unknown():
     assert sp["sleep_wake"]["source"] is None
     assert "no sleep-stage annotations" in sp["sleep_wake"]["note"]
     assert all(c["state"] is None and c["on_waking"] is None for c in sp["clusters"])
+
+
+# --- a hypnogram kept beside the recording (hypsa analyze --hypnogram)
+
+@pytest.fixture(scope="module")
+def unstaged_edf(tmp_path_factory):
+    """The seed-5 recording as an EDF+ file whose sleep-stage annotations were removed, and the
+    stages as a separate table (transitions only, Sleep-EDF labels)."""
+    import edfio
+
+    d = tmp_path_factory.mktemp("hyp")
+    sim = simulate(1800.0, hypsarrhythmia="classic", n_clusters=2, emg=False, seed=5)
+    path = sim.write_edf(d / "staged.edf")
+    edf = edfio.read_edf(path)
+    for state in ("wake", "nrem", "rem"):
+        edf.drop_annotations(f"state: {state}")
+    edf.write(d / "unstaged.edf")
+    label = {"wake": "Sleep stage W", "nrem": "Sleep stage 2", "rem": "Sleep stage R"}
+    pd.DataFrame({"onset": sim.states.onset.round(3), "stage": sim.states.state.map(label)}
+                 ).to_csv(d / "stages.tsv", sep="\t", index=False)
+    return d
+
+
+def test_cli_hypnogram_places_clusters(unstaged_edf, tmp_path):
+    from typer.testing import CliRunner
+
+    from hypsa.cli import app
+
+    edf = unstaged_edf / "unstaged.edf"
+    before = edf.read_bytes()
+    run = CliRunner().invoke(app, ["analyze", str(edf), "-o", str(tmp_path), "--no-report",
+                                   "--hypnogram", str(unstaged_edf / "stages.tsv"), "-j", "1"])
+    assert run.exit_code == 0, run.output
+    sp = json.loads((tmp_path / "unstaged.summary.json").read_text())["spasms"]
+    assert sp["sleep_wake"]["source"] == "annotations"
+    assert [c["on_waking"] for c in sp["clusters"]] == [False, True]
+    assert "1 on waking" in run.output
+    assert edf.read_bytes() == before  # the input is never written
+    # without the table, the same file says the state is not known
+    run = CliRunner().invoke(app, ["analyze", str(edf), "-o", str(tmp_path / "b"), "-q",
+                                   "--no-report", "-j", "1"])
+    doc = json.loads((tmp_path / "b" / "unstaged.summary.json").read_text())
+    assert doc["spasms"]["sleep_wake"]["source"] is None
+
+
+@pytest.mark.parametrize("content,problem", [
+    ("start\tstage\n0\tW\n", "needs an 'onset' column"),
+    ("onset\tstage\nzero\tW\n", "every onset must be a number"),
+    ("onset\tduration\tstage\n0\t-30\tW\n", "every duration must be a number"),
+    ("onset\tstage\n0\tspasm\n", "no sleep stage recognised"),
+])
+def test_cli_bad_hypnogram_is_one_line_error(unstaged_edf, tmp_path, content, problem):
+    from typer.testing import CliRunner
+
+    from hypsa.cli import app
+
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(content)
+    run = CliRunner().invoke(app, ["analyze", str(unstaged_edf / "unstaged.edf"), "-o",
+                                   str(tmp_path / "o"), "--hypnogram", str(bad)])
+    assert run.exit_code == 2
+    lines = [ln for ln in run.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "bad.tsv" in lines[0] and problem in lines[0]
+    assert "Traceback" not in run.output and not (tmp_path / "o").exists()
+
+
+def test_cli_hypnogram_goes_with_one_recording(unstaged_edf, tmp_path):
+    from typer.testing import CliRunner
+
+    from hypsa.cli import app
+
+    run = CliRunner().invoke(app, ["analyze", str(unstaged_edf), "-o", str(tmp_path),
+                                   "--hypnogram", str(unstaged_edf / "stages.tsv")])
+    assert run.exit_code == 2 and "--hypnogram goes with one recording, not 2" in run.output

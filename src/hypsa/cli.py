@@ -87,10 +87,13 @@ def _progress(quiet: bool):
 
 
 def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = False,
-                  report: bool = True, params=None) -> tuple[list[dict], list[str]]:
+                  report: bool = True, params=None,
+                  hypnogram: Path | None = None) -> tuple[list[dict], list[str]]:
     """Analyse files one after the other; a bad file is reported and the others still run.
 
     ``params`` (:class:`hypsa.analysis.AnalysisParams`, default when None) applies to every file.
+    ``hypnogram`` (one file only) adds a sleep-stage table to the recording's annotations
+    (:func:`hypsa.vigilance.read_hypnogram`).
 
     Returns
     -------
@@ -110,7 +113,19 @@ def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = 
                 prog.update(task, completed=i, total=n)
 
             try:
-                res = analyze(f, params=params, n_jobs=jobs, progress=cb)
+                source: object = f
+                if hypnogram is not None:
+                    import pandas as pd
+
+                    from hypsa.io import read
+                    from hypsa.vigilance import read_hypnogram
+
+                    stages = read_hypnogram(hypnogram)
+                    source = read(f)
+                    source.annotations = pd.concat([source.annotations, stages],
+                                                   ignore_index=True).sort_values(
+                        "onset", kind="stable").reset_index(drop=True)
+                res = analyze(source, params=params, n_jobs=jobs, progress=cb)
                 paths = res.save(out)
                 if report:
                     try:
@@ -169,14 +184,25 @@ def analyze(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
     spasm_threshold: float = _SPASM_THRESHOLD,
     cluster_gap: float = _CLUSTER_GAP,
+    hypnogram: Path = typer.Option(
+        None, "--hypnogram", metavar="TSV",
+        help="Sleep stages of the (one) recording, when they are not in its annotations: a "
+             "table with onset (s), optional duration (s) and stage (W, N1-N3, R, ...). Each "
+             "spasm cluster is then placed in the sleep-wake cycle (on waking or not)."),
 ) -> None:
     """Grade hypsarrhythmia, detect spasms and write <stem>.summary.json, .epochs.tsv,
     .grades.tsv, .events.tsv (and .report.html) for each file."""
     with guard():
         params = _analysis_params(spasm_threshold, cluster_gap)
         files = _expand(paths)
+        if hypnogram is not None and len(files) != 1:
+            raise ParameterError(f"--hypnogram goes with one recording, not {len(files)}")
+        if hypnogram is not None:
+            from hypsa.vigilance import read_hypnogram
+
+            read_hypnogram(hypnogram)  # a bad table stops here, before any analysis
         done, errors = analyze_files(files, out, jobs=jobs, quiet=quiet, report=report,
-                                     params=params)
+                                     params=params, hypnogram=hypnogram)
     for d in done:
         if not quiet:
             typer.echo(d["analysis"].summary())

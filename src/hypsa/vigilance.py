@@ -22,11 +22,14 @@ the next stage annotation (a list of transitions).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["WAKING_WINDOW_S", "sleep_stages", "cluster_states", "STATES"]
+from hypsa.errors import InputError
+
+__all__ = ["WAKING_WINDOW_S", "sleep_stages", "cluster_states", "read_hypnogram", "STATES"]
 
 #: A cluster that starts awake at most this long after the end of sleep is "on waking" (s).
 WAKING_WINDOW_S = 300.0
@@ -158,4 +161,56 @@ def cluster_states(onsets: np.ndarray, stages: pd.DataFrame,
                                                           <= waking_window_s)
     out = pd.DataFrame({"state": state, "since_sleep_s": since, "on_waking": on_waking})
     out.insert(2, "after", pd.Series(after, dtype=object))
+    return out
+
+
+def read_hypnogram(path: str | Path) -> pd.DataFrame:
+    """Read a hypnogram kept beside the recording: a TSV (or ``.csv``) table with ``onset``
+    (s from the recording start), optional ``duration`` (s), and the stage in a column named
+    ``stage``, ``description``, ``trial_type`` or ``value`` (labels as in this module's
+    docstring).
+
+    Parameters
+    ----------
+    path : str or Path
+        The table.
+
+    Returns
+    -------
+    DataFrame
+        ``onset``, ``duration``, ``description``: rows to add to the recording's annotations.
+
+    Raises
+    ------
+    InputError
+        The file is missing or unreadable, lacks a column, has a non-numeric onset or duration,
+        or names no sleep stage.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "hypnogram not found")
+    try:
+        table = pd.read_csv(path, sep="," if path.suffix.lower() == ".csv" else "\t")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(path, f"cannot read the hypnogram as a table ({exc})") from None
+    cols = {c.strip().lower(): c for c in table.columns.astype(str)}
+    label = next((cols[c] for c in ("stage", "description", "trial_type", "value") if c in cols),
+                 None)
+    if "onset" not in cols or label is None:
+        raise InputError(path, "a hypnogram needs an 'onset' column and a 'stage' (or "
+                               "'description', 'trial_type', 'value') column; found: "
+                               + ", ".join(map(str, table.columns)))
+    onset = pd.to_numeric(table[cols["onset"]], errors="coerce")
+    duration = pd.to_numeric(table[cols["duration"]], errors="coerce") if "duration" in cols \
+        else pd.Series(0.0, index=table.index)
+    if onset.isna().any() or (onset < 0).any():
+        raise InputError(path, "every onset must be a number of seconds from the recording "
+                               "start (0 or more)")
+    if duration.isna().any() or (duration < 0).any():
+        raise InputError(path, "every duration must be a number of seconds (0 or more)")
+    out = pd.DataFrame({"onset": onset.astype(float), "duration": duration.astype(float),
+                        "description": table[label].astype(str)})
+    if not any(_label(d) is not None for d in out["description"]):
+        raise InputError(path, "no sleep stage recognised in column "
+                               f"'{label}' (expected W, N1-N3, R, 'Sleep stage 2', ...)")
     return out
