@@ -179,3 +179,20 @@ def test_a_lone_spasm_is_counted_but_is_not_a_cluster():
     assert sp["isolated"] == 1
     assert sp["n_clusters"] == a.summary_["spasms"]["n_clusters"]
     assert sum(c["count"] for c in sp["clusters"]) == len(a.events)
+
+
+def test_spasm_counts_per_hour_and_per_day_by_hand():
+    from datetime import datetime
+
+    from hypsa.results import _by_period
+
+    ev = pd.DataFrame({"onset": [10.0, 3700.0, 3800.0, 90000.0]})
+    out = _by_period(ev, 26 * 3600.0, datetime(2025, 3, 1, 20, 0, 0))
+    assert len(out["by_hour"]) == 26
+    assert out["by_hour"][:3] == [1, 2, 0] and out["by_hour"][25] == 1 and sum(out["by_hour"]) == 4
+    assert [(d["day"], d["count"], d["hours"]) for d in out["by_day"]] == [(1, 3, 24.0),
+                                                                          (2, 1, 2.0)]
+    assert out["by_day"][1]["start"] == "2025-03-02T20:00:00"
+    empty = _by_period(ev.iloc[:0], 1800.0, None)
+    assert empty == {"by_hour": [0], "by_day": [{"day": 1, "onset_s": 0.0, "start": None,
+                                                 "hours": 0.5, "count": 0}]}

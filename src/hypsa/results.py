@@ -37,6 +37,22 @@ def _clean(o: Any) -> Any:
     return o
 
 
+def _by_period(events: pd.DataFrame, duration_s: float, start: datetime | None) -> dict:
+    """Spasm counts per hour and per 24-h day of the recording, counted from its start."""
+    onsets = events["onset"].to_numpy(float) if len(events) else np.zeros(0)
+    n_hours = max(1, int(np.ceil(duration_s / 3600.0 - 1e-9)))
+    by_hour = np.bincount(np.clip((onsets // 3600).astype(int), 0, n_hours - 1),
+                          minlength=n_hours)
+    days = []
+    for d in range(max(1, int(np.ceil(duration_s / 86400.0 - 1e-9)))):
+        t0 = d * 86400.0
+        days.append({"day": d + 1, "onset_s": t0,
+                     "start": (start + timedelta(seconds=t0)).isoformat() if start else None,
+                     "hours": min(86400.0, duration_s - t0) / 3600.0,
+                     "count": int(((onsets >= t0) & (onsets < t0 + 86400.0)).sum())})
+    return {"by_hour": by_hour.tolist(), "by_day": days}
+
+
 def _sleep_wake(rec, clusters: list[dict], waking_window_s: float) -> dict:
     """Place each cluster in the recording's hypnogram, where it has one (adds ``state``,
     ``since_sleep_s``, ``on_waking`` and ``start`` to each cluster dict); the summary block."""
@@ -143,6 +159,7 @@ class Analysis:
             "count": int(len(events)),
             "per_hour": float(len(events) / hours) if hours > 0 else 0.0,
             "per_24h": float(len(events) / hours * 24) if hours > 0 else 0.0,
+            **_by_period(events, float(rec.duration_s), rec.start_time),
             "n_clusters": len(clusters),
             "clusters": clusters,
             "isolated": isolated,
