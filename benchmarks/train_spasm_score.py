@@ -122,10 +122,11 @@ def collect(own_seeds: list[int], cc_n: int, cc_seed: int, jobs: int):
 def detections(c: pd.DataFrame, threshold: float, refractory_s: float = 3.0) -> pd.DataFrame:
     """What the detector reports at ``threshold``: candidates at or above it after the refractory
     merge of :func:`hypsa.spasms.detect_spasms`."""
-    from hypsa.spasms import refractory_merge
+    from hypsa.spasms import eligible, refractory_merge
 
     out = [g.iloc[refractory_merge(g["onset"].to_numpy(), g["confidence"].to_numpy(),
-                                   g["confidence"].to_numpy() >= threshold, refractory_s)]
+                                   (g["confidence"].to_numpy() >= threshold) & eligible(g),
+                                   refractory_s)]
            [["recording", "onset", "duration"]]
            for _, g in c.groupby("recording")]
     if not out:
@@ -167,8 +168,12 @@ def fit(c: pd.DataFrame, C: float = 1.0):
     from sklearn.linear_model import LogisticRegression
 
     from hypsa.spasm_score import design
+    from hypsa.spasms import SpasmParams
 
-    c = c[c["y"] >= 0]
+    # the weights are fitted on the candidates an electrodecrement follows; those without one
+    # (examined only with a strong EMG burst) are scored with the same weights and also pass
+    # the EMG gate of hypsa.spasms.eligible
+    c = c[(c["y"] >= 0) & (c["decrement"] <= SpasmParams().max_decrement + 0.15)]
     X = design(c).to_numpy()
     y = c["y"].to_numpy()
     mean, scale = X.mean(0), X.std(0)

@@ -196,3 +196,27 @@ def test_spasm_counts_per_hour_and_per_day_by_hand():
     empty = _by_period(ev.iloc[:0], 1800.0, None)
     assert empty == {"by_hour": [0], "by_day": [{"day": 1, "onset_s": 0.0, "start": None,
                                                  "hours": 0.5, "count": 0}]}
+
+
+def test_emg_finds_spasms_whose_decrement_is_lost_in_suppression():
+    """In burst-suppression the background is already attenuated, so a spasm's decrement does
+    not show; a generalized slow wave with a strong, short deltoid burst still makes it."""
+    from dataclasses import replace
+
+    from hypsa.spasms import SpasmParams
+
+    sim = simulate(600.0, hypsarrhythmia="none", background="burst_suppression", n_clusters=1,
+                   emg=True, seed=5)
+    rec = sim.to_recording()
+    truth = sim.events[["onset", "duration"]]
+    on = analyze(rec).events
+    off = analyze(rec, params=AnalysisParams(spasms=replace(SpasmParams(),
+                                                            emg_max_burst_s=0.0))).events
+    s_on, s_off = score_events(truth, on, 600.0), score_events(truth, off, 600.0)
+    assert s_on.tp >= s_off.tp + 4 and s_on.sensitivity >= 0.9
+    assert s_on.fp <= s_off.fp
+    path = on[on.decrement > SpasmParams().max_decrement + 0.15]
+    assert len(path) >= 4
+    assert (path.emg_burst_s <= 1.5).all() and (path.emg_ratio >= 10).all()
+    assert path.features.str.contains("emg_burst").all()
+    assert not path.features.str.contains("electrodecrement").any()

@@ -13,7 +13,7 @@ import pytest
 from hypsa import spasm_score
 from hypsa.simulate import simulate
 from hypsa.spasm_score import MODEL_FEATURES, contributions, design, pattern_probability
-from hypsa.spasms import FEATURE_COLUMNS, SpasmParams, detect_spasms
+from hypsa.spasms import FEATURE_COLUMNS, SpasmParams, detect_spasms, eligible
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +41,7 @@ def candidates(n: int = 50, seed: int = 0, **fixed: float) -> pd.DataFrame:
         "dip_s": rng.uniform(0.1, 12, n), "mid_decrement": rng.uniform(0, 0.8, n),
         "gap_s": rng.uniform(-1, 3, n), "pre": rng.uniform(0.2, 2, n),
         "emg_ratio": np.where(rng.random(n) < 0.5, np.nan, rng.uniform(0.5, 40, n)),
+        "emg_burst_s": rng.uniform(0.2, 6, n),
         "background_synchrony": rng.uniform(0.2, 0.9, n), "orphan_rate": rng.uniform(0, 2, n),
     })
     for k, v in fixed.items():
@@ -100,7 +101,8 @@ def test_candidates_carry_the_rules_and_the_decision():
     ev = detect_spasms(eeg, rec.sfreq)
     assert {"rules", "keep", "confidence", *FEATURE_COLUMNS} <= set(c.columns)
     p = SpasmParams()
-    assert (c.keep == (c.confidence >= p.min_confidence)).all()
+    assert (c.keep == ((c.confidence >= p.min_confidence) & eligible(c))).all()
+    assert eligible(c).all()  # without EMG, every candidate is followed by a dip
     assert len(ev) and len(ev) <= int(c.keep.sum())
     assert set(np.round(ev.onset, 3)) <= set(np.round(c.onset[c.keep], 3))
     assert ev.confidence.between(p.min_confidence, 1).all()
@@ -133,8 +135,12 @@ def test_the_operating_point_is_read_off_the_training_recordings():
     # duplicate of the first spasm 2 s later scores lower than the spasm itself, and the second
     # spasm is found 1.4 s early: the validation's scorer (1 s tolerance on the events) counts
     # it, as the operating point must
-    c = pd.DataFrame({"recording": "r", "onset": [100.2, 102.2, 198.6, 400.0],
-                      "duration": 1.0, "confidence": [0.95, 0.9, 0.6, 0.7]})
+    # (a fifth candidate at 500 s scores 0.99 but no decrement follows it and no EMG burst
+    # comes with it: it is never a spasm)
+    c = pd.DataFrame({"recording": "r", "onset": [100.2, 102.2, 198.6, 400.0, 500.0],
+                      "duration": 1.0, "confidence": [0.95, 0.9, 0.6, 0.7, 0.99],
+                      "decrement": [0.3, 0.3, 0.3, 0.3, 1.0], "emg_ratio": np.nan,
+                      "emg_burst_s": np.nan, "synchrony": 0.9, "slow_ratio": 3.0})
     truth = pd.DataFrame({"recording": "r", "onset": [100.0, 200.0], "duration": 1.0})
     recs = pd.DataFrame([{"recording": "r", "generator": "hypsa.simulate", "hyps": True,
                           "emg": False, "hours": 0.25}])
@@ -166,3 +172,15 @@ def test_an_impossible_operating_point_is_refused(change):
 
     with pytest.raises(ParameterError, match=next(iter(change))):
         SpasmParams(**change)
+
+
+def test_a_slow_wave_without_decrement_needs_a_strong_short_emg_burst():
+    c = candidates(6, decrement=1.0, synchrony=0.8, slow_ratio=3.0)
+    c["emg_ratio"] = [20.0, 20.0, 8.0, np.nan, 20.0, 20.0]
+    c["emg_burst_s"] = [0.8, 3.0, 0.8, 0.8, 0.8, 0.8]
+    c.loc[4, "synchrony"] = 0.4   # the wave is not generalized
+    c.loc[5, "slow_ratio"] = 2.2  # nor clear above its background
+    assert eligible(c).tolist() == [True, False, False, False, False, False]
+    # followed by a decrement, every candidate is for the score to decide
+    assert eligible(c.assign(decrement=0.3)).all()
+    assert not eligible(c, SpasmParams(emg_max_burst_s=0.5))[0]

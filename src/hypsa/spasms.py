@@ -12,12 +12,16 @@ electrodecrement (attenuation, often with low-voltage fast activity); in deltoid
 * **electrodecrement** — the 1-45 Hz RMS after the slow wave relative to before it, median over
   channels: well below 1 after a spasm, near 1 after a K-complex or vertex wave.
 * **EMG burst** (when a deltoid EMG channel exists) — the 20 Hz high-passed envelope relative to
-  its background during the event.
+  its background during the event, and the burst's width at half its height (a spasm's burst
+  is a short diamond).
 
 and on the background it stands on (how synchronous the stretch is anyway, how often it
 attenuates with no wave before). One score over all the measurements, the pattern score of
 :mod:`hypsa.spasm_score`, is the event's confidence and decides; the classic rules (generalized
 slow wave + decrement, or with EMG a strong burst with a decrement) name the parts that fired.
+A candidate must be followed by an electrodecrement, except, with EMG, a clear generalized slow
+wave with a strong, short burst (:func:`eligible`): where the background is already attenuated,
+the decrement does not show.
 """
 
 from __future__ import annotations
@@ -36,14 +40,14 @@ from hypsa.signal import bandpass
 from hypsa.spasm_score import THRESHOLD, pattern_probability
 from hypsa.vigilance import WAKING_WINDOW_S
 
-__all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "refractory_merge", "EMG_EVENT",
-           "EEG_EVENT", "FEATURE_COLUMNS"]
+__all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "refractory_merge", "eligible",
+           "EMG_EVENT", "EEG_EVENT", "FEATURE_COLUMNS"]
 
 #: What is measured on each candidate (columns of the candidate and event tables).
 FEATURE_COLUMNS = [
     "slow_ratio", "fraction", "slow_uv", "smoothness", "synchrony", "sync_all", "wave_s",
-    "decrement", "dip_s", "mid_decrement", "gap_s", "pre", "emg_ratio", "background_synchrony",
-    "orphan_rate",
+    "decrement", "dip_s", "mid_decrement", "gap_s", "pre", "emg_ratio", "emg_burst_s",
+    "background_synchrony", "orphan_rate",
 ]
 
 #: HED-SCORE / SzCORE label of a generalized epileptic spasm.
@@ -100,6 +104,13 @@ class SpasmParams:
         episode of the background.
     emg_ratio : float
         EMG envelope / background for an EMG burst.
+    emg_max_burst_s : float
+        With a deltoid EMG channel, a generalized slow wave that no decrement follows is a
+        spasm only with an EMG burst of at least twice ``emg_ratio`` whose width at half its
+        height is at most this (s): the short, diamond-shaped burst of a spasm (about 1-2 s in
+        all, shorter than a tonic seizure), not an ordinary movement. The wave must then be
+        clear (median ratio >= 1.25 ``k_slow``, correlation >= ``min_synchrony``) and the
+        pattern score must still reach ``min_confidence``.
     refractory_s : float
         Minimum time between two spasms (s); spasms in a cluster are seconds apart.
     min_confidence : float
@@ -143,6 +154,7 @@ class SpasmParams:
     min_dip_s: float = 0.5
     max_dip_s: float = 5.0
     emg_ratio: float = 5.0
+    emg_max_burst_s: float = 1.5
     refractory_s: float = 3.0
     min_confidence: float = THRESHOLD
     cluster_gap_s: float = 120.0
@@ -287,7 +299,19 @@ def detect_spasms(
     post_all = np.lib.stride_tricks.sliding_window_view(rn, look).min(-1) if nf > look else \
         np.zeros(0)
     peaks = peaks[(peaks + look < nf)]
-    peaks = peaks[post_all[peaks] <= params.max_decrement + 0.15]
+    # with a deltoid EMG channel, a generalized slow wave that comes with a strong EMG burst is
+    # examined even when no decrement follows: the slow wave alone is one of the ictal patterns
+    # of a spasm, and the burst is what tells it from a delta wave
+    emg_near = np.zeros(nf)
+    if emg_env is not None and emg_env.size >= nf:
+        env = emg_env[:nf]
+        emg_r = env / np.maximum(_background(env[None, :], block)[0], 1e-3)
+        # the largest ratio from 1 s before to 2 s after each frame
+        emg_near = maximum_filter1d(emg_r, size=int(round(3 * fs_fr)),
+                                    origin=-int(round(0.5 * fs_fr)))
+    strong = 2.0 * params.emg_ratio
+    peaks = peaks[(post_all[peaks] <= params.max_decrement + 0.15)
+                  | ((emg_near[peaks] >= strong) & (g[peaks] >= params.k_slow))]
     if peaks.size == 0:
         return _empty(cols, candidates)
     # how synchronous the slow activity of this background is anyway (a common reference, a
@@ -319,8 +343,9 @@ def detect_spasms(
         # the dip must be low against the long background AND against the seconds before, so
         # neither the quiet end of a run of artifacts nor an already attenuated stretch counts
         dec = max(post, post / max(pre, 1e-3))
-        if dec > params.max_decrement + 0.15:  # no electrodecrement: cannot be kept below
-            continue
+        if dec > params.max_decrement + 0.15 and not (emg_near[p] >= strong
+                                                      and g[p] >= params.k_slow):
+            continue  # no electrodecrement and no EMG burst: cannot be kept below
         # how long the activity stays attenuated: a spasm's decrement lasts seconds; longer
         # flat stretches are suppression (burst-suppression) or attenuation episodes
         k0 = p + int(np.argmin(rn[p:p + look]))
@@ -348,13 +373,22 @@ def detect_spasms(
         part = ratio_w[:, p] >= params.k_slow / 1.5
         sync = _mean_correlation(seg[part]) if part.sum() >= 3 and seg.shape[1] > 4 else \
             sync_all
-        er = float("nan")
+        er = emg_s = float("nan")
         onset = onset_f / fs_fr
         if emg_env is not None and emg_env.size >= nf:
             e0, e1 = max(0, onset_f - int(fs_fr)), min(nf, end_f + int(2 * fs_fr))
             base = max(median(emg_env[max(0, onset_f - block):min(nf, end_f + block)]), 1e-3)
             kp = e0 + int(np.argmax(emg_env[e0:e1]))
             er = float(emg_env[kp] / base)
+            # the burst's width at half its height over the background: 0.4-3 s for a spasm
+            # (a diamond), longer for a tonic or ordinary movement
+            half_h = base + 0.5 * (emg_env[kp] - base)
+            b0 = b1 = kp
+            while b0 > 0 and emg_env[b0 - 1] > half_h:
+                b0 -= 1
+            while b1 < nf - 1 and emg_env[b1 + 1] > half_h:
+                b1 += 1
+            emg_s = (b1 - b0 + 1) / fs_fr
             if er >= params.emg_ratio:
                 # the spasm starts with its EMG burst (within ~0.1 s of the slow wave): a burst
                 # times the event better than a wave buried in a high-voltage background
@@ -369,7 +403,7 @@ def detect_spasms(
         # after); a dip seconds later belongs to a later event
         gap_s = (k0 - max(e, p)) / fs_fr
         rows.append((onset, dur, float(g[p]), float(frac[p]), float(amp[p]), sm, sync, sync_all,
-                     wave_s, dec, dip_s, mid_dec, gap_s, pre, er, bg_sync, orphan_rate))
+                     wave_s, dec, dip_s, mid_dec, gap_s, pre, er, emg_s, bg_sync, orphan_rate))
     if not rows:
         return _empty(cols, candidates)
     # columns as arrays (the table is built once, for what is returned)
@@ -377,7 +411,9 @@ def detect_spasms(
     cand = dict(zip(["onset", "duration", *FEATURE_COLUMNS], arr.T, strict=True))
     rules, feats = _rules(cand, params)
     conf = pattern_probability(cand)
-    keep = conf >= params.min_confidence
+    # a candidate with no decrement after it (only examined when a strong EMG burst comes with
+    # it) also needs a clear generalized wave and a short, spasm-like burst
+    keep = (conf >= params.min_confidence) & eligible(cand, params)
     onset = cand["onset"]
     if candidates:
         idx = np.arange(onset.size)
@@ -479,17 +515,48 @@ def _rules(c, p: SpasmParams) -> tuple[np.ndarray, list[str]]:
         (sync >= p.deep_synchrony) & (wave <= p.max_wave_s + 0.5)
     emg_burst = np.isfinite(er) & (er >= p.emg_ratio)
     # with a clear EMG burst, the decrement alone is enough (the wave may be buried in a
-    # high-voltage background), or a slightly weaker pattern; EMG alone never is (nor EMG
-    # with a slow wave alone: an arousal K-complex with a movement looks just like that)
+    # high-voltage background), or a slightly weaker pattern; EMG alone never is, and EMG with
+    # a slow wave but no decrement only when the burst is strong and short (a spasm's diamond;
+    # an arousal K-complex with an ordinary movement has a longer, irregular one)
     near_gen = (g >= p.k_slow * 0.8) & (frac >= p.min_fraction) & (amp >= p.min_slow_uv) & \
         (sync >= 0.75 * p.min_synchrony)
     ok = (gen & decr) | deep | (emg_burst & (decr | (
-        near_gen & (dec <= p.max_decrement + 0.15) & (mid <= p.max_mid_decrement + 0.15))))
+        near_gen & (dec <= p.max_decrement + 0.15) & (mid <= p.max_mid_decrement + 0.15)))) | \
+        (gen & _emg_slow_wave(c, p))
     names = np.array(["generalized_slow_wave", "electrodecrement", "emg_burst"])
     fired = np.c_[gen, decr | deep, emg_burst]
     # a candidate none of whose parts clears its rule can still score as a spasm: say so
     feats = ["+".join(names[f]) or "pattern_score" for f in fired]
     return ok, feats
+
+
+def eligible(c, params: SpasmParams = SpasmParams()) -> np.ndarray:
+    """Which candidates the pattern score may make spasms: those followed by an
+    electrodecrement, and, with a deltoid EMG channel, a clear generalized slow wave with a
+    strong, short EMG burst and no decrement (``SpasmParams.emg_max_burst_s``).
+
+    Parameters
+    ----------
+    c : DataFrame or mapping of str to ndarray
+        Candidates with the columns of :data:`FEATURE_COLUMNS`.
+    params : SpasmParams
+        Thresholds.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    dec = np.asarray(c["decrement"], dtype=float)
+    return (dec <= params.max_decrement + 0.15) | _emg_slow_wave(c, params)
+
+
+def _emg_slow_wave(c, p: SpasmParams) -> np.ndarray:
+    """The EMG path without a decrement (see ``SpasmParams.emg_max_burst_s``)."""
+    er = np.nan_to_num(np.asarray(c["emg_ratio"], dtype=float), nan=0.0)
+    width = np.nan_to_num(np.asarray(c["emg_burst_s"], dtype=float), nan=np.inf)
+    return (er >= 2.0 * p.emg_ratio) & (width <= p.emg_max_burst_s) & \
+        (np.asarray(c["synchrony"], dtype=float) >= p.min_synchrony) & \
+        (np.asarray(c["slow_ratio"], dtype=float) >= 1.25 * p.k_slow)
 
 
 def emg_envelope(emg: np.ndarray, sfreq: float, frame_s: float = 0.125) -> np.ndarray:
