@@ -184,3 +184,30 @@ def test_a_slow_wave_without_decrement_needs_a_strong_short_emg_burst():
     # followed by a decrement, every candidate is for the score to decide
     assert eligible(c.assign(decrement=0.3)).all()
     assert not eligible(c, SpasmParams(emg_max_burst_s=0.5))[0]
+
+
+def test_each_spasm_names_the_channels_it_involves():
+    """Four spasm-like events (a slow wave, then activity cut to 15 % for 3 s) on 14 of the 19
+    channels of a quiet background: the events name those 14 channels and few others."""
+    from hypsa.signal import bandpass
+
+    sim = simulate(300.0, hypsarrhythmia="none", n_clusters=0, emg=False, artifacts=False, seed=3)
+    rec = sim.to_recording()
+    fs = rec.sfreq
+    names = [c.name for c in rec.channels if c.kind == "eeg"]
+    eeg = rec.get_data("eeg").copy()
+    n1 = int(fs)
+    wave = 200.0 * np.sin(np.pi * np.arange(n1) / n1)
+    for t in (60.0, 110.0, 160.0, 210.0):
+        a = int(t * fs)
+        eeg[:14, a:a + n1] += wave
+        eeg[:14, a + n1:a + 4 * n1] *= 0.15
+    ev = detect_spasms(bandpass(eeg, fs, 0.5, 45.0, order=2), fs, ch_names=names)
+    assert len(ev) == 4
+    involved = [set(c.split(",")) for c in ev.channels]
+    assert all(set(names[:14]) <= s for s in involved)
+    assert sum(s == set(names[:14]) for s in involved) >= 3
+    assert all(len(s) <= 16 for s in involved)
+    # without names, the rows are numbered
+    assert detect_spasms(bandpass(eeg, fs, 0.5, 45.0, order=2), fs).channels.iat[0].split(
+        ",")[:3] == ["0", "1", "2"]

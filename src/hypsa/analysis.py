@@ -269,11 +269,11 @@ def analyze_window(
     all_bad[b0:b0 + n_bins] = badbins
     ev = detect_spasms(xg, fs, emg_env=emg_env, excluded=all_bad,
                        core=(pb / fs, (pb + n_core) / fs), params=params.spasms,
+                       ch_names=list(gnames),
                        bands=(slow_all, bank.band(main, (1.0, 45.0, 2), rows=good),
                               bank.band(main, (4.0, 12.0, 2), rows=good)))
     if len(ev):
         ev["onset"] = ev["onset"] - pb / fs + onset_s
-        ev["channels"] = ",".join(gnames)
     excluded_s = float(badbins.sum())
     grade = eg.to_dict()
     grade["n_detections"] = int(len(dis))

@@ -199,6 +199,7 @@ def detect_spasms(
     params: SpasmParams = SpasmParams(),
     bands: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     candidates: bool = False,
+    ch_names: list[str] | None = None,
 ) -> pd.DataFrame:
     """Detect epileptic spasms in one stretch of EEG.
 
@@ -223,6 +224,8 @@ def detect_spasms(
         Return every candidate examined, with its features, the rules' verdict (``rules``) and
         the final one (``keep``), before the refractory merge: for inspection and for fitting
         :mod:`hypsa.spasm_score`.
+    ch_names : list of str, optional
+        Names of the rows of ``eeg``, for the ``channels`` column (row numbers without them).
 
     Returns
     -------
@@ -232,9 +235,14 @@ def detect_spasms(
         ``smoothness``, ``synchrony``, ``wave_s``, ``decrement``, ``dip_s``, ``mid_decrement``,
         ``emg_ratio``, ...) and ``features`` (which parts of the pattern fired:
         ``generalized_slow_wave``, ``electrodecrement``, ``emg_burst``, joined by ``+``; or
-        ``pattern_score`` when no part clears its own rule and the score alone decided).
+        ``pattern_score`` when no part clears its own rule and the score alone decided), and
+        ``channels``: the channels involved, comma-separated (where the slow wave reaches twice
+        the channel's own background, or where activity stays at half or less through the
+        electrodecrement).
     """
-    cols = ["onset", "duration", "confidence", *FEATURE_COLUMNS, "rules", "features"]
+    cols = ["onset", "duration", "confidence", *FEATURE_COLUMNS, "rules", "features",
+            "channels"]
+    names = list(ch_names) if ch_names is not None else [str(i) for i in range(eeg.shape[0])]
     spf = max(1, int(round(params.frame_s * sfreq)))
     fs_fr = sfreq / spf
     if eeg.shape[1] < 20 * sfreq or eeg.shape[0] < 3:
@@ -257,7 +265,8 @@ def detect_spasms(
     nf = g.size
     # normalised broadband RMS (median over channels of RMS / own background), smoothed 0.5 s:
     # an electrodecrement is a dip of this curve right after the slow wave
-    rn = median(rms / bg_rms, axis=0)
+    rms_n = rms / bg_rms
+    rn = median(rms_n, axis=0)
     rn = np.convolve(rn, np.ones(w) / w, mode="same")
     # the same in 4-12 Hz: an electrodecrement attenuates all activity, while the lull after a
     # delta wave (K-complex, sleep or hypsarrhythmic delta) leaves theta and alpha as they were
@@ -292,6 +301,7 @@ def detect_spasms(
     orphan_rate = n_orphans / (nf / fs_fr / 60.0)
     peaks = np.unique(np.r_[peaks, np.array(anchored, dtype=int)])
     rows = []
+    chans: list[str] = []
     pre_a, pre_b = int(round(6.0 * fs_fr)), int(round(1.0 * fs_fr))
     look = int(round(3.0 * fs_fr))
     # the deepest attenuation in the 3 s from each frame on: frames not followed by a dip low
@@ -404,6 +414,13 @@ def detect_spasms(
         gap_s = (k0 - max(e, p)) / fs_fr
         rows.append((onset, dur, float(g[p]), float(frac[p]), float(amp[p]), sm, sync, sync_all,
                      wave_s, dec, dip_s, mid_dec, gap_s, pre, er, emg_s, bg_sync, orphan_rate))
+        # the channels involved: the wave is twice the channel's background there, or activity
+        # stays at half or less through the dip
+        involved = ratio_w[:, p] >= params.k_slow
+        if dec <= params.max_decrement + 0.15:
+            pre_ch = np.maximum(median(rms_n[:, a0:a1], axis=1), 1e-3)
+            involved |= median(rms_n[:, k0:k1 + 1], axis=1) <= 0.5 * pre_ch
+        chans.append(",".join(n for n, m in zip(names, involved, strict=True) if m))
     if not rows:
         return _empty(cols, candidates)
     # columns as arrays (the table is built once, for what is returned)
@@ -427,6 +444,7 @@ def detect_spasms(
     out.update({k: cand[k][idx] for k in FEATURE_COLUMNS})
     out["rules"] = rules[idx]
     out["features"] = [feats[i] for i in idx]
+    out["channels"] = [chans[i] for i in idx]
     if candidates:
         out["keep"] = keep[idx]
     return pd.DataFrame(out)
