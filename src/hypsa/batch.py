@@ -58,7 +58,7 @@ SINGLE_THREAD_ENV = {
 COHORT_COLUMNS = [
     "file", "subject", "session", "task", "run", "status", "duration_s", "recorded_s",
     "analysed_s", "excluded_s", "based_score", "probability", "present", "spasm_count",
-    "per_hour", "n_clusters", "bad_channels", "error", "output",
+    "per_hour", "n_clusters", "clusters_on_waking", "bad_channels", "error", "output",
 ]  # fmt: skip
 
 
@@ -299,13 +299,16 @@ def cohort_row(item: BatchItem, status: str, error: str | None = None) -> dict[s
                    analysed_s=s["analysed_s"], excluded_s=s["excluded_s"],
                    based_score=h["based_score"], probability=h["probability"],
                    present=h["present"], spasm_count=sp["count"], per_hour=sp["per_hour"],
-                   n_clusters=sp["n_clusters"], bad_channels=",".join(q["bad_channels"]))
+                   n_clusters=sp["n_clusters"],
+                   # known only where the recording has sleep-stage annotations
+                   clusters_on_waking=(sp.get("sleep_wake") or {}).get("clusters_on_waking"),
+                   bad_channels=",".join(q["bad_channels"]))
     return row
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=COHORT_COLUMNS)
-    for c in ("based_score", "spasm_count", "n_clusters"):
+    for c in ("based_score", "spasm_count", "n_clusters", "clusters_on_waking"):
         df[c] = df[c].astype("Int64")
     df["present"] = df["present"].astype("boolean")
     for c in ("duration_s", "recorded_s", "analysed_s", "excluded_s", "probability", "per_hour"):
