@@ -87,6 +87,14 @@ def test_export_annotations_open_in_mne(folder, tmp_path):
     spasm = [a for a in raw.annotations if a["description"].startswith("hypsa spasm")]
     assert len(spasm) == len(events)
     assert spasm[0]["onset"] == pytest.approx(events.onset.iloc[0], abs=0.01)
+    # one annotation per cluster of two or more, spanning its spasms
+    clusters = [a for a in raw.annotations if a["description"].startswith("hypsa cluster")]
+    sizes = events.groupby("cluster").size()
+    assert len(clusters) == int((sizes >= 2).sum()) >= 1
+    first = events[events.cluster == sizes[sizes >= 2].index[0]]
+    assert clusters[0]["onset"] == pytest.approx(first.onset.min(), abs=0.01)
+    assert clusters[0]["description"] == f"hypsa cluster {first.cluster.iat[0] + 1}: " \
+        f"{len(first)} spasms"
     assert len(raw.ch_names) >= 19  # a copy of the recording, signals kept
 
 

@@ -93,9 +93,11 @@ def read_events(path: str | Path) -> pd.DataFrame:
     return df.sort_values("onset").reset_index(drop=True)
 
 
-def export_annotations(src: str | Path, events: pd.DataFrame, out: str | Path) -> Path:
+def export_annotations(src: str | Path, events: pd.DataFrame, out: str | Path,
+                       min_cluster_size: int = 2) -> Path:
     """Write an EDF+ file that opens in EDFbrowser and MNE with the detected spasms as
-    annotations.
+    annotations, and one annotation per cluster spanning it (``hypsa cluster N: K spasms``),
+    so that a reader can step from cluster to cluster in the viewer's annotation list.
 
     For EDF/EDF+C/BDF sources the output is a copy of the recording with the annotations added
     (signals unchanged); otherwise (other formats, discontinuous EDF+D) it is an annotation-only
@@ -109,6 +111,8 @@ def export_annotations(src: str | Path, events: pd.DataFrame, out: str | Path) -
         Spasms with ``onset``, ``duration`` and optionally ``confidence`` and ``cluster``.
     out : path
         Output ``.edf`` (or ``.bdf`` for BDF sources).
+    min_cluster_size : int
+        Fewest spasms a cluster annotation is written for (``SpasmParams.min_cluster_size``).
 
     Returns
     -------
@@ -128,6 +132,15 @@ def export_annotations(src: str | Path, events: pd.DataFrame, out: str | Path) -
         if "cluster" in e and pd.notna(e["cluster"]):
             txt += f" cluster={int(e['cluster']) + 1}"
         anns.append(edfio.EdfAnnotation(float(e["onset"]), float(e["duration"]), txt))
+    if "cluster" in events and len(events):
+        clustered = events[pd.to_numeric(events["cluster"], errors="coerce").notna()]
+        for c, grp in clustered.groupby(clustered["cluster"].astype(int)):
+            if len(grp) < min_cluster_size:
+                continue
+            t0 = float(grp["onset"].min())
+            t1 = float((grp["onset"] + grp["duration"]).max())
+            anns.append(edfio.EdfAnnotation(t0, t1 - t0,
+                                            f"hypsa cluster {int(c) + 1}: {len(grp)} spasms"))
     edf = None
     if src.suffix.lower() in (".edf", ".bdf"):
         try:
