@@ -217,6 +217,6 @@ def test_emg_finds_spasms_whose_decrement_is_lost_in_suppression():
     assert s_on.fp <= s_off.fp
     path = on[on.decrement > SpasmParams().max_decrement + 0.15]
     assert len(path) >= 4
-    assert (path.emg_burst_s <= 1.5).all() and (path.emg_ratio >= 10).all()
+    assert (path.emg_burst_s <= 2.0).all() and (path.emg_ratio >= 10).all()
     assert path.features.str.contains("emg_burst").all()
     assert not path.features.str.contains("electrodecrement").any()

@@ -177,13 +177,13 @@ def test_an_impossible_operating_point_is_refused(change):
 def test_a_slow_wave_without_decrement_needs_a_strong_short_emg_burst():
     c = candidates(6, decrement=1.0, synchrony=0.8, slow_ratio=3.0)
     c["emg_ratio"] = [20.0, 20.0, 8.0, np.nan, 20.0, 20.0]
-    c["emg_burst_s"] = [0.8, 3.0, 0.8, 0.8, 0.8, 0.8]
+    c["emg_burst_s"] = [1.2, 3.0, 1.2, 1.2, 1.2, 1.2]
     c.loc[4, "synchrony"] = 0.4   # the wave is not generalized
     c.loc[5, "slow_ratio"] = 2.2  # nor clear above its background
     assert eligible(c).tolist() == [True, False, False, False, False, False]
     # followed by a decrement, every candidate is for the score to decide
     assert eligible(c.assign(decrement=0.3)).all()
-    assert not eligible(c, SpasmParams(emg_max_burst_s=0.5))[0]
+    assert not eligible(c, SpasmParams(emg_max_burst_s=1.0))[0]
 
 
 def test_each_spasm_names_the_channels_it_involves():

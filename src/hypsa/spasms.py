@@ -12,8 +12,8 @@ electrodecrement (attenuation, often with low-voltage fast activity); in deltoid
 * **electrodecrement** — the 1-45 Hz RMS after the slow wave relative to before it, median over
   channels: well below 1 after a spasm, near 1 after a K-complex or vertex wave.
 * **EMG burst** (when a deltoid EMG channel exists) — the 20 Hz high-passed envelope relative to
-  its background during the event, and the burst's width at half its height (a spasm's burst
-  is a short diamond).
+  its background during the event, and the burst's length (a spasm's burst is a short
+  diamond).
 
 and on the background it stands on (how synchronous the stretch is anyway, how often it
 attenuates with no wave before). One score over all the measurements, the pattern score of
@@ -106,11 +106,12 @@ class SpasmParams:
         EMG envelope / background for an EMG burst.
     emg_max_burst_s : float
         With a deltoid EMG channel, a generalized slow wave that no decrement follows is a
-        spasm only with an EMG burst of at least twice ``emg_ratio`` whose width at half its
-        height is at most this (s): the short, diamond-shaped burst of a spasm (about 1-2 s in
-        all, shorter than a tonic seizure), not an ordinary movement. The wave must then be
-        clear (median ratio >= 1.25 ``k_slow``, correlation >= ``min_synchrony``) and the
-        pattern score must still reach ``min_confidence``.
+        spasm only with an EMG burst of at least twice ``emg_ratio`` that lasts at most this
+        (s; where its envelope, smoothed over 0.5 s, stays above a fifth of its peak): the
+        short, diamond-shaped burst of a spasm (about 1-2 s, shorter than a tonic seizure), not
+        an ordinary movement, which is longer and irregular. The wave must then be clear
+        (median ratio >= 1.25 ``k_slow``, correlation >= ``min_synchrony``) and the pattern
+        score must still reach ``min_confidence``.
     refractory_s : float
         Minimum time between two spasms (s); spasms in a cluster are seconds apart.
     min_confidence : float
@@ -154,7 +155,7 @@ class SpasmParams:
     min_dip_s: float = 0.5
     max_dip_s: float = 5.0
     emg_ratio: float = 5.0
-    emg_max_burst_s: float = 1.5
+    emg_max_burst_s: float = 2.0
     refractory_s: float = 3.0
     min_confidence: float = THRESHOLD
     cluster_gap_s: float = 120.0
@@ -312,9 +313,11 @@ def detect_spasms(
     # with a deltoid EMG channel, a generalized slow wave that comes with a strong EMG burst is
     # examined even when no decrement follows: the slow wave alone is one of the ictal patterns
     # of a spasm, and the burst is what tells it from a delta wave
-    emg_near = np.zeros(nf)
+    emg_near = env_sm = np.zeros(nf)
+    reach = int(round(10 * fs_fr))
     if emg_env is not None and emg_env.size >= nf:
         env = emg_env[:nf]
+        env_sm = np.convolve(env, np.ones(w) / w, mode="same")
         emg_r = env / np.maximum(_background(env[None, :], block)[0], 1e-3)
         # the largest ratio from 1 s before to 2 s after each frame
         emg_near = maximum_filter1d(emg_r, size=int(round(3 * fs_fr)),
@@ -390,13 +393,15 @@ def detect_spasms(
             base = max(median(emg_env[max(0, onset_f - block):min(nf, end_f + block)]), 1e-3)
             kp = e0 + int(np.argmax(emg_env[e0:e1]))
             er = float(emg_env[kp] / base)
-            # the burst's width at half its height over the background: 0.4-3 s for a spasm
-            # (a diamond), longer for a tonic or ordinary movement
-            half_h = base + 0.5 * (emg_env[kp] - base)
-            b0 = b1 = kp
-            while b0 > 0 and emg_env[b0 - 1] > half_h:
+            # the whole burst's length: where the envelope (smoothed over 0.5 s) stays above a
+            # fifth of its peak over the background; 0.4-3 s for a spasm (a diamond), longer
+            # for a tonic or ordinary, irregular movement
+            ks = e0 + int(np.argmax(env_sm[e0:e1]))
+            level = base + 0.2 * (env_sm[ks] - base)
+            b0 = b1 = ks
+            while b0 > max(0, ks - reach) and env_sm[b0 - 1] > level:
                 b0 -= 1
-            while b1 < nf - 1 and emg_env[b1 + 1] > half_h:
+            while b1 < min(nf - 1, ks + reach) and env_sm[b1 + 1] > level:
                 b1 += 1
             emg_s = (b1 - b0 + 1) / fs_fr
             if er >= params.emg_ratio:
