@@ -41,7 +41,7 @@ def candidates(n: int = 50, seed: int = 0, **fixed: float) -> pd.DataFrame:
         "dip_s": rng.uniform(0.1, 12, n), "mid_decrement": rng.uniform(0, 0.8, n),
         "gap_s": rng.uniform(-1, 3, n), "pre": rng.uniform(0.2, 2, n),
         "emg_ratio": np.where(rng.random(n) < 0.5, np.nan, rng.uniform(0.5, 40, n)),
-        "emg_burst_s": rng.uniform(0.2, 6, n),
+        "emg_burst_s": rng.uniform(0.2, 6, n), "emg_lag_s": rng.uniform(-1, 2, n),
         "background_synchrony": rng.uniform(0.2, 0.9, n), "orphan_rate": rng.uniform(0, 2, n),
     })
     for k, v in fixed.items():
@@ -140,7 +140,8 @@ def test_the_operating_point_is_read_off_the_training_recordings():
     c = pd.DataFrame({"recording": "r", "onset": [100.2, 102.2, 198.6, 400.0, 500.0],
                       "duration": 1.0, "confidence": [0.95, 0.9, 0.6, 0.7, 0.99],
                       "decrement": [0.3, 0.3, 0.3, 0.3, 1.0], "emg_ratio": np.nan,
-                      "emg_burst_s": np.nan, "synchrony": 0.9, "slow_ratio": 3.0})
+                      "emg_burst_s": np.nan, "emg_lag_s": np.nan, "synchrony": 0.9,
+                      "slow_ratio": 3.0})
     truth = pd.DataFrame({"recording": "r", "onset": [100.0, 200.0], "duration": 1.0})
     recs = pd.DataFrame([{"recording": "r", "generator": "hypsa.simulate", "hyps": True,
                           "emg": False, "hours": 0.25}])
@@ -175,12 +176,13 @@ def test_an_impossible_operating_point_is_refused(change):
 
 
 def test_a_slow_wave_without_decrement_needs_a_strong_short_emg_burst():
-    c = candidates(6, decrement=1.0, synchrony=0.8, slow_ratio=3.0)
-    c["emg_ratio"] = [20.0, 20.0, 8.0, np.nan, 20.0, 20.0]
-    c["emg_burst_s"] = [1.2, 3.0, 1.2, 1.2, 1.2, 1.2]
+    c = candidates(7, decrement=1.0, synchrony=0.8, slow_ratio=3.0, emg_lag_s=0.1)
+    c["emg_ratio"] = [20.0, 20.0, 8.0, np.nan, 20.0, 20.0, 20.0]
+    c["emg_burst_s"] = [1.2, 3.0, 1.2, 1.2, 1.2, 1.2, 1.2]
     c.loc[4, "synchrony"] = 0.4   # the wave is not generalized
     c.loc[5, "slow_ratio"] = 2.2  # nor clear above its background
-    assert eligible(c).tolist() == [True, False, False, False, False, False]
+    c.loc[6, "emg_lag_s"] = 1.5   # the burst starts well after the wave
+    assert eligible(c).tolist() == [True, False, False, False, False, False, False]
     # followed by a decrement, every candidate is for the score to decide
     assert eligible(c.assign(decrement=0.3)).all()
     assert not eligible(c, SpasmParams(emg_max_burst_s=1.0))[0]

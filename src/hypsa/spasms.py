@@ -47,7 +47,7 @@ __all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "refractory_merge",
 FEATURE_COLUMNS = [
     "slow_ratio", "fraction", "slow_uv", "smoothness", "synchrony", "sync_all", "wave_s",
     "decrement", "dip_s", "mid_decrement", "gap_s", "pre", "emg_ratio", "emg_burst_s",
-    "background_synchrony", "orphan_rate",
+    "emg_lag_s", "background_synchrony", "orphan_rate",
 ]
 
 #: HED-SCORE / SzCORE label of a generalized epileptic spasm.
@@ -109,9 +109,13 @@ class SpasmParams:
         spasm only with an EMG burst of at least twice ``emg_ratio`` that lasts at most this
         (s; where its envelope, smoothed over 0.5 s, stays above a fifth of its peak): the
         short, diamond-shaped burst of a spasm (about 1-2 s, shorter than a tonic seizure), not
-        an ordinary movement, which is longer and irregular. The wave must then be clear
-        (median ratio >= 1.25 ``k_slow``, correlation >= ``min_synchrony``) and the pattern
-        score must still reach ``min_confidence``.
+        an ordinary movement, which is longer and irregular. The burst must start with the wave
+        (``emg_lag_s``), the wave must be clear (median ratio >= 1.25 ``k_slow``, correlation
+        >= ``min_synchrony``), and the pattern score must still reach ``min_confidence``.
+    emg_lag_s : (float, float)
+        Earliest and latest start of that EMG burst relative to the start of the slow wave
+        (s): a spasm's burst is time-locked to its EEG, a movement that happens to meet a
+        slow wave (an arousal with a K-complex) is not.
     refractory_s : float
         Minimum time between two spasms (s); spasms in a cluster are seconds apart.
     min_confidence : float
@@ -156,6 +160,7 @@ class SpasmParams:
     max_dip_s: float = 5.0
     emg_ratio: float = 5.0
     emg_max_burst_s: float = 2.0
+    emg_lag_s: tuple[float, float] = (-0.5, 0.75)
     refractory_s: float = 3.0
     min_confidence: float = THRESHOLD
     cluster_gap_s: float = 120.0
@@ -386,7 +391,7 @@ def detect_spasms(
         part = ratio_w[:, p] >= params.k_slow / 1.5
         sync = _mean_correlation(seg[part]) if part.sum() >= 3 and seg.shape[1] > 4 else \
             sync_all
-        er = emg_s = float("nan")
+        er = emg_s = emg_lag = float("nan")
         onset = onset_f / fs_fr
         if emg_env is not None and emg_env.size >= nf:
             e0, e1 = max(0, onset_f - int(fs_fr)), min(nf, end_f + int(2 * fs_fr))
@@ -412,13 +417,15 @@ def detect_spasms(
                 while k > e0 and emg_env[k - 1] > rise:
                     k -= 1
                 onset = k / fs_fr
+                emg_lag = (k - onset_f) / fs_fr
         # the event runs from the slow wave into the start of the electrodecrement
         dur = float(np.clip((max(end_f, k0) - onset_f + 1) / fs_fr + 0.3, 0.5, 3.0))
         # the decrement follows the wave at once (it starts before the wave has ended or just
         # after); a dip seconds later belongs to a later event
         gap_s = (k0 - max(e, p)) / fs_fr
         rows.append((onset, dur, float(g[p]), float(frac[p]), float(amp[p]), sm, sync, sync_all,
-                     wave_s, dec, dip_s, mid_dec, gap_s, pre, er, emg_s, bg_sync, orphan_rate))
+                     wave_s, dec, dip_s, mid_dec, gap_s, pre, er, emg_s, emg_lag, bg_sync,
+                     orphan_rate))
         # the channels involved: the wave is twice the channel's background there, or activity
         # stays at half or less through the dip
         involved = ratio_w[:, p] >= params.k_slow
@@ -577,7 +584,9 @@ def _emg_slow_wave(c, p: SpasmParams) -> np.ndarray:
     """The EMG path without a decrement (see ``SpasmParams.emg_max_burst_s``)."""
     er = np.nan_to_num(np.asarray(c["emg_ratio"], dtype=float), nan=0.0)
     width = np.nan_to_num(np.asarray(c["emg_burst_s"], dtype=float), nan=np.inf)
+    lag = np.nan_to_num(np.asarray(c["emg_lag_s"], dtype=float), nan=np.inf)
     return (er >= 2.0 * p.emg_ratio) & (width <= p.emg_max_burst_s) & \
+        (lag >= p.emg_lag_s[0]) & (lag <= p.emg_lag_s[1]) & \
         (np.asarray(c["synchrony"], dtype=float) >= p.min_synchrony) & \
         (np.asarray(c["slow_ratio"], dtype=float) >= 1.25 * p.k_slow)
 
