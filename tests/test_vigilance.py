@@ -203,3 +203,28 @@ def test_cli_hypnogram_goes_with_one_recording(unstaged_edf, tmp_path):
     run = CliRunner().invoke(app, ["analyze", str(unstaged_edf), "-o", str(tmp_path),
                                    "--hypnogram", str(unstaged_edf / "stages.tsv")])
     assert run.exit_code == 2 and "--hypnogram goes with one recording, not 2" in run.output
+
+
+def test_bids_events_file_beside_the_recording_gives_the_stages(unstaged_edf, tmp_path):
+    import shutil
+
+    from hypsa.vigilance import bids_events_stages
+
+    eeg = tmp_path / "sub-01_task-sleep_eeg.edf"
+    shutil.copy(unstaged_edf / "unstaged.edf", eeg)
+    stages = pd.read_csv(unstaged_edf / "stages.tsv", sep="\t")
+    events = pd.concat([
+        pd.DataFrame({"onset": stages.onset, "duration": "n/a", "trial_type": stages.stage}),
+        pd.DataFrame({"onset": [12.0], "duration": [1.0], "trial_type": ["artifact"]})])
+    events.to_csv(tmp_path / "sub-01_task-sleep_events.tsv", sep="\t", index=False)
+    assert len(bids_events_stages(eeg)) == len(stages)
+    res = analyze(eeg)
+    sp = res.summary_["spasms"]
+    assert sp["sleep_wake"]["source"] == "bids_events"
+    assert [c["on_waking"] for c in sp["clusters"]] == [False, True]
+    assert "BIDS events file" in res.summary()
+    # an events file without stages, or none at all, leaves the state unknown
+    pd.DataFrame({"onset": [1.0], "duration": [1.0], "trial_type": ["artifact"]}).to_csv(
+        tmp_path / "sub-01_task-sleep_events.tsv", sep="\t", index=False)
+    assert bids_events_stages(eeg).empty and bids_events_stages(None).empty
+    assert bids_events_stages(unstaged_edf / "unstaged.edf").empty  # not a BIDS name

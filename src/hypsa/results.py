@@ -14,7 +14,7 @@ import pandas as pd
 from hypsa import DISCLAIMER, __version__
 from hypsa.errors import InputError
 from hypsa.hypsarrhythmia import PRESENT_FROM
-from hypsa.vigilance import WAKING_WINDOW_S, cluster_states, sleep_stages
+from hypsa.vigilance import WAKING_WINDOW_S, bids_events_stages, cluster_states, sleep_stages
 
 __all__ = ["Analysis", "load"]
 
@@ -61,16 +61,22 @@ def _sleep_wake(rec, clusters: list[dict], waking_window_s: float) -> dict:
         c["start"] = (start + timedelta(seconds=c["onset"])).isoformat() if start else None
     # the annotations of a long EDF+ file are parsed only when there is a cluster to place
     stages = sleep_stages(rec.annotations, float(rec.duration_s)) if clusters else None
+    source = "annotations"
+    if stages is not None and not len(stages):
+        # a BIDS recording may keep its hypnogram in the events file beside it
+        stages = sleep_stages(bids_events_stages(rec.path), float(rec.duration_s))
+        source = "bids_events"
     if stages is None or not len(stages):
         for c in clusters:
             c.update(state=None, since_sleep_s=None, on_waking=None)
         return {"source": None, "waking_window_s": waking_window_s,
                 "note": "sleep-wake state not known: the recording has no sleep-stage "
-                        "annotations" if clusters else "no cluster"}
+                        "annotations (nor a BIDS events file with stages)" if clusters
+                        else "no cluster"}
     rel = cluster_states(np.array([c["onset"] for c in clusters]), stages, waking_window_s)
     for c, r in zip(clusters, rel.itertuples(), strict=True):
         c.update(state=r.state, since_sleep_s=r.since_sleep_s, on_waking=bool(r.on_waking))
-    return {"source": "annotations", "waking_window_s": waking_window_s,
+    return {"source": source, "waking_window_s": waking_window_s,
             "scored_s": float(stages.loc[stages.state != "unknown", "duration"].sum()),
             "clusters_on_waking": int(rel.on_waking.sum()),
             "clusters_awake": int((rel.state == "wake").sum()),
@@ -227,7 +233,8 @@ class Analysis:
         iso = int(sp.get("isolated", 0))
         sw = sp.get("sleep_wake") or {}
         waking = (f"; {sw.get('clusters_on_waking', 0)} on waking, "
-                  f"{sw.get('clusters_in_sleep', 0)} in sleep (sleep-stage annotations)"
+                  f"{sw.get('clusters_in_sleep', 0)} in sleep (sleep stages from "
+                  f"{'the BIDS events file' if sw['source'] == 'bids_events' else 'annotations'})"
                   if sw.get("source") and sp["n_clusters"] else "")
         lines.append(f"Spasms: {sp['count']} ({sp['per_hour']:.1f}/h) in {sp['n_clusters']} "
                      "cluster(s)" + (f", {iso} isolated" if iso else "") + waking)

@@ -29,7 +29,8 @@ import pandas as pd
 
 from hypsa.errors import InputError
 
-__all__ = ["WAKING_WINDOW_S", "sleep_stages", "cluster_states", "read_hypnogram", "STATES"]
+__all__ = ["WAKING_WINDOW_S", "sleep_stages", "cluster_states", "read_hypnogram",
+           "bids_events_stages", "STATES"]
 
 #: A cluster that starts awake at most this long after the end of sleep is "on waking" (s).
 WAKING_WINDOW_S = 300.0
@@ -166,7 +167,8 @@ def cluster_states(onsets: np.ndarray, stages: pd.DataFrame,
 
 def read_hypnogram(path: str | Path) -> pd.DataFrame:
     """Read a hypnogram kept beside the recording: a TSV (or ``.csv``) table with ``onset``
-    (s from the recording start), optional ``duration`` (s), and the stage in a column named
+    (s from the recording start), optional ``duration`` (s; empty or ``n/a``: until the next
+    stage), and the stage in a column named
     ``stage``, ``description``, ``trial_type`` or ``value`` (labels as in this module's
     docstring).
 
@@ -190,7 +192,8 @@ def read_hypnogram(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(path, "hypnogram not found")
     try:
-        table = pd.read_csv(path, sep="," if path.suffix.lower() == ".csv" else "\t")
+        table = pd.read_csv(path, sep="," if path.suffix.lower() == ".csv" else "\t",
+                            na_values=["n/a"])
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(path, f"cannot read the hypnogram as a table ({exc})") from None
     cols = {c.strip().lower(): c for c in table.columns.astype(str)}
@@ -201,8 +204,10 @@ def read_hypnogram(path: str | Path) -> pd.DataFrame:
                                "'description', 'trial_type', 'value') column; found: "
                                + ", ".join(map(str, table.columns)))
     onset = pd.to_numeric(table[cols["onset"]], errors="coerce")
-    duration = pd.to_numeric(table[cols["duration"]], errors="coerce") if "duration" in cols \
-        else pd.Series(0.0, index=table.index)
+    # a missing duration (empty, or BIDS "n/a") lasts until the next stage
+    raw = table[cols["duration"]] if "duration" in cols else pd.Series(0.0, index=table.index)
+    duration = pd.to_numeric(raw, errors="coerce")
+    duration = duration.where(raw.notna(), 0.0)
     if onset.isna().any() or (onset < 0).any():
         raise InputError(path, "every onset must be a number of seconds from the recording "
                                "start (0 or more)")
@@ -214,3 +219,36 @@ def read_hypnogram(path: str | Path) -> pd.DataFrame:
         raise InputError(path, "no sleep stage recognised in column "
                                f"'{label}' (expected W, N1-N3, R, 'Sleep stage 2', ...)")
     return out
+
+
+def bids_events_stages(path: str | Path | None) -> pd.DataFrame:
+    """Sleep-stage rows of the BIDS events file beside a recording (``sub-01_task-x_eeg.edf`` ->
+    ``sub-01_task-x_events.tsv``), as annotation rows; empty when there is no such file, it
+    cannot be read, or it names no stage (its other rows are not this module's business).
+
+    Parameters
+    ----------
+    path : str or Path or None
+        The recording.
+
+    Returns
+    -------
+    DataFrame
+        ``onset``, ``duration``, ``description``.
+    """
+    empty = pd.DataFrame({"onset": pd.Series(dtype=float), "duration": pd.Series(dtype=float),
+                          "description": pd.Series(dtype=object)})
+    if path is None:
+        return empty
+    path = Path(path)
+    base = path.name[: -len(path.suffix)] if path.suffix else path.name
+    if not base.endswith("_eeg"):
+        return empty
+    sidecar = path.with_name(base[: -len("_eeg")] + "_events.tsv")
+    if not sidecar.is_file():
+        return empty
+    try:
+        rows = read_hypnogram(sidecar)
+    except InputError:
+        return empty
+    return rows[[_label(d) is not None for d in rows["description"]]].reset_index(drop=True)

@@ -101,10 +101,12 @@ def _sleep_wake_note(sw: dict, n_clusters: int) -> str:
     """One sentence on where the sleep-wake states come from."""
     if not n_clusters:
         return ""
-    if sw.get("source") != "annotations":
+    if not sw.get("source"):
         return ("Sleep-wake state: not known (the recording has no sleep-stage annotations; "
                 "hypsa does not stage sleep for this).")
-    return (f"Sleep-wake state from the recording's sleep-stage annotations: "
+    origin = ("the BIDS events file beside the recording" if sw["source"] == "bids_events"
+              else "the recording's sleep-stage annotations")
+    return (f"Sleep-wake state from {origin}: "
             f"{sw.get('clusters_on_waking', 0)} of {n_clusters} cluster(s) began on waking "
             f"(awake, at most {sw.get('waking_window_s', 300):g} s after sleep), "
             f"{sw.get('clusters_in_sleep', 0)} in sleep.")
