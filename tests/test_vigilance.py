@@ -228,3 +228,19 @@ def test_bids_events_file_beside_the_recording_gives_the_stages(unstaged_edf, tm
         tmp_path / "sub-01_task-sleep_events.tsv", sep="\t", index=False)
     assert bids_events_stages(eeg).empty and bids_events_stages(None).empty
     assert bids_events_stages(unstaged_edf / "unstaged.edf").empty  # not a BIDS name
+
+
+def test_no_annotation_of_the_real_recordings_is_taken_for_a_sleep_stage(real_dir):
+    """Clinical and research exports carry free-text annotations (``T0``, ``type A``,
+    ``Lights-Off#1``, ``+1.000000`` ...): none of them is a sleep stage."""
+    from hypsa.io import read
+
+    texts = set()
+    for p in sorted(real_dir.rglob("*")):
+        if p.suffix.lower() in (".edf", ".bdf"):
+            try:
+                texts |= set(read(p).annotations["description"])
+            except Exception:  # noqa: BLE001 - unreadable files are other tests' business
+                continue
+    assert len(texts) >= 10
+    assert [t for t in texts if _label(t) is not None] == []
