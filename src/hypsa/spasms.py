@@ -319,7 +319,6 @@ def detect_spasms(
     # examined even when no decrement follows: the slow wave alone is one of the ictal patterns
     # of a spasm, and the burst is what tells it from a delta wave
     emg_near = env_sm = np.zeros(nf)
-    reach = int(round(10 * fs_fr))
     if emg_env is not None and emg_env.size >= nf:
         env = emg_env[:nf]
         env_sm = np.convolve(env, np.ones(w) / w, mode="same")
@@ -394,28 +393,10 @@ def detect_spasms(
         er = emg_s = emg_lag = float("nan")
         onset = onset_f / fs_fr
         if emg_env is not None and emg_env.size >= nf:
-            e0, e1 = max(0, onset_f - int(fs_fr)), min(nf, end_f + int(2 * fs_fr))
-            base = max(median(emg_env[max(0, onset_f - block):min(nf, end_f + block)]), 1e-3)
-            kp = e0 + int(np.argmax(emg_env[e0:e1]))
-            er = float(emg_env[kp] / base)
-            # the whole burst's length: where the envelope (smoothed over 0.5 s) stays above a
-            # fifth of its peak over the background; 0.4-3 s for a spasm (a diamond), longer
-            # for a tonic or ordinary, irregular movement
-            ks = e0 + int(np.argmax(env_sm[e0:e1]))
-            level = base + 0.2 * (env_sm[ks] - base)
-            b0 = b1 = ks
-            while b0 > max(0, ks - reach) and env_sm[b0 - 1] > level:
-                b0 -= 1
-            while b1 < min(nf - 1, ks + reach) and env_sm[b1 + 1] > level:
-                b1 += 1
-            emg_s = (b1 - b0 + 1) / fs_fr
+            er, emg_s, k = _emg_burst(emg_env, env_sm, onset_f, end_f, block, fs_fr)
             if er >= params.emg_ratio:
                 # the spasm starts with its EMG burst (within ~0.1 s of the slow wave): a burst
                 # times the event better than a wave buried in a high-voltage background
-                rise = base + 0.25 * (emg_env[kp] - base)
-                k = kp
-                while k > e0 and emg_env[k - 1] > rise:
-                    k -= 1
                 onset = k / fs_fr
                 emg_lag = (k - onset_f) / fs_fr
         # the event runs from the slow wave into the start of the electrodecrement
@@ -460,6 +441,32 @@ def detect_spasms(
     if candidates:
         out["keep"] = keep[idx]
     return pd.DataFrame(out)
+
+
+def _emg_burst(env: np.ndarray, env_sm: np.ndarray, onset_f: int, end_f: int, block: int,
+               fs_fr: float) -> tuple[float, float, int]:
+    """The EMG burst of one candidate (frames of the envelope ``env``; ``env_sm`` smoothed over
+    0.5 s): its peak over the background (median of the ``block`` frames each side), its
+    length in s (where ``env_sm`` stays above a fifth of its peak over the background: 0.4-3 s
+    for a spasm's diamond, longer for a tonic or an ordinary, irregular movement), and the
+    frame where it starts (where ``env`` first rises above a quarter of its peak)."""
+    nf = env_sm.size
+    e0, e1 = max(0, onset_f - int(fs_fr)), min(nf, end_f + int(2 * fs_fr))
+    base = max(median(env[max(0, onset_f - block):min(nf, end_f + block)]), 1e-3)
+    kp = e0 + int(np.argmax(env[e0:e1]))
+    ks = e0 + int(np.argmax(env_sm[e0:e1]))
+    level = base + 0.2 * (env_sm[ks] - base)
+    reach = int(round(10 * fs_fr))
+    b0 = b1 = ks
+    while b0 > max(0, ks - reach) and env_sm[b0 - 1] > level:
+        b0 -= 1
+    while b1 < min(nf - 1, ks + reach) and env_sm[b1 + 1] > level:
+        b1 += 1
+    rise = base + 0.25 * (env[kp] - base)
+    k = kp
+    while k > e0 and env[k - 1] > rise:
+        k -= 1
+    return float(env[kp] / base), (b1 - b0 + 1) / fs_fr, k
 
 
 def _empty(cols: list[str], candidates: bool) -> pd.DataFrame:
