@@ -244,3 +244,20 @@ def test_no_annotation_of_the_real_recordings_is_taken_for_a_sleep_stage(real_di
                 continue
     assert len(texts) >= 10
     assert [t for t in texts if _label(t) is not None] == []
+
+
+def test_cli_hypnogram_replaces_the_stages_in_the_file(unstaged_edf, tmp_path):
+    from typer.testing import CliRunner
+
+    from hypsa.cli import app
+
+    table = tmp_path / "awake.tsv"
+    table.write_text("onset\tstage\n0\tW\n")
+    run = CliRunner().invoke(app, ["analyze", str(unstaged_edf / "staged.edf"), "-o",
+                                   str(tmp_path), "-q", "--no-report", "-j", "1",
+                                   "--hypnogram", str(table)])
+    assert run.exit_code == 0, run.output
+    sp = json.loads((tmp_path / "staged.summary.json").read_text())["spasms"]
+    # the file says NREM until 1330 s; the table says awake throughout, and it wins
+    assert [c["state"] for c in sp["clusters"]] == ["wake", "wake"]
+    assert [c["on_waking"] for c in sp["clusters"]] == [False, False]

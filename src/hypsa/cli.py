@@ -118,12 +118,14 @@ def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = 
                     import pandas as pd
 
                     from hypsa.io import read
-                    from hypsa.vigilance import read_hypnogram
+                    from hypsa.vigilance import read_hypnogram, stage_rows
 
                     stages = read_hypnogram(hypnogram)
                     source = read(f)
-                    source.annotations = pd.concat([source.annotations, stages],
-                                                   ignore_index=True).sort_values(
+                    # the table replaces any stages the file carries
+                    own = source.annotations
+                    own = own[~stage_rows(own)]
+                    source.annotations = pd.concat([own, stages], ignore_index=True).sort_values(
                         "onset", kind="stable").reset_index(drop=True)
                 res = analyze(source, params=params, n_jobs=jobs, progress=cb)
                 paths = res.save(out)
@@ -186,9 +188,10 @@ def analyze(
     cluster_gap: float = _CLUSTER_GAP,
     hypnogram: Path = typer.Option(
         None, "--hypnogram", metavar="TSV",
-        help="Sleep stages of the (one) recording, when they are not in its annotations: a "
-             "table with onset (s), optional duration (s) and stage (W, N1-N3, R, ...). Each "
-             "spasm cluster is then placed in the sleep-wake cycle (on waking or not)."),
+        help="Sleep stages of the (one) recording: a table with onset (s), optional duration "
+             "(s) and stage (W, N1-N3, R, ...); it replaces any stages in the file's "
+             "annotations. Each spasm cluster is then placed in the sleep-wake cycle (on "
+             "waking or not)."),
 ) -> None:
     """Grade hypsarrhythmia, detect spasms and write <stem>.summary.json, .epochs.tsv,
     .grades.tsv, .events.tsv (and .report.html) for each file."""

@@ -29,7 +29,7 @@ import pandas as pd
 
 from hypsa.errors import InputError
 
-__all__ = ["WAKING_WINDOW_S", "sleep_stages", "cluster_states", "read_hypnogram",
+__all__ = ["WAKING_WINDOW_S", "sleep_stages", "stage_rows", "cluster_states", "read_hypnogram",
            "bids_events_stages", "STATES"]
 
 #: A cluster that starts awake at most this long after the end of sleep is "on waking" (s).
@@ -63,6 +63,21 @@ def _label(description: str) -> str | None:
     if prefixed and rest in _STAGED:
         return _STAGED[rest]
     return None
+
+
+def stage_rows(annotations: pd.DataFrame) -> np.ndarray:
+    """Which rows of an annotation table are sleep-stage annotations.
+
+    Parameters
+    ----------
+    annotations : DataFrame
+        With a ``description`` column.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    return np.array([_label(d) is not None for d in annotations["description"]], dtype=bool)
 
 
 def sleep_stages(annotations: pd.DataFrame, duration_s: float) -> pd.DataFrame:
@@ -251,4 +266,4 @@ def bids_events_stages(path: str | Path | None) -> pd.DataFrame:
         rows = read_hypnogram(sidecar)
     except InputError:
         return empty
-    return rows[[_label(d) is not None for d in rows["description"]]].reset_index(drop=True)
+    return rows[stage_rows(rows)].reset_index(drop=True)
