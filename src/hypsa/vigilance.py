@@ -264,6 +264,6 @@ def bids_events_stages(path: str | Path | None) -> pd.DataFrame:
         return empty
     try:
         rows = read_hypnogram(sidecar)
-    except InputError:
+    except Exception:  # noqa: BLE001 - a sidecar must never stop the analysis of its recording
         return empty
     return rows[stage_rows(rows)].reset_index(drop=True)
