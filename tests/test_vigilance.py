@@ -261,3 +261,30 @@ def test_cli_hypnogram_replaces_the_stages_in_the_file(unstaged_edf, tmp_path):
     # the file says NREM until 1330 s; the table says awake throughout, and it wins
     assert [c["state"] for c in sp["clusters"]] == ["wake", "wake"]
     assert [c["on_waking"] for c in sp["clusters"]] == [False, False]
+
+
+def test_epochs_take_the_scored_state_where_it_is_known(waking_analysis):
+    sim, res = waking_analysis
+    ep = res.epochs
+    truth = sim.states
+    mid = ep.onset + ep.duration / 2
+    expected = [truth.state[(truth.onset <= m) & (truth.onset + truth.duration > m)].iat[0]
+                for m in mid]
+    assert ep.state.tolist() == expected
+    assert (ep.state_source == "annotations").all()
+    # each graded 5-minute epoch reports the most common scored state of its epochs
+    for g in res.grades.itertuples():
+        sel = ep[(ep.onset >= g.onset_s) & (ep.onset < g.onset_s + g.duration_s)]
+        assert g.state == sel.state.mode().iat[0]
+    assert res.summary_["hypsarrhythmia"]["evidence"]["graded_epoch"]["state"] in {"wake",
+                                                                                   "nrem"}
+
+
+def test_without_stages_the_epoch_state_is_the_estimate():
+    sim = simulate(300.0, hypsarrhythmia="classic", n_clusters=0, emg=False, seed=4)
+    rec = sim.to_recording()
+    ann = rec.annotations
+    rec.annotations = ann[~ann.description.str.startswith("state:")].reset_index(drop=True)
+    ep = analyze(rec).epochs
+    assert (ep.state_source == "estimate").all()
+    assert set(ep.state) <= {"nrem", "wake_or_rem"}

@@ -14,7 +14,13 @@ import pandas as pd
 from hypsa import DISCLAIMER, __version__
 from hypsa.errors import InputError
 from hypsa.hypsarrhythmia import PRESENT_FROM
-from hypsa.vigilance import WAKING_WINDOW_S, bids_events_stages, cluster_states, sleep_stages
+from hypsa.vigilance import (
+    WAKING_WINDOW_S,
+    bids_events_stages,
+    cluster_states,
+    sleep_stages,
+    state_at,
+)
 
 __all__ = ["Analysis", "load"]
 
@@ -53,23 +59,50 @@ def _by_period(events: pd.DataFrame, duration_s: float, start: datetime | None) 
     return {"by_hour": by_hour.tolist(), "by_day": days}
 
 
-def _sleep_wake(rec, clusters: list[dict], waking_window_s: float) -> dict:
+def _stages(rec) -> tuple[pd.DataFrame, str | None]:
+    """The recording's hypnogram and where it comes from: its own sleep-stage annotations, or
+    the BIDS events file beside it (``hypsa.vigilance``); empty and None when neither has one."""
+    stages = sleep_stages(rec.annotations, float(rec.duration_s))
+    if len(stages):
+        return stages, "annotations"
+    stages = sleep_stages(bids_events_stages(rec.path), float(rec.duration_s))
+    return stages, ("bids_events" if len(stages) else None)
+
+
+def _scored_states(epochs: pd.DataFrame, gdf: pd.DataFrame,
+                   stages: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where the sleep stages are known, the ``state`` of each epoch (at its middle) and of each
+    graded 5-minute epoch (the most common of its epochs) is the scored one; elsewhere the
+    estimate stays (``state_source``: ``annotations`` or ``estimate``)."""
+    if not len(epochs) or "state" not in epochs:
+        return epochs, gdf
+    if not len(stages):
+        return epochs.assign(state_source="estimate"), gdf
+    scored = state_at((epochs["onset"] + epochs["duration"] / 2).to_numpy(float), stages)
+    known = scored != "unknown"
+    epochs = epochs.assign(state=np.where(known, scored, epochs["state"].astype(object)),
+                           state_source=np.where(known, "annotations", "estimate"))
+    if len(gdf) and {"onset_s", "duration_s", "state"} <= set(gdf.columns):
+        gdf = gdf.copy()
+        on = epochs["onset"].to_numpy(float)
+        for i, r in gdf.iterrows():
+            sel = (on >= r["onset_s"]) & (on < r["onset_s"] + r["duration_s"]) & known
+            if sel.any():
+                gdf.at[i, "state"] = pd.Series(scored[sel]).mode().iat[0]
+    return epochs, gdf
+
+
+def _sleep_wake(rec, clusters: list[dict], stages: pd.DataFrame, source: str | None,
+                waking_window_s: float) -> dict:
     """Place each cluster in the recording's hypnogram, where it has one (adds ``state``,
     ``since_sleep_s``, ``on_waking`` and ``start`` to each cluster dict); the summary block."""
     start = rec.start_time
     for c in clusters:
         c["start"] = (start + timedelta(seconds=c["onset"])).isoformat() if start else None
-    # the annotations of a long EDF+ file are parsed only when there is a cluster to place
-    stages = sleep_stages(rec.annotations, float(rec.duration_s)) if clusters else None
-    source = "annotations"
-    if stages is not None and not len(stages):
-        # a BIDS recording may keep its hypnogram in the events file beside it
-        stages = sleep_stages(bids_events_stages(rec.path), float(rec.duration_s))
-        source = "bids_events"
-    if stages is None or not len(stages):
+    if not len(stages) or not clusters:
         for c in clusters:
             c.update(state=None, since_sleep_s=None, on_waking=None)
-        return {"source": None, "waking_window_s": waking_window_s,
+        return {"source": source if clusters else None, "waking_window_s": waking_window_s,
                 "note": "sleep-wake state not known: the recording has no sleep-stage "
                         "annotations (nor a BIDS events file with stages)" if clusters
                         else "no cluster"}
@@ -113,7 +146,9 @@ class Analysis:
     def build(cls, rec, *, epochs, grades, events, bad_channels, analysed_s, excluded_s, mains,
               params) -> Analysis:
         """Assemble the summary from per-window results (used by :func:`hypsa.analyze`)."""
-        gdf = pd.DataFrame(grades)
+        # the sleep-stage annotations (a few ms to parse even for a 24-h EDF+ file)
+        stages, stage_source = _stages(rec)
+        epochs, gdf = _scored_states(epochs, pd.DataFrame(grades), stages)
         graded = gdf[gdf["grade"].notna()] if "grade" in gdf else gdf.iloc[0:0]
         hyp: dict[str, Any]
         if len(graded):
@@ -159,8 +194,8 @@ class Analysis:
                 clusters.append({"cluster": int(c), "onset": float(grp.onset.min()),
                                  "offset": float((grp.onset + grp.duration).max()),
                                  "count": int(len(grp))})
-        sleep_wake = _sleep_wake(rec, clusters, float(params["spasms"].get(
-            "waking_window_s", WAKING_WINDOW_S)))
+        sleep_wake = _sleep_wake(rec, clusters, stages, stage_source, float(
+            params["spasms"].get("waking_window_s", WAKING_WINDOW_S)))
         spasms = {
             "count": int(len(events)),
             "per_hour": float(len(events) / hours) if hours > 0 else 0.0,

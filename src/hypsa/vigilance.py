@@ -29,8 +29,8 @@ import pandas as pd
 
 from hypsa.errors import InputError
 
-__all__ = ["WAKING_WINDOW_S", "sleep_stages", "stage_rows", "cluster_states", "read_hypnogram",
-           "bids_events_stages", "STATES"]
+__all__ = ["WAKING_WINDOW_S", "sleep_stages", "stage_rows", "state_at", "cluster_states",
+           "read_hypnogram", "bids_events_stages", "STATES"]
 
 #: A cluster that starts awake at most this long after the end of sleep is "on waking" (s).
 WAKING_WINDOW_S = 300.0
@@ -125,6 +125,32 @@ def sleep_stages(annotations: pd.DataFrame, duration_s: float) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=["onset", "end", "state"])
     out["duration"] = out["end"] - out["onset"]
     return out[["onset", "duration", "state"]].reset_index(drop=True)
+
+
+def state_at(times: np.ndarray, stages: pd.DataFrame) -> np.ndarray:
+    """The scored state at each time (s), ``unknown`` outside the scored stretches.
+
+    Parameters
+    ----------
+    times : ndarray
+        Seconds from the recording start.
+    stages : DataFrame
+        The output of :func:`sleep_stages`.
+
+    Returns
+    -------
+    ndarray of str
+    """
+    times = np.asarray(times, dtype=float)
+    out = np.full(times.size, "unknown", dtype=object)
+    if not len(stages) or not times.size:
+        return out
+    s_on = stages["onset"].to_numpy(float)
+    s_end = s_on + stages["duration"].to_numpy(float)
+    k = np.searchsorted(s_on, times, side="right") - 1
+    inside = (k >= 0) & (times < s_end[np.clip(k, 0, None)])
+    out[inside] = stages["state"].to_numpy()[k[inside]]
+    return out
 
 
 def cluster_states(onsets: np.ndarray, stages: pd.DataFrame,
