@@ -88,12 +88,12 @@ def _progress(quiet: bool):
 
 def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = False,
                   report: bool = True, params=None,
-                  hypnogram: Path | None = None) -> tuple[list[dict], list[str]]:
+                  hypnogram=None) -> tuple[list[dict], list[str]]:
     """Analyse files one after the other; a bad file is reported and the others still run.
 
     ``params`` (:class:`hypsa.analysis.AnalysisParams`, default when None) applies to every file.
-    ``hypnogram`` (one file only) adds a sleep-stage table to the recording's annotations
-    (:func:`hypsa.vigilance.read_hypnogram`).
+    ``hypnogram`` (a table from :func:`hypsa.vigilance.read_hypnogram`; one file only) replaces
+    the sleep stages in the recording's annotations.
 
     Returns
     -------
@@ -118,14 +118,13 @@ def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = 
                     import pandas as pd
 
                     from hypsa.io import read
-                    from hypsa.vigilance import read_hypnogram, stage_rows
+                    from hypsa.vigilance import stage_rows
 
-                    stages = read_hypnogram(hypnogram)
                     source = read(f)
                     # the table replaces any stages the file carries
                     own = source.annotations
                     own = own[~stage_rows(own)]
-                    source.annotations = pd.concat([own, stages], ignore_index=True).sort_values(
+                    source.annotations = pd.concat([own, hypnogram], ignore_index=True).sort_values(
                         "onset", kind="stable").reset_index(drop=True)
                 res = analyze(source, params=params, n_jobs=jobs, progress=cb)
                 paths = res.save(out)
@@ -200,12 +199,13 @@ def analyze(
         files = _expand(paths)
         if hypnogram is not None and len(files) != 1:
             raise ParameterError(f"--hypnogram goes with one recording, not {len(files)}")
+        stages = None
         if hypnogram is not None:
             from hypsa.vigilance import read_hypnogram
 
-            read_hypnogram(hypnogram)  # a bad table stops here, before any analysis
+            stages = read_hypnogram(hypnogram)  # a bad table stops here, before any analysis
         done, errors = analyze_files(files, out, jobs=jobs, quiet=quiet, report=report,
-                                     params=params, hypnogram=hypnogram)
+                                     params=params, hypnogram=stages)
     for d in done:
         if not quiet:
             typer.echo(d["analysis"].summary())

@@ -15,6 +15,7 @@ from hypsa import DISCLAIMER, __version__
 from hypsa.errors import InputError
 from hypsa.hypsarrhythmia import PRESENT_FROM
 from hypsa.vigilance import (
+    SOURCES,
     WAKING_WINDOW_S,
     bids_events_stages,
     cluster_states,
@@ -102,7 +103,7 @@ def _sleep_wake(rec, clusters: list[dict], stages: pd.DataFrame, source: str | N
     if not len(stages) or not clusters:
         for c in clusters:
             c.update(state=None, since_sleep_s=None, on_waking=None)
-        return {"source": source if clusters else None, "waking_window_s": waking_window_s,
+        return {"source": None, "waking_window_s": waking_window_s,
                 "note": "sleep-wake state not known: the recording has no sleep-stage "
                         "annotations (nor a BIDS events file with stages)" if clusters
                         else "no cluster"}
@@ -268,8 +269,8 @@ class Analysis:
         iso = int(sp.get("isolated", 0))
         sw = sp.get("sleep_wake") or {}
         waking = (f"; {sw.get('clusters_on_waking', 0)} on waking, "
-                  f"{sw.get('clusters_in_sleep', 0)} in sleep (sleep stages from "
-                  f"{'the BIDS events file' if sw['source'] == 'bids_events' else 'annotations'})"
+                  f"{sw.get('clusters_in_sleep', 0)} in sleep (stages from "
+                  f"{SOURCES.get(sw['source'], sw['source'])})"
                   if sw.get("source") and sp["n_clusters"] else "")
         lines.append(f"Spasms: {sp['count']} ({sp['per_hour']:.1f}/h) in {sp['n_clusters']} "
                      "cluster(s)" + (f", {iso} isolated" if iso else "") + waking)

@@ -30,10 +30,14 @@ import pandas as pd
 from hypsa.errors import InputError
 
 __all__ = ["WAKING_WINDOW_S", "sleep_stages", "stage_rows", "state_at", "cluster_states",
-           "read_hypnogram", "bids_events_stages", "STATES"]
+           "read_hypnogram", "bids_events_stages", "STATES", "SOURCES"]
 
 #: A cluster that starts awake at most this long after the end of sleep is "on waking" (s).
 WAKING_WINDOW_S = 300.0
+
+#: Where the sleep stages of an analysis came from (``spasms.sleep_wake.source``), in words.
+SOURCES = {"annotations": "the recording's sleep-stage annotations",
+           "bids_events": "the BIDS events file beside the recording"}
 
 #: The states a stage label maps to (``unknown``: scored, but neither wake nor sleep).
 STATES = ("wake", "nrem", "rem", "unknown")
@@ -141,16 +145,22 @@ def state_at(times: np.ndarray, stages: pd.DataFrame) -> np.ndarray:
     -------
     ndarray of str
     """
+    k = _stretch(times, stages)
+    out = np.full(k.size, "unknown", dtype=object)
+    out[k >= 0] = stages["state"].to_numpy()[k[k >= 0]]
+    return out
+
+
+def _stretch(times, stages: pd.DataFrame) -> np.ndarray:
+    """Index of the scored stretch of ``stages`` that holds each time, -1 outside them."""
     times = np.asarray(times, dtype=float)
-    out = np.full(times.size, "unknown", dtype=object)
     if not len(stages) or not times.size:
-        return out
+        return np.full(times.size, -1)
     s_on = stages["onset"].to_numpy(float)
     s_end = s_on + stages["duration"].to_numpy(float)
     k = np.searchsorted(s_on, times, side="right") - 1
     inside = (k >= 0) & (times < s_end[np.clip(k, 0, None)])
-    out[inside] = stages["state"].to_numpy()[k[inside]]
-    return out
+    return np.where(inside, k, -1)
 
 
 def cluster_states(onsets: np.ndarray, stages: pd.DataFrame,
@@ -178,26 +188,22 @@ def cluster_states(onsets: np.ndarray, stages: pd.DataFrame,
     """
     onsets = np.asarray(onsets, dtype=float)
     n = onsets.size
-    state = np.full(n, "unknown", dtype=object)
+    state = state_at(onsets, stages)
     since = np.full(n, np.nan)
     after: list[str | None] = [None] * n
     if len(stages):
         s_on = stages["onset"].to_numpy(float)
         s_end = s_on + stages["duration"].to_numpy(float)
         s_st = stages["state"].to_numpy()
-        for i, t in enumerate(onsets):
-            k = int(np.searchsorted(s_on, t, side="right")) - 1
-            if k < 0 or t >= s_end[k]:
-                continue
-            state[i] = s_st[k]
-            if s_st[k] != "wake":
+        for i, k in enumerate(_stretch(onsets, stages)):
+            if k < 0 or s_st[k] != "wake":
                 continue
             # walk back through wake scored without a gap to the sleep that ended it
             j = k
             while j > 0 and s_st[j - 1] == "wake" and abs(s_end[j - 1] - s_on[j]) < 1e-6:
                 j -= 1
             if j > 0 and s_st[j - 1] in ("nrem", "rem") and abs(s_end[j - 1] - s_on[j]) < 1e-6:
-                since[i] = t - s_on[j]
+                since[i] = onsets[i] - s_on[j]
                 after[i] = s_st[j - 1]
     on_waking = (state == "wake") & np.isfinite(since) & (np.nan_to_num(since, nan=np.inf)
                                                           <= waking_window_s)

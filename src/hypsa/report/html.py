@@ -104,9 +104,9 @@ def _sleep_wake_note(sw: dict, n_clusters: int) -> str:
     if not sw.get("source"):
         return ("Sleep-wake state: not known (the recording has no sleep-stage annotations; "
                 "hypsa does not stage sleep for this).")
-    origin = ("the BIDS events file beside the recording" if sw["source"] == "bids_events"
-              else "the recording's sleep-stage annotations")
-    return (f"Sleep-wake state from {origin}: "
+    from hypsa.vigilance import SOURCES
+
+    return (f"Sleep-wake state from {SOURCES.get(sw['source'], sw['source'])}: "
             f"{sw.get('clusters_on_waking', 0)} of {n_clusters} cluster(s) began on waking "
             f"(awake, at most {sw.get('waking_window_s', 300):g} s after sleep), "
             f"{sw.get('clusters_in_sleep', 0)} in sleep.")
