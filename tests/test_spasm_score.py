@@ -62,9 +62,12 @@ def test_every_input_is_fitted_and_the_evidence_points_the_clinical_way():
     # on a typical candidate: a larger, more synchronous wave, a deeper decrement in 4-12 Hz and
     # an EMG burst make a spasm likelier; a late decrement, or one that lasts far longer than a
     # spasm's, or a background that attenuates by itself, less likely
-    base = candidates(1, slow_ratio=2.5, synchrony=0.75, mid_decrement=0.3, gap_s=0.3, dip_s=2.0,
-                      emg_ratio=np.nan, orphan_rate=0.3, background_synchrony=0.5, pre=1.0)
+    base = candidates(1, slow_ratio=2.5, synchrony=0.75, decrement=0.3, mid_decrement=0.3,
+                      gap_s=0.3, dip_s=2.0, emg_ratio=np.nan, orphan_rate=0.3,
+                      background_synchrony=0.5, pre=1.0)
     p0 = pattern_probability(base)[0]
+    # a decrement shallower in every band (broadband and 4-12 Hz alike) counts against a spasm
+    assert pattern_probability(base.assign(decrement=0.55, mid_decrement=0.55))[0] < p0
     up = {"slow_ratio": 4.0, "synchrony": 0.9, "emg_ratio": 20.0}
     down = {"mid_decrement": 0.55, "gap_s": 1.2, "dip_s": 9.0, "orphan_rate": 1.5}
     for k, v in up.items():
