@@ -144,7 +144,7 @@ def test_the_operating_point_is_read_off_the_training_recordings():
                       "duration": 1.0, "confidence": [0.95, 0.9, 0.6, 0.7, 0.99],
                       "decrement": [0.3, 0.3, 0.3, 0.3, 1.0], "emg_ratio": np.nan,
                       "emg_burst_s": np.nan, "emg_lag_s": np.nan, "synchrony": 0.9,
-                      "slow_ratio": 3.0})
+                      "slow_ratio": 3.0, "slow_uv": 150.0})
     truth = pd.DataFrame({"recording": "r", "onset": [100.0, 200.0], "duration": 1.0})
     recs = pd.DataFrame([{"recording": "r", "generator": "hypsa.simulate", "hyps": True,
                           "emg": False, "hours": 0.25}])
@@ -188,6 +188,8 @@ def test_a_slow_wave_without_decrement_needs_a_strong_short_emg_burst():
     assert eligible(c).tolist() == [True, False, False, False, False, False, False]
     # followed by a decrement, every candidate is for the score to decide
     assert eligible(c.assign(decrement=0.3)).all()
+    # but never a "wave" of a few µV (a dip in the suppression of burst suppression)
+    assert not eligible(c.assign(decrement=0.3, slow_uv=8.0)).any()
     assert not eligible(c, SpasmParams(emg_max_burst_s=1.0))[0]
 
 
@@ -216,3 +218,30 @@ def test_each_spasm_names_the_channels_it_involves():
     # without names, the rows are numbered
     assert detect_spasms(bandpass(eeg, fs, 0.5, 45.0, order=2), fs).channels.iat[0].split(
         ",")[:3] == ["0", "1", "2"]
+
+
+def test_a_spasm_just_after_an_attenuation_episode_keeps_its_decrement():
+    """Modified hypsarrhythmia attenuates by itself: four spasm-like events (a generalized slow
+    wave, then activity cut to 25 % for 2 s) each come 2.5 s after the background recovers from a
+    4-s flattening. Measured against the 5 s before the wave alone, which are mostly flat, the
+    spasm's own decrement would not show; against the activity just before the wave it does."""
+    from hypsa.signal import bandpass
+
+    sim = simulate(300.0, hypsarrhythmia="none", n_clusters=0, emg=False, artifacts=False, seed=4)
+    rec = sim.to_recording()
+    fs = rec.sfreq
+    eeg = rec.get_data("eeg").copy()
+    n1 = int(fs)
+    wave = 250.0 * np.sin(np.pi * np.arange(n1) / n1)
+    onsets = (60.0, 110.0, 160.0, 210.0)
+    for t in onsets:
+        a = int(t * fs)
+        eeg[:, a - int(6.5 * fs):a - int(2.5 * fs)] *= 0.1   # the background's own flattening
+        eeg[:, a:a + n1] += wave
+        eeg[:, a + n1:a + 3 * n1] *= 0.25                    # the spasm's electrodecrement
+    ev = detect_spasms(bandpass(eeg, fs, 0.5, 45.0, order=2), fs)
+    # (the flattenings themselves, abrupt on a synchronous background, may be scored too: this
+    # test is about the spasms after them)
+    near = np.abs(ev.onset.to_numpy()[:, None] - np.array(onsets)[None, :]) <= 1.0
+    assert near.any(axis=0).all()
+    assert (ev.decrement[near.any(axis=1)] <= SpasmParams().max_decrement).all()

@@ -68,7 +68,9 @@ class SpasmParams:
     min_fraction : float
         Fraction of channels whose ratio exceeds ``k_slow / 1.5`` (generalization).
     min_slow_uv : float
-        Absolute floor of the median slow-wave peak amplitude (µV).
+        Absolute floor of the median slow-wave peak amplitude (µV). A candidate anchored on an
+        electrodecrement needs half of it: on a background of a few µV (the suppression of
+        burst suppression) nothing before a dip is a high-voltage wave.
     min_smoothness : float
         Share of the event's broadband peak-to-peak carried by the slow band (median over
         channels): high for a slow wave, low for sharp artifacts (movement, electrode pops).
@@ -357,23 +359,27 @@ def detect_spasms(
             continue
         post = float(post_all[p])
         pre = float(median(rn[a0:a1]))
+        # the activity just before the wave (the last 2 s): where the background has only just
+        # come out of an attenuation of its own, the 5 s before mix both and understate it
+        r0, r1 = max(0, onset_f - 2 * int(fs_fr)), max(1, onset_f - w // 2)
+        ref = max(pre, float(median(rn[r0:r1])))
         # the dip must be low against the long background AND against the seconds before, so
         # neither the quiet end of a run of artifacts nor an already attenuated stretch counts
-        dec = max(post, post / max(pre, 1e-3))
+        dec = max(post, post / max(ref, 1e-3))
         if dec > params.max_decrement + 0.15 and not (emg_near[p] >= strong
                                                       and g[p] >= params.k_slow):
             continue  # no electrodecrement and no EMG burst: cannot be kept below
         # how long the activity stays attenuated: a spasm's decrement lasts seconds; longer
         # flat stretches are suppression (burst-suppression) or attenuation episodes
         k0 = p + int(np.argmin(rn[p:p + look]))
-        thr = 0.6 * max(pre, 0.5)
+        thr = 0.6 * max(ref, 0.5)
         k1 = k0
         while k1 < nf - 1 and rn[k1 + 1] < thr:
             k1 += 1
         while k0 > p and rn[k0 - 1] < thr:
             k0 -= 1
         dip_s = (k1 - k0 + 1) / fs_fr
-        pre_m = float(median(rm[a0:a1]))
+        pre_m = max(float(median(rm[a0:a1])), float(median(rm[r0:r1])))
         mid_post = float(rm[k0:k1 + 1].min())
         mid_dec = max(mid_post, mid_post / max(pre_m, 1e-3))
         wave_s = (e - s) / fs_fr
@@ -570,7 +576,8 @@ def _rules(c, p: SpasmParams) -> tuple[np.ndarray, list[str]]:
 def eligible(c, params: SpasmParams = SpasmParams()) -> np.ndarray:
     """Which candidates the pattern score may make spasms: those followed by an
     electrodecrement, and, with a deltoid EMG channel, a clear generalized slow wave with a
-    strong, short EMG burst and no decrement (``SpasmParams.emg_max_burst_s``).
+    strong, short EMG burst and no decrement (``SpasmParams.emg_max_burst_s``); in both cases
+    with a median slow-wave amplitude of at least half ``SpasmParams.min_slow_uv``.
 
     Parameters
     ----------
@@ -584,7 +591,9 @@ def eligible(c, params: SpasmParams = SpasmParams()) -> np.ndarray:
     ndarray of bool
     """
     dec = np.asarray(c["decrement"], dtype=float)
-    return (dec <= params.max_decrement + 0.15) | _emg_slow_wave(c, params)
+    uv = np.asarray(c["slow_uv"], dtype=float)
+    return ((dec <= params.max_decrement + 0.15) | _emg_slow_wave(c, params)) & \
+        (uv >= 0.5 * params.min_slow_uv)
 
 
 def _emg_slow_wave(c, p: SpasmParams) -> np.ndarray:
