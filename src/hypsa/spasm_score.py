@@ -25,8 +25,7 @@ __all__ = ["design", "pattern_probability", "contributions", "MODEL_FEATURES", "
 #: Names of the model's inputs, in order (see :func:`design`).
 MODEL_FEATURES = [
     "log_slow_ratio", "log_slow_uv", "smoothness", "synchrony", "log_decrement", "mid_decrement",
-    "gap_s",
-    "dip_beyond_5s", "pre", "emg_burst", "orphan_rate", "background_synchrony",
+    "gap_s", "dip_beyond_5s", "pre", "emg_burst", "orphan_rate", "background_synchrony",
     # how one measurement changes what another says (products of the inputs above)
     "synchrony_x_log_slow_ratio", "mid_decrement_x_log_slow_ratio", "orphan_rate_x_synchrony",
     "background_synchrony_x_synchrony",

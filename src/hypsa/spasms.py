@@ -68,9 +68,10 @@ class SpasmParams:
     min_fraction : float
         Fraction of channels whose ratio exceeds ``k_slow / 1.5`` (generalization).
     min_slow_uv : float
-        Absolute floor of the median slow-wave peak amplitude (µV). A candidate anchored on an
-        electrodecrement needs half of it: on a background of a few µV (the suppression of
-        burst suppression) nothing before a dip is a high-voltage wave.
+        Absolute floor of the median slow-wave peak amplitude (µV) of the slow-wave rule. Every
+        candidate, including one anchored on an electrodecrement, needs at least half of it: on
+        a background of a few µV (the suppression of burst suppression) nothing before a dip is
+        a high-voltage wave.
     min_smoothness : float
         Share of the event's broadband peak-to-peak carried by the slow band (median over
         channels): high for a slow wave, low for sharp artifacts (movement, electrode pops).
@@ -359,10 +360,11 @@ def detect_spasms(
             continue
         post = float(post_all[p])
         pre = float(median(rn[a0:a1]))
-        # the activity just before the wave (the last 2 s): where the background has only just
-        # come out of an attenuation of its own, the 5 s before mix both and understate it
-        r0, r1 = max(0, onset_f - 2 * int(fs_fr)), max(1, onset_f - w // 2)
-        ref = max(pre, float(median(rn[r0:r1])))
+        # what the dip is measured against: the 6-1 s before the wave, or the last 2 s before it
+        # if higher (where the background has only just come out of an attenuation of its own,
+        # the longer stretch mixes both and understates the activity the spasm cut)
+        spans = ((a0, a1), (max(0, onset_f - 2 * int(fs_fr)), max(1, onset_f - w // 2)))
+        ref = _level_before(rn, spans)
         # the dip must be low against the long background AND against the seconds before, so
         # neither the quiet end of a run of artifacts nor an already attenuated stretch counts
         dec = max(post, post / max(ref, 1e-3))
@@ -379,7 +381,7 @@ def detect_spasms(
         while k0 > p and rn[k0 - 1] < thr:
             k0 -= 1
         dip_s = (k1 - k0 + 1) / fs_fr
-        pre_m = max(float(median(rm[a0:a1])), float(median(rm[r0:r1])))
+        pre_m = _level_before(rm, spans)
         mid_post = float(rm[k0:k1 + 1].min())
         mid_dec = max(mid_post, mid_post / max(pre_m, 1e-3))
         wave_s = (e - s) / fs_fr
@@ -447,6 +449,12 @@ def detect_spasms(
     if candidates:
         out["keep"] = keep[idx]
     return pd.DataFrame(out)
+
+
+def _level_before(curve: np.ndarray, spans: tuple[tuple[int, int], ...]) -> float:
+    """The level of a normalised activity curve before a wave: the highest of its medians over
+    the frame ``spans`` (what an electrodecrement is measured against)."""
+    return max(float(median(curve[i:j])) for i, j in spans)
 
 
 def _emg_burst(env: np.ndarray, env_sm: np.ndarray, onset_f: int, end_f: int, block: int,
