@@ -280,39 +280,89 @@ def _edf_annotations(*args: Any) -> pd.DataFrame:
     return _as_annotations(_edf_annotation_rows(*args))
 
 
-def read_edf(path: Path, size: int, require_eeg: bool = True) -> Recording:
-    with open(path, "rb") as f:
-        main = f.read(256)
-        if len(main) < 8 or (main[:8] != b"0       " and main[:8] != b"\xffBIOSEMI"):
-            raise UnsupportedFormatError(
-                path,
-                "not an EDF/BDF file: the header does not start with '0' (EDF) or "
-                "'\\xffBIOSEMI' (BDF)",
-            )
-        bdf = main[:1] == b"\xff"
-        if len(main) < 256:
-            raise CorruptFileError(
-                path, f"truncated header: {size} bytes, an EDF header needs at least 256"
-            )
-        ns = _num(path, main[252:256], "'number of signals'", int)
-        if ns < 1:
-            raise CorruptFileError(path, f"header declares {ns} signals")
-        header_bytes = _num(path, main[184:192], "'header bytes'", int)
-        if header_bytes != 256 * (ns + 1):
-            raise CorruptFileError(
-                path,
-                f"header size field says {header_bytes} bytes but {ns} signals need "
-                f"{256 * (ns + 1)}: the signal count or header is wrong",
-            )
-        if size < header_bytes:
-            raise CorruptFileError(
-                path, f"truncated header: {size} bytes, the header alone needs {header_bytes}"
-            )
-        n_records = _num(path, main[236:244], "'number of data records'", int)
-        rec_dur = _num(path, main[244:252], "'duration of a data record'", float)
-        if rec_dur <= 0:
-            raise CorruptFileError(path, f"data record duration must be positive, got {rec_dur}")
-        sh = f.read(256 * ns)
+@dataclass
+class _MainHeader:
+    """The fixed 256-byte part of an EDF/BDF header."""
+
+    bdf: bool
+    ns: int
+    header_bytes: int
+    n_records: int
+    rec_dur: float
+    reserved: str
+    patient: str
+    recording: str
+    date: str
+    time: str
+
+    @property
+    def format(self) -> str:
+        discontinuous = self.reserved.startswith(("EDF+D", "BDF+D"))
+        if self.bdf:
+            return "BDF+D" if discontinuous else ("BDF+" if self.reserved.startswith("BDF+")
+                                                  else "BDF")
+        return "EDF+D" if discontinuous else ("EDF+C" if self.reserved.startswith("EDF+")
+                                              else "EDF")
+
+    @property
+    def discontinuous(self) -> bool:
+        return self.format.endswith("+D")
+
+
+@dataclass
+class _SignalHeader:
+    """The per-signal part of the header, one list entry per signal."""
+
+    labels: list[str]
+    units: list[str]
+    pmin: list[float]
+    pmax: list[float]
+    dmin: list[int]
+    dmax: list[int]
+    nsamp: list[int]
+
+
+def _read_main_header(path: Path, f: Any, size: int) -> _MainHeader:
+    main = f.read(256)
+    if len(main) < 8 or (main[:8] != b"0       " and main[:8] != b"\xffBIOSEMI"):
+        raise UnsupportedFormatError(
+            path,
+            "not an EDF/BDF file: the header does not start with '0' (EDF) or "
+            "'\\xffBIOSEMI' (BDF)",
+        )
+    if len(main) < 256:
+        raise CorruptFileError(
+            path, f"truncated header: {size} bytes, an EDF header needs at least 256"
+        )
+    ns = _num(path, main[252:256], "'number of signals'", int)
+    if ns < 1:
+        raise CorruptFileError(path, f"header declares {ns} signals")
+    header_bytes = _num(path, main[184:192], "'header bytes'", int)
+    if header_bytes != 256 * (ns + 1):
+        raise CorruptFileError(
+            path,
+            f"header size field says {header_bytes} bytes but {ns} signals need "
+            f"{256 * (ns + 1)}: the signal count or header is wrong",
+        )
+    if size < header_bytes:
+        raise CorruptFileError(
+            path, f"truncated header: {size} bytes, the header alone needs {header_bytes}"
+        )
+    n_records = _num(path, main[236:244], "'number of data records'", int)
+    rec_dur = _num(path, main[244:252], "'duration of a data record'", float)
+    if rec_dur <= 0:
+        raise CorruptFileError(path, f"data record duration must be positive, got {rec_dur}")
+    text = main.decode("latin-1")
+    return _MainHeader(
+        bdf=main[:1] == b"\xff", ns=ns, header_bytes=header_bytes, n_records=n_records,
+        rec_dur=rec_dur, reserved=text[192:236].strip(), patient=text[8:88].strip(),
+        recording=text[88:168].strip(), date=text[168:176], time=text[176:184],
+    )  # fmt: skip
+
+
+def _read_signal_header(path: Path, f: Any, mh: _MainHeader) -> _SignalHeader:
+    ns = mh.ns
+    sh = f.read(256 * ns)
     if len(sh) < 256 * ns:
         raise CorruptFileError(path, "truncated signal header")
 
@@ -320,108 +370,101 @@ def read_edf(path: Path, size: int, require_eeg: bool = True) -> Recording:
         base = off * ns
         return [sh[base + i * width : base + (i + 1) * width] for i in range(ns)]
 
-    labels = [b.decode("latin-1").strip() for b in col(0, 16)]
-    units = [b.decode("latin-1").strip() for b in col(96, 8)]
-    pmin = [
-        _num(path, b, f"'physical minimum' of signal {i + 1}") for i, b in enumerate(col(104, 8))
-    ]
-    pmax = [
-        _num(path, b, f"'physical maximum' of signal {i + 1}") for i, b in enumerate(col(112, 8))
-    ]
-    dmin = [
-        _num(path, b, f"'digital minimum' of signal {i + 1}", int)
-        for i, b in enumerate(col(120, 8))
-    ]
-    dmax = [
-        _num(path, b, f"'digital maximum' of signal {i + 1}", int)
-        for i, b in enumerate(col(128, 8))
-    ]
-    nsamp = [
-        _num(path, b, f"'samples per record' of signal {i + 1}", int)
-        for i, b in enumerate(col(216, 8))
-    ]
-    bps = 3 if bdf else 2
+    def nums(off: int, what: str, kind: type = float) -> list[Any]:
+        return [_num(path, b, f"'{what}' of signal {i + 1}", kind)
+                for i, b in enumerate(col(off, 8))]  # fmt: skip
+
+    hdr = _SignalHeader(
+        labels=[b.decode("latin-1").strip() for b in col(0, 16)],
+        units=[b.decode("latin-1").strip() for b in col(96, 8)],
+        pmin=nums(104, "physical minimum"),
+        pmax=nums(112, "physical maximum"),
+        dmin=nums(120, "digital minimum", int),
+        dmax=nums(128, "digital maximum", int),
+        nsamp=nums(216, "samples per record", int),
+    )
     for i in range(ns):
-        if nsamp[i] < 1:
+        lab = hdr.labels[i]
+        if hdr.nsamp[i] < 1:
             raise CorruptFileError(
-                path, f"signal {i + 1} ({labels[i]!r}) has {nsamp[i]} samples per record"
+                path, f"signal {i + 1} ({lab!r}) has {hdr.nsamp[i]} samples per record"
             )
-        if dmin[i] >= dmax[i]:
+        if hdr.dmin[i] >= hdr.dmax[i]:
             raise CorruptFileError(
                 path,
-                f"signal {i + 1} ({labels[i]!r}): digital minimum {dmin[i]} is not below "
-                f"digital maximum {dmax[i]}",
+                f"signal {i + 1} ({lab!r}): digital minimum {hdr.dmin[i]} is not below "
+                f"digital maximum {hdr.dmax[i]}",
             )
-        if nsamp[i] / rec_dur > _MAX_RATE_HZ:
+        if hdr.nsamp[i] / mh.rec_dur > _MAX_RATE_HZ:
             raise CorruptFileError(
-                path, f"signal {i + 1} ({labels[i]!r}): implausible rate {nsamp[i] / rec_dur:g} Hz"
+                path, f"signal {i + 1} ({lab!r}): implausible rate {hdr.nsamp[i] / mh.rec_dur:g} Hz"
             )
-    record_samples = sum(nsamp)
-    record_bytes = record_samples * bps
-    data_bytes = size - header_bytes
+    return hdr
+
+
+def _count_records(path: Path, size: int, mh: _MainHeader, record_bytes: int) -> int:
+    """The number of data records, checked against the file size (``-1``: recording in
+    progress, counted from the size)."""
+    n_records = mh.n_records
+    data_bytes = size - mh.header_bytes
     n_full, rem = divmod(data_bytes, record_bytes)
     if n_records == -1:
-        n_records = n_full
-        if n_records < 1:
+        if n_full < 1:
             raise CorruptFileError(path, "recording in progress (-1 records) holds no full record")
-    elif n_records < 1:
+        return n_full
+    if n_records < 1:
         raise CorruptFileError(path, f"header declares {n_records} data records")
-    elif data_bytes < n_records * record_bytes:
+    if data_bytes < n_records * record_bytes:
         partial = " and a partial one" if rem else ""
         raise CorruptFileError(
             path,
             f"truncated: the header declares {n_records} data records of {record_bytes} bytes but "
             f"the file holds {n_full} complete record(s){partial}",
         )
-    elif n_full > n_records:
+    if n_full > n_records:
         raise CorruptFileError(
             path,
             f"header declares {n_records} data records but the file holds {n_full}: "
             "the record count in the header is wrong",
         )
+    return n_records
 
-    reserved = main[192:236].decode("latin-1").strip()
-    annot_idx = [i for i, lab in enumerate(labels) if lab in _ANNOT_LABELS]
-    discontinuous = reserved.startswith(("EDF+D", "BDF+D"))
-    if bdf:
-        fmt = "BDF+D" if discontinuous else ("BDF+" if reserved.startswith("BDF+") else "BDF")
-    else:
-        fmt = "EDF+D" if discontinuous else ("EDF+C" if reserved.startswith("EDF+") else "EDF")
 
-    # data signals
-    offsets = np.concatenate([[0], np.cumsum(nsamp)]).astype(int)
+def _data_signals(path: Path, sh: _SignalHeader, annot_idx: list[int], offsets: np.ndarray,
+                  rec_dur: float, require_eeg: bool) -> tuple[list[_EDFSignal], list[ChannelInfo]]:
+    """The signals that are not annotations: scaling to µV, normalised names and kinds."""
     signals: list[_EDFSignal] = []
-    channels: list[ChannelInfo] = []
     names: list[str] = []
     kinds: list[str] = []
-    for i in range(ns):
+    for i, label in enumerate(sh.labels):
         if i in annot_idx:
             continue
-        name, kind = normalize_label(labels[i])
-        if pmax[i] == pmin[i]:
+        name, kind = normalize_label(label)
+        pmin, pmax = sh.pmin[i], sh.pmax[i]
+        if pmax == pmin:
             raise CorruptFileError(
-                path, f"signal {i + 1} ({labels[i]!r}): physical minimum equals maximum"
+                path, f"signal {i + 1} ({label!r}): physical minimum equals maximum"
             )
-        if max(abs(pmin[i]), abs(pmax[i])) > 1e20:
-            raise CorruptFileError(
-                path, f"signal {i + 1} ({labels[i]!r}): implausible physical range"
-            )
-        unit_factor = _UNIT_TO_UV.get(units[i].lower())
+        if max(abs(pmin), abs(pmax)) > 1e20:
+            raise CorruptFileError(path, f"signal {i + 1} ({label!r}): implausible physical range")
+        unit_factor = _UNIT_TO_UV.get(sh.units[i].lower())
         if unit_factor is None:
             unit_factor = 1.0  # non-voltage unit (%, G, sec ...) or blank: keep physical values
-        gain = (pmax[i] - pmin[i]) / (dmax[i] - dmin[i])
-        offset = pmin[i] - gain * dmin[i]
+        gain = (pmax - pmin) / (sh.dmax[i] - sh.dmin[i])
+        offset = pmin - gain * sh.dmin[i]
         signals.append(
             _EDFSignal(
-                labels[i], units[i], nsamp[i], int(offsets[i]), gain * unit_factor,
+                label, sh.units[i], sh.nsamp[i], int(offsets[i]), gain * unit_factor,
                 offset * unit_factor,
             )
         )  # fmt: skip
         names.append(name)
         kinds.append(kind)
     names = _unique_names(names)
-    for sig, name, kind in zip(signals, names, kinds, strict=True):
-        channels.append(ChannelInfo(name, sig.label, kind, sig.n_samples / rec_dur))
+    channels = [
+        ChannelInfo(name, sig.label, kind, sig.n_samples / rec_dur)
+        for sig, name, kind in zip(signals, names, kinds, strict=True)
+    ]
     if require_eeg and not any(k == "eeg" for k in kinds):
         shown = ", ".join(repr(s.label) for s in signals[:6]) or "none"
         raise NoEEGChannelsError(
@@ -429,56 +472,89 @@ def read_edf(path: Path, size: int, require_eeg: bool = True) -> Recording:
             f"no EEG channel among {len(signals)} signal(s) ({shown}); "
             "expected 10-20 labels such as Fp1, C3, O2",
         )
+    return signals, channels
 
-    # annotations and record times
-    rec_onsets = np.arange(n_records, dtype=np.float64) * rec_dur
+
+def _segments(path: Path, rec_onsets: np.ndarray, rec_dur: float,
+              split: bool) -> tuple[list[_SegMap], list[Segment]]:
+    """Runs of contiguous data records; with ``split`` (EDF+D), a new segment wherever a
+    record starts later than the previous one ends."""
+    n_records = len(rec_onsets)
+    if not split:
+        return [_SegMap(0, n_records)], [Segment(0.0, n_records * rec_dur)]
+    segmaps: list[_SegMap] = []
+    segments: list[Segment] = []
+    tol = max(1e-6, 0.01 * rec_dur)
+    start = 0
+    for r in range(1, n_records + 1):
+        if r < n_records:
+            expected = rec_onsets[r - 1] + rec_dur
+            if rec_onsets[r] < expected - tol:
+                raise CorruptFileError(
+                    path,
+                    f"EDF+D data record {r + 1} starts at {rec_onsets[r]:g} s, before the "
+                    f"previous record ends ({expected:g} s)",
+                )
+            if rec_onsets[r] <= expected + tol:
+                continue
+        segmaps.append(_SegMap(start, r - start))
+        segments.append(Segment(float(rec_onsets[start]), (r - start) * rec_dur))
+        start = r
+    return segmaps, segments
+
+
+def read_edf(path: Path, size: int, require_eeg: bool = True) -> Recording:
+    """Open an EDF/EDF+/BDF/BDF+ file: header, channels, segments; signals stay on disk.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    size : int
+        Its size in bytes.
+    require_eeg : bool
+        Raise :class:`NoEEGChannelsError` when no signal is a 10-20 EEG electrode.
+
+    Returns
+    -------
+    Recording
+        Annotations of a continuous file are parsed when first used; those of an EDF+D file
+        at once (their record times place the segments).
+    """
+    with open(path, "rb") as f:
+        mh = _read_main_header(path, f, size)
+        sh = _read_signal_header(path, f, mh)
+    bps = 3 if mh.bdf else 2
+    record_samples = sum(sh.nsamp)
+    record_bytes = record_samples * bps
+    n_records = _count_records(path, size, mh, record_bytes)
+    annot_idx = [i for i, lab in enumerate(sh.labels) if lab in _ANNOT_LABELS]
+    offsets = np.concatenate([[0], np.cumsum(sh.nsamp)]).astype(int)
+    signals, channels = _data_signals(path, sh, annot_idx, offsets, mh.rec_dur, require_eeg)
 
     # the record start times matter only for EDF+D (gaps); a continuous file's annotations are
     # parsed when first used
-    args = (path, header_bytes, n_records, record_bytes, tuple(annot_idx),
-            tuple(int(offsets[i]) for i in annot_idx), bps, tuple(int(nsamp[i]) for i in annot_idx))
+    rec_onsets = np.arange(n_records, dtype=np.float64) * mh.rec_dur
+    args = (path, mh.header_bytes, n_records, record_bytes, tuple(annot_idx),
+            tuple(int(offsets[i]) for i in annot_idx), bps,
+            tuple(int(sh.nsamp[i]) for i in annot_idx))  # fmt: skip
     annotations: pd.DataFrame | Callable[[], pd.DataFrame]
-    if discontinuous:
+    if mh.discontinuous:
         annotations = _as_annotations(_edf_annotation_rows(*args, rec_onsets=rec_onsets))
     else:
         annotations = functools.partial(_edf_annotations, *args)
-    segmaps: list[_SegMap] = []
-    segments: list[Segment] = []
-    if discontinuous and annot_idx:
-        tol = max(1e-6, 0.01 * rec_dur)
-        start = 0
-        for r in range(1, n_records + 1):
-            if r < n_records:
-                expected = rec_onsets[r - 1] + rec_dur
-                if rec_onsets[r] < expected - tol:
-                    raise CorruptFileError(
-                        path,
-                        f"EDF+D data record {r + 1} starts at {rec_onsets[r]:g} s, before the "
-                        f"previous record ends ({expected:g} s)",
-                    )
-                if rec_onsets[r] <= expected + tol:
-                    continue
-            segmaps.append(_SegMap(start, r - start))
-            segments.append(Segment(float(rec_onsets[start]), (r - start) * rec_dur))
-            start = r
-    else:
-        segmaps.append(_SegMap(0, n_records))
-        segments.append(Segment(0.0, n_records * rec_dur))
+    segmaps, segments = _segments(path, rec_onsets, mh.rec_dur,
+                                  split=mh.discontinuous and bool(annot_idx))
 
-    patient = _parse_patient(main[8:88].decode("latin-1").strip())
-    recording = _parse_recording(main[88:168].decode("latin-1").strip())
-    header = {**patient, **recording, "reserved": reserved}
-    start = _parse_start(
-        main[168:176].decode("latin-1"), main[176:184].decode("latin-1"), recording
-    )
-    reader = _EDFReader(path, header_bytes, record_samples, bps, signals, segmaps)
+    recording = _parse_recording(mh.recording)
+    header = {**_parse_patient(mh.patient), **recording, "reserved": mh.reserved}
     return Recording(
         path=path,
         channels=channels,
-        start_time=start,
+        start_time=_parse_start(mh.date, mh.time, recording),
         annotations=annotations,
         header=header,
         segments=segments,
-        format=fmt,
-        reader=reader,
+        format=mh.format,
+        reader=_EDFReader(path, mh.header_bytes, record_samples, bps, signals, segmaps),
     )
