@@ -34,6 +34,7 @@ import pandas as pd
 
 from hypsa import __version__
 from hypsa.errors import FileAccessError, InputError, ParameterError
+from hypsa.verdict import hypsarrhythmia_verdict, is_present
 
 __all__ = ["BatchItem", "find_recordings", "run_batch", "cohort_row", "SINGLE_THREAD_ENV"]
 
@@ -57,8 +58,9 @@ SINGLE_THREAD_ENV = {
 #: Columns of the cohort table, in order.
 COHORT_COLUMNS = [
     "file", "subject", "session", "task", "run", "status", "duration_s", "recorded_s",
-    "analysed_s", "excluded_s", "based_score", "probability", "present", "spasm_count",
-    "per_hour", "n_clusters", "clusters_on_waking", "bad_channels", "error", "output",
+    "analysed_s", "excluded_s", "verdict", "based_score", "probability", "present",
+    "spasm_count", "per_hour", "n_clusters", "clusters_on_waking", "bad_channels", "error",
+    "output",
 ]  # fmt: skip
 
 
@@ -297,8 +299,9 @@ def cohort_row(item: BatchItem, status: str, error: str | None = None) -> dict[s
         h, sp, q = s["hypsarrhythmia"], s["spasms"], s["quality"]
         row.update(duration_s=s["duration_s"], recorded_s=s["recorded_s"],
                    analysed_s=s["analysed_s"], excluded_s=s["excluded_s"],
+                   verdict=hypsarrhythmia_verdict(h)["verdict"],
                    based_score=h["based_score"], probability=h["probability"],
-                   present=h["present"], spasm_count=sp["count"], per_hour=sp["per_hour"],
+                   present=is_present(h), spasm_count=sp["count"], per_hour=sp["per_hour"],
                    n_clusters=sp["n_clusters"],
                    # known only where the recording has sleep-stage annotations
                    clusters_on_waking=(sp.get("sleep_wake") or {}).get("clusters_on_waking"),
@@ -313,8 +316,8 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     df["present"] = df["present"].astype("boolean")
     for c in ("duration_s", "recorded_s", "analysed_s", "excluded_s", "probability", "per_hour"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    for c in ("file", "subject", "session", "task", "run", "status", "bad_channels", "error",
-              "output"):
+    for c in ("file", "subject", "session", "task", "run", "status", "verdict", "bad_channels",
+              "error", "output"):
         df[c] = df[c].astype("string")
     return df
 

@@ -14,6 +14,8 @@ import pandas as pd
 from hypsa import DISCLAIMER, __version__
 from hypsa.errors import InputError
 from hypsa.hypsarrhythmia import PRESENT_FROM
+from hypsa.rates import count_includes, rate_text, spasm_rate
+from hypsa.verdict import PRESENT, hypsarrhythmia_verdict, verdict_text
 from hypsa.vigilance import (
     SOURCES,
     WAKING_WINDOW_S,
@@ -182,8 +184,10 @@ class Analysis:
         else:
             hyp = {"present": False, "probability": None, "based_score": None,
                    "evidence": {"criteria_met": ["not graded: no epoch had enough usable EEG"]}}
+        # one verdict (hypsa.verdict), which `present` mirrors for older readers
+        hyp.update(hypsarrhythmia_verdict(hyp))
+        hyp["present"] = hyp["verdict"] == PRESENT
         recorded_s = float(rec.recorded_s)
-        hours = recorded_s / 3600.0
         clusters = []
         isolated = 0
         min_size = int(params["spasms"].get("min_cluster_size", 1))
@@ -197,10 +201,14 @@ class Analysis:
                                  "count": int(len(grp))})
         sleep_wake = _sleep_wake(rec, clusters, stages, stage_source, float(
             params["spasms"].get("waking_window_s", WAKING_WINDOW_S)))
+        # rates per analysed (artifact-free) hour; no per-24-h figure below an hour (hypsa.rates)
+        rate = spasm_rate(int(len(events)), float(analysed_s) / 3600.0)
         spasms = {
             "count": int(len(events)),
-            "per_hour": float(len(events) / hours) if hours > 0 else 0.0,
-            "per_24h": float(len(events) / hours * 24) if hours > 0 else 0.0,
+            "count_includes": count_includes(events),
+            "per_hour": rate["per_hour"],
+            "per_24h": rate["per_24h"],
+            "rate": rate,
             **_by_period(events, float(rec.duration_s), rec.start_time),
             "n_clusters": len(clusters),
             "clusters": clusters,
@@ -241,8 +249,13 @@ class Analysis:
 
     @property
     def present(self) -> bool:
-        """Whether hypsarrhythmia (grade >= 4) was found."""
-        return bool(self.summary_["hypsarrhythmia"]["present"])
+        """Whether the hypsarrhythmia verdict is "present" (:mod:`hypsa.verdict`)."""
+        return hypsarrhythmia_verdict(self.summary_["hypsarrhythmia"])["verdict"] == PRESENT
+
+    @property
+    def verdict(self) -> str:
+        """The hypsarrhythmia verdict: ``"present"``, ``"absent"`` or ``"not_assessable"``."""
+        return hypsarrhythmia_verdict(self.summary_["hypsarrhythmia"])["verdict"]
 
     @property
     def n_spasms(self) -> int:
@@ -259,12 +272,12 @@ class Analysis:
             f"hypsa {s['hypsa_version']} — {s['file'] or 'recording'} ({dur:.2f} h, "
             f"{s['analysed_s'] / 3600:.2f} h analysed, {s['excluded_s'] / 60:.1f} min excluded)",
         ]
-        if h["based_score"] is None:
-            lines.append("Hypsarrhythmia: not graded (no epoch with enough usable EEG)")
-        else:
+        v = hypsarrhythmia_verdict(h)
+        lines.append(f"{verdict_text(h)}: {v['verdict_rule']}")
+        if h["based_score"] is not None:
             lines.append(
-                f"Hypsarrhythmia: {'PRESENT' if h['present'] else 'absent'} — BASED "
-                f"{h['based_score']}, probability {h['probability']:.2f}; "
+                f"BASED grade {h['based_score']} ({v['grade_label']}); score "
+                f"{h['probability']:.2f} (uncalibrated); "
                 + "; ".join(h["evidence"]["criteria_met"]))
         iso = int(sp.get("isolated", 0))
         sw = sp.get("sleep_wake") or {}
@@ -272,8 +285,9 @@ class Analysis:
                   f"{sw.get('clusters_in_sleep', 0)} in sleep (stages from "
                   f"{SOURCES.get(sw['source'], sw['source'])})"
                   if sw.get("source") and sp["n_clusters"] else "")
-        lines.append(f"Spasms: {sp['count']} ({sp['per_hour']:.1f}/h) in {sp['n_clusters']} "
-                     "cluster(s)" + (f", {iso} isolated" if iso else "") + waking)
+        rate = sp.get("rate") or spasm_rate(int(sp["count"]), s["analysed_s"] / 3600)
+        lines.append(f"Spasms: {rate_text(rate)}; {sp['n_clusters']} cluster(s)"
+                     + (f", {iso} isolated" if iso else "") + waking)
         bad = s["quality"]["bad_channels"]
         lines.append(f"Bad channels: {', '.join(bad) if bad else 'none'}")
         lines.append(DISCLAIMER)
@@ -282,6 +296,48 @@ class Analysis:
     def to_frame(self) -> pd.DataFrame:
         """The per-epoch table (features, grade, artifact flags)."""
         return self.epochs.copy()
+
+    def to_annotations(self, prefix: str = "") -> Any:
+        """The findings as :class:`mne.Annotations`, for ``raw.set_annotations``.
+
+        One annotation per detected event, described by its ``trial_type`` (``spasm_eeg``,
+        ``spasm_eeg_movement``, and ``eeg_decrement`` when present; ``spasm`` for analyses
+        without one), one ``spasm_cluster`` per cluster (first onset to last offset), one
+        ``BASED_<grade>`` per graded 5-minute epoch, and ``graded_epoch`` over the epoch the
+        grade comes from. Onsets are seconds from the first analysed sample and
+        ``orig_time`` is None, so they land on the same samples of the Raw that was analysed
+        (``raw.set_annotations(raw.annotations + a.to_annotations())`` keeps the Raw's own).
+
+        Parameters
+        ----------
+        prefix : str
+            Put before every description (``"hypsa/"`` keeps them apart from other labels).
+
+        Returns
+        -------
+        mne.Annotations
+        """
+        import mne
+
+        rows: list[tuple[float, float, str]] = []
+        ev = self.events
+        if len(ev):
+            kinds = ev["trial_type"] if "trial_type" in ev else pd.Series("spasm", index=ev.index)
+            rows += [(float(o), float(d), str(k)) for o, d, k in
+                     zip(ev["onset"], ev["duration"], kinds.fillna("spasm"), strict=True)]
+        for c in self.summary_["spasms"].get("clusters") or []:
+            rows.append((float(c["onset"]), float(c["offset"]) - float(c["onset"]),
+                         "spasm_cluster"))
+        g = self.grades
+        if len(g) and {"onset_s", "duration_s", "grade"} <= set(g.columns):
+            for r in g[g["grade"].notna()].itertuples():
+                rows.append((float(r.onset_s), float(r.duration_s), f"BASED_{int(r.grade)}"))
+        worst = (self.summary_["hypsarrhythmia"].get("evidence") or {}).get("graded_epoch")
+        if worst and worst.get("onset_s") is not None:
+            rows.append((float(worst["onset_s"]), float(worst["duration_s"]), "graded_epoch"))
+        rows.sort(key=lambda r: r[0])
+        return mne.Annotations([r[0] for r in rows], [r[1] for r in rows],
+                               [prefix + r[2] for r in rows], orig_time=None)
 
     # ------------------------------------------------------------------ persistence
     def save(self, out_dir: str | Path) -> dict[str, Path]:
