@@ -10,8 +10,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# the analysis with the web app, Dask batch and the eeghdf reader (extras in pyproject.toml)
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[web,batch,hdf5]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from hypsa import features as F
 from hypsa.channels import DOUBLE_BANANA, POSITIONS, STANDARD_19, bipolar
 from hypsa.errors import BadSignalError, NoEEGChannelsError
 from hypsa.hypsarrhythmia import GradingParams, grade_epoch, probability, slow_variant
-from hypsa.io import Recording, read
+from hypsa.io import Recording, as_recording, read
 from hypsa.kernels import median
 from hypsa.signal import (
     EYE_CHANNELS,
@@ -330,8 +331,11 @@ def _n_windows(rec: Recording, params: AnalysisParams) -> int:
 
 
 def analyze(
-    source: str | Path | Recording,
+    source: str | Path | Recording | Any,
     *,
+    sfreq: float | None = None,
+    ch_names: Sequence[str] | None = None,
+    ch_types: Sequence[str] | None = None,
     params: AnalysisParams | None = None,
     n_jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
@@ -356,7 +360,7 @@ def analyze(
     from hypsa.results import Analysis
 
     params = params or AnalysisParams()
-    rec = source if isinstance(source, Recording) else read(source)
+    rec = as_recording(source, sfreq=sfreq, ch_names=ch_names, ch_types=ch_types)
     eeg = [c for c in rec.channels if c.kind == "eeg" and c.name in STANDARD_19]
     if len(eeg) < 3:
         raise NoEEGChannelsError(rec.path or "<array>",

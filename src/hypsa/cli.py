@@ -495,8 +495,10 @@ def batch_cmd(
     """Analyse a whole cohort on Dask; write BIDS derivatives, cohort.parquet/.csv, errors.tsv
     and cohort.png under <out>/hypsa/. Re-running resumes where a crash stopped."""
     from hypsa.batch import run_batch, summary_lines
+    from hypsa.extras import require_extra
 
     with guard():
+        require_extra("batch", "hypsa batch")
         params = _analysis_params(spasm_threshold, cluster_gap)
         df = run_batch(root, out, workers=workers, scheduler=scheduler, resume=resume,
                        progress=not quiet, report=report, params=params)
@@ -523,6 +525,10 @@ def serve(
     """Run the clinic web app: upload, analyse, review, follow patients (docs/web.md)."""
     import os
 
+    from hypsa.extras import require_extra
+
+    with guard():
+        require_extra("web", "hypsa serve")
     from hypsa.web.app import ensure_admin
     from hypsa.web.server import is_loopback
     from hypsa.web.server import serve as _serve
@@ -553,6 +559,10 @@ def worker(
     """Run one analysis worker: claims queued jobs from the database until stopped."""
     import logging
 
+    from hypsa.extras import require_extra
+
+    with guard():
+        require_extra("web", "hypsa worker")
     from hypsa.web.jobs import run_worker
     from hypsa.web.settings import Settings
 

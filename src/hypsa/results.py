@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -297,21 +297,25 @@ class Analysis:
         """The per-epoch table (features, grade, artifact flags)."""
         return self.epochs.copy()
 
-    def to_annotations(self, prefix: str = "") -> Any:
+    def to_annotations(self, prefix: str = "", orig_time: Any = "start") -> Any:
         """The findings as :class:`mne.Annotations`, for ``raw.set_annotations``.
 
         One annotation per detected event, described by its ``trial_type`` (``spasm_eeg``,
         ``spasm_eeg_movement``, and ``eeg_decrement`` when present; ``spasm`` for analyses
         without one), one ``spasm_cluster`` per cluster (first onset to last offset), one
         ``BASED_<grade>`` per graded 5-minute epoch, and ``graded_epoch`` over the epoch the
-        grade comes from. Onsets are seconds from the first analysed sample and
-        ``orig_time`` is None, so they land on the same samples of the Raw that was analysed
-        (``raw.set_annotations(raw.annotations + a.to_annotations())`` keeps the Raw's own).
+        grade comes from. Onsets are seconds from the first analysed sample, so they land on
+        the samples of the Raw that was analysed: ``raw.set_annotations(a.to_annotations())``,
+        or ``raw.set_annotations(raw.annotations + a.to_annotations())`` to keep the Raw's own.
 
         Parameters
         ----------
         prefix : str
             Put before every description (``"hypsa/"`` keeps them apart from other labels).
+        orig_time : "start", datetime or None
+            ``"start"`` (default): the recording's start (UTC, as MNE reads EDF start times),
+            or None when it is not known; None makes onsets relative to the Raw's first sample
+            whatever its measurement date.
 
         Returns
         -------
@@ -336,8 +340,14 @@ class Analysis:
         if worst and worst.get("onset_s") is not None:
             rows.append((float(worst["onset_s"]), float(worst["duration_s"]), "graded_epoch"))
         rows.sort(key=lambda r: r[0])
+        if isinstance(orig_time, str) and orig_time == "start":
+            st = self.start_time
+            if isinstance(st, str):
+                st = datetime.fromisoformat(st)
+            orig_time = None if st is None else (
+                st if st.tzinfo is not None else st.replace(tzinfo=UTC))
         return mne.Annotations([r[0] for r in rows], [r[1] for r in rows],
-                               [prefix + r[2] for r in rows], orig_time=None)
+                               [prefix + r[2] for r in rows], orig_time=orig_time)
 
     # ------------------------------------------------------------------ persistence
     def save(self, out_dir: str | Path) -> dict[str, Path]:

@@ -8,16 +8,18 @@ typed :class:`hypsa.errors.InputError` with a one-line message naming the file.
 
 Modules: :mod:`~hypsa.io.recording` (the :class:`Recording`), :mod:`~hypsa.io.edf` (the native
 EDF/BDF reader), :mod:`~hypsa.io.mne` (formats MNE reads, and ``mne.io.Raw`` objects),
-:mod:`~hypsa.io.dispatch` (:func:`read`), :mod:`~hypsa.io.anonymize` (de-identified copies).
+:mod:`~hypsa.io.hdf5` (the eeghdf HDF5 format), :mod:`~hypsa.io.dispatch` (:func:`read`,
+:func:`as_recording`), :mod:`~hypsa.io.anonymize` (de-identified copies).
 """
 
 from __future__ import annotations
 
 from hypsa.io.anonymize import anonymize
-from hypsa.io.dispatch import read
+from hypsa.io.dispatch import as_recording, read
 from hypsa.io.edf import EDF_EXTENSIONS
-from hypsa.io.mne import MNE_EXTENSIONS
-from hypsa.io.recording import ChannelInfo, Recording, Segment, Window  # noqa: I001
+from hypsa.io.hdf5 import HDF5_EXTENSIONS
+from hypsa.io.mne import MNE_EXTENSIONS, from_raw
+from hypsa.io.recording import ChannelInfo, Recording, Segment, Window
 
 __all__ = [
     "ChannelInfo",
@@ -25,7 +27,10 @@ __all__ = [
     "Window",
     "Recording",
     "read",
+    "as_recording",
+    "from_raw",
     "anonymize",
     "EDF_EXTENSIONS",
     "MNE_EXTENSIONS",
+    "HDF5_EXTENSIONS",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from hypsa.channels import normalize_label
-from hypsa.errors import FileAccessError, NoEEGChannelsError
+from hypsa.errors import FileAccessError, NoEEGChannelsError, ParameterError
 from hypsa.io.recording import (
     ChannelInfo,
     Recording,
@@ -22,7 +22,7 @@ from hypsa.io.recording import (
     _unique_names,
 )
 
-__all__ = ["MNE_EXTENSIONS", "read_mne"]
+__all__ = ["MNE_EXTENSIONS", "from_raw", "read_mne"]
 
 #: Extensions handed to :func:`mne.io.read_raw` (and the format name reported).
 MNE_EXTENSIONS: dict[str, str] = {
@@ -68,21 +68,30 @@ class _MNEReader(_Reader):
 
 
 
-def read_mne(path: Path, fmt: str, require_eeg: bool = True) -> Recording:
+#: MNE channel types kept as such; every other non-EEG type (stim, misc, bio ...) becomes misc.
+_KEPT_TYPES = ("ecg", "emg", "eog", "resp")
+
+
+def _recording_from_raw(raw: Any, *, path: Path | None, name: str, fmt: str,
+                        require_eeg: bool, explicit_types: bool) -> Recording:
+    """A :class:`Recording` whose signals come from ``raw`` (read on demand).
+
+    MNE calls every channel of an EDF or BrainVision file ``eeg``, so the kind of an ``eeg``
+    channel comes from its label. With ``explicit_types`` (a Raw the user built), the other MNE
+    types are respected too (``misc``, ``stim`` ... are not EEG) and channels in
+    ``info["bads"]`` are left out of the EEG."""
     import mne
 
-    try:
-        raw = mne.io.read_raw(path, preload=False, verbose="error")
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        raise FileAccessError(path, f"cannot read: {exc.strerror or exc}") from exc
     sfreq = float(raw.info["sfreq"])
-    mne_types = raw.get_channel_types()
+    bads = set(raw.info["bads"]) if explicit_types else set()
     names, kinds, labels, scales = [], [], [], []
-    for lab, t, ch in zip(raw.ch_names, mne_types, raw.info["chs"], strict=True):
-        name, kind = normalize_label(lab)
-        if t in ("ecg", "emg", "eog", "resp"):
+    for lab, t, ch in zip(raw.ch_names, raw.get_channel_types(), raw.info["chs"], strict=True):
+        cname, kind = normalize_label(lab)
+        if t in _KEPT_TYPES:
             kind = t
-        names.append(name)
+        elif explicit_types and (t != "eeg" or lab in bads):
+            kind = "misc"
+        names.append(cname)
         kinds.append(kind)
         labels.append(lab)
         scales.append(1e6 if ch["unit"] == mne.io.constants.FIFF.FIFF_UNIT_V else 1.0)
@@ -92,7 +101,7 @@ def read_mne(path: Path, fmt: str, require_eeg: bool = True) -> Recording:
     ]
     if require_eeg and not any(k == "eeg" for k in kinds):
         raise NoEEGChannelsError(
-            path, f"no EEG channel among {len(names)} signal(s) ({', '.join(labels[:6])})"
+            path or name, f"no EEG channel among {len(names)} signal(s) ({', '.join(labels[:6])})"
         )
     ann = raw.annotations
     offset = raw.first_time if ann.orig_time is not None else 0.0
@@ -103,12 +112,14 @@ def read_mne(path: Path, fmt: str, require_eeg: bool = True) -> Recording:
     start = raw.info["meas_date"]
     if isinstance(start, _dt.datetime):
         start = start.replace(tzinfo=None)
+        if explicit_types:  # a cropped Raw starts at its first sample
+            start += _dt.timedelta(seconds=float(raw.first_time))
     header: dict[str, str] = {}
     subj = raw.info.get("subject_info") or {}
     for key_in, key_out in (("his_id", "patient_id"), ("first_name", "patient_name")):
         if subj.get(key_in):
             header[key_out] = str(subj[key_in])
-    return Recording(
+    rec = Recording(
         path=path,
         channels=channels,
         start_time=start if isinstance(start, _dt.datetime) else None,
@@ -116,5 +127,64 @@ def read_mne(path: Path, fmt: str, require_eeg: bool = True) -> Recording:
         header=header,
         segments=[Segment(0.0, raw.n_times / sfreq)],
         format=fmt,
-        reader=_MNEReader(path, raw, np.asarray(scales)),
+        reader=_MNEReader(path or Path(name), raw, np.asarray(scales)),
     )
+    rec._name = name
+    return rec
+
+
+def read_mne(path: Path, fmt: str, require_eeg: bool = True) -> Recording:
+    """Open a file that MNE reads (signals stay on disk until asked for).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    fmt : str
+        The format name reported (:data:`MNE_EXTENSIONS`).
+    require_eeg : bool
+        Raise :class:`NoEEGChannelsError` when no channel is a 10-20 EEG electrode.
+
+    Returns
+    -------
+    Recording
+    """
+    import mne
+
+    try:
+        raw = mne.io.read_raw(path, preload=False, verbose="error")
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        raise FileAccessError(path, f"cannot read: {exc.strerror or exc}") from exc
+    return _recording_from_raw(raw, path=path, name=str(path), fmt=fmt, require_eeg=require_eeg,
+                               explicit_types=False)
+
+
+def from_raw(raw: Any, require_eeg: bool = True) -> Recording:
+    """Wrap an ``mne.io.Raw`` as a :class:`Recording` (signals read from it on demand).
+
+    Channel types are respected: ``emg``, ``ecg``, ``eog`` and ``resp`` channels keep their
+    type; ``eeg`` channels are EEG when their label is a 10-20 electrode (``"EEG Fp1-REF"``,
+    ``"T3"`` ...); ``misc``, ``stim`` and other types, and the channels in ``info["bads"]``,
+    are not analysed as EEG. Volts become microvolts; annotations (onsets relative to the
+    first sample) and the measurement date are kept.
+
+    Parameters
+    ----------
+    raw : mne.io.BaseRaw
+        The recording, preloaded or not.
+    require_eeg : bool
+        Raise :class:`NoEEGChannelsError` when no channel is 10-20 EEG.
+
+    Returns
+    -------
+    Recording
+        Format ``"mne.Raw"``; ``path`` is None (the name is the Raw's file, if any).
+    """
+    import mne
+
+    if not isinstance(raw, mne.io.BaseRaw):
+        raise ParameterError(f"expected an mne.io.Raw, got {type(raw).__name__}")
+    files = [f for f in (getattr(raw, "filenames", None) or []) if f]
+    name = str(files[0]) if files else "<mne.io.Raw>"
+    return _recording_from_raw(raw, path=None, name=name, fmt="mne.Raw",
+                               require_eeg=require_eeg, explicit_types=True)

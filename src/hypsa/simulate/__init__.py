@@ -15,6 +15,8 @@ Layers, summed per chunk::
 from __future__ import annotations
 
 import math
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -574,3 +576,14 @@ def simulate_to_edf(
     writer.close()
     write_events_tsv(events_tsv_path(path), plan.events, DEFAULT_START, float(duration_s))
     return path
+
+
+class _CallablePackage(types.ModuleType):
+    """``hypsa.simulate`` is this package and, called, :func:`simulate`: ``hypsa.simulate(600)``
+    works however the package was first imported."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Simulation:
+        return simulate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage
