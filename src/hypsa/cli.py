@@ -191,11 +191,22 @@ def analyze(
              "(s) and stage (W, N1-N3, R, ...); it replaces any stages in the file's "
              "annotations. Each spasm cluster is then placed in the sleep-wake cycle (on "
              "waking or not)."),
+    model: Path = typer.Option(
+        None, "--model", metavar="SITE_MODEL",
+        help="A site model folder (hypsa calibrate) that decides the spasms instead of the "
+             "shipped threshold; summary.json and the report name it."),
 ) -> None:
     """Grade hypsarrhythmia, detect spasms and write <stem>.summary.json, .epochs.tsv,
     .grades.tsv, .events.tsv (and .report.html) for each file."""
     with guard():
         params = _analysis_params(spasm_threshold, cluster_gap)
+        if model is not None:
+            if spasm_threshold is not None:
+                raise ParameterError("--spasm-threshold and --model: the site model sets its "
+                                     "own threshold; give one of them")
+            from hypsa.study.calibrate import load_site_model
+
+            params = load_site_model(model).params(params)
         files = _expand(paths)
         if hypnogram is not None and len(files) != 1:
             raise ParameterError(f"--hypnogram goes with one recording, not {len(files)}")
@@ -350,12 +361,15 @@ def anonymize(
     src: Path = typer.Argument(..., help="EDF/EDF+/BDF file to de-identify (not modified)."),
     dst: Path = typer.Argument(..., help="Output file (must differ from the input)."),
     keep_age: bool = typer.Option(False, "--keep-age", help="Keep the age in months."),
+    shift_days: int = typer.Option(0, "--shift-days", help="Move the start date by this many "
+                                   "days (negative: earlier); default: kept."),
 ) -> None:
-    """Write a copy without patient name, ID and birth date (signals bit-identical)."""
+    """Write a copy without patient name, ID and birth date, nor the recording's admin code,
+    technician and equipment (signals bit-identical; start date kept unless shifted)."""
     from hypsa.io import anonymize as _anonymize
 
     with guard():
-        out = _anonymize(src, dst, keep_age_months=keep_age)
+        out = _anonymize(src, dst, keep_age_months=keep_age, shift_days=shift_days)
     typer.echo(f"Anonymized copy: {out}")
 
 
@@ -569,3 +583,64 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     with guard():
         run_worker(Settings(data_dir=data_dir) if data_dir else Settings())
+
+
+# (study agreement, calibrate) -- owned by hypsa.study
+study_app = typer.Typer(no_args_is_help=True, help="Reader studies: agreement between readers "
+                        "and hypsa.")
+app.add_typer(study_app, name="study")
+
+
+@study_app.command("agreement")
+def study_agreement(
+    study: Path = typer.Argument(..., help="Study folder: recordings.tsv, scores.tsv, "
+                                 "events.tsv (and hypsa/, hypsa's output for the recordings)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Output folder (default: "
+                             "STUDY/agreement)."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap replicates of each interval."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+) -> None:
+    """Kappa, Fleiss, Krippendorff, event-level and count agreement between the readers and
+    hypsa: agreement.html, agreement.json and one CSV per table."""
+    from hypsa.extras import require_extra
+
+    with guard():
+        require_extra("study", "hypsa study agreement")
+        from hypsa.study.agreement import agreement, read_study
+        from hypsa.study.report import write_report
+
+        res = agreement(read_study(study), n_boot=n_boot, seed=seed)
+        paths = write_report(res, out or study / "agreement", title=study.resolve().name)
+    for line in res.summary_lines():
+        typer.echo(line)
+    typer.echo(f"  -> {paths['html']}")
+
+
+@app.command()
+def calibrate(
+    reviewed: Path = typer.Argument(..., help="Folder of reviewed recordings: each EEG file "
+                                    "with <stem>.reviewed.tsv or <stem>_events.tsv beside it."),
+    out: Path = typer.Option(..., "--out", "-o", help="Site model folder to write."),
+    max_fd: float = typer.Option(1.0, "--max-fd-per-hour", help="False detections per hour "
+                                 "the site threshold may allow."),
+    refit: bool = typer.Option(None, "--refit/--no-refit", help="Refit the model on the "
+                               "features too (default: when enough reviewed events)."),
+    name: str = typer.Option(None, "--name", help="The model's name in every output."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes per recording."),
+) -> None:
+    """Refit the spasm decision on a site's reviewed recordings (cross-validated by patient)
+    and write a site model with its card; refused, with the numbers, when it does worse out
+    of fold than the shipped model."""
+    from hypsa.extras import require_extra
+
+    with guard():
+        require_extra("study", "hypsa calibrate")
+        from hypsa.study.calibrate import CalibrationRefused, calibrate_folder
+
+        try:
+            m = calibrate_folder(reviewed, out, max_fd_per_hour=max_fd, refit=refit, name=name,
+                                 n_jobs=jobs)
+        except CalibrationRefused as exc:
+            fail(f"{out}: {exc} (card.md written, no model)")
+    typer.echo(m.card["verdict"])
+    typer.echo(f"  -> {out}/site_model.json, {out}/card.md")
