@@ -1,0 +1,359 @@
+"""Movement of the body in a video: dense optical flow with the camera's own motion removed.
+
+The clip is streamed at a reduced size and rate (:func:`hypsa.video.read.iter_frames`). For each
+pair of kept frames:
+
+1. both frames are normalised (zero mean, unit spread), so a global change of light does not read
+   as motion;
+2. dense optical flow (Farnebäck, OpenCV) gives a displacement per pixel;
+3. the camera's own motion (pan, shake, rotation, zoom of a hand-held phone) is the affine motion
+   that most of the picture shares: it is fitted robustly (RANSAC) to the flow on a grid and
+   subtracted;
+4. the remaining displacement is summed into a coarse grid of cells and into frames of
+   ``frame_s`` seconds (0.125 s, the spasm detector's frame).
+
+Every ``block_s`` seconds the body region is found from the cells that move often (the largest
+connected moving region; or the region the user gives) and the cells are reduced to a few signals
+per frame: the whole body, its left/right and upper/lower halves (halves across and along the
+body's long axis), the movement outside the body (a passing hand, residual camera motion), the
+body's own rigid shift (being handled), the camera's motion and the change of light. Only these
+signals are kept, so memory is bounded by ``block_s`` whatever the clip's length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+from hypsa.errors import ParameterError
+from hypsa.video.read import VideoInfo, iter_frames, probe
+
+__all__ = ["MotionParams", "MotionTrack", "measure_motion", "SIGNALS"]
+
+#: The per-frame signals of a :class:`MotionTrack` (body-lengths per second, except ``light``).
+SIGNALS = ["body", "left", "right", "upper", "lower", "outside", "shift", "camera", "light"]
+
+
+@dataclass(frozen=True)
+class MotionParams:
+    """Parameters of the motion measurement.
+
+    Attributes
+    ----------
+    width : int
+        Processing width in pixels (the clip is downscaled to it).
+    max_fps : float
+        Highest processing rate (frames in between are decoded, not measured).
+    frame_s : float
+        Output frame (s); the spasm detector's ``frame_s``.
+    cells : int
+        Grid cells along the picture's longer side.
+    block_s : float
+        The body region is found again every ``block_s`` seconds.
+    region : (x, y, w, h) or None
+        The body region in the clip's pixels; None finds it automatically.
+    min_activity : float
+        Least typical cell movement (pixels per frame at the processing width) of a moving region;
+        below it the video has no moving subject.
+    """
+
+    width: int = 160
+    max_fps: float = 15.0
+    frame_s: float = 0.125
+    cells: int = 20
+    block_s: float = 300.0
+    region: tuple[int, int, int, int] | None = None
+    min_activity: float = 0.01
+
+    def __post_init__(self) -> None:
+        if not 32 <= self.width <= 1920:
+            raise ParameterError(f"width must be 32-1920 px, got {self.width}")
+        if not 2 <= self.max_fps <= 120:
+            raise ParameterError(f"max_fps must be 2-120, got {self.max_fps}")
+        if not 4 <= self.cells <= 64:
+            raise ParameterError(f"cells must be 4-64, got {self.cells}")
+        if self.region is not None and (len(self.region) != 4 or min(self.region[2:]) <= 0):
+            raise ParameterError(f"region must be x,y,w,h with w, h > 0, got {self.region}")
+
+
+@dataclass
+class MotionTrack:
+    """Movement signals of one clip, per frame of ``frame_s`` seconds.
+
+    Attributes
+    ----------
+    info : VideoInfo
+        The clip.
+    frame_s : float
+        Frame length (s); frame ``i`` covers ``[i * frame_s, (i + 1) * frame_s)`` of the clip.
+    signals : DataFrame
+        One row per frame, columns :data:`SIGNALS` (body-lengths per second; ``light`` is the
+        change of mean brightness per second, in grey levels) and ``covered`` (a measured frame
+        pair falls in the frame).
+    regions : list of dict
+        Per block: ``onset, duration, x, y, w, h`` (clip pixels), ``axis`` ("vertical" or
+        "horizontal"), ``found`` (False where no moving subject was found and a neighbouring
+        block's region was used).
+    subject : bool
+        Whether a moving subject was found anywhere in the clip.
+    params : MotionParams
+    """
+
+    info: VideoInfo
+    frame_s: float
+    signals: pd.DataFrame
+    regions: list[dict] = field(default_factory=list)
+    subject: bool = True
+    params: MotionParams = field(default_factory=MotionParams)
+
+    @property
+    def duration_s(self) -> float:
+        """Length covered by the frames (s)."""
+        return len(self.signals) * self.frame_s
+
+    def envelope(self) -> np.ndarray:
+        """The movement channel for the spasm detector (like an EMG envelope), per frame.
+
+        The movement both sides of the body share, ``2 * min(left, right)`` (body-lengths per
+        second), so that one-sided and alternating movements (kicks) count little, plus a small
+        floor so that a still infant does not give a zero background.
+
+        Returns
+        -------
+        ndarray of float, shape (n_frames,)
+        """
+        s = self.signals
+        return (2.0 * np.minimum(s["left"].to_numpy(), s["right"].to_numpy()) + 0.01)
+
+
+def _norm(gray: np.ndarray) -> np.ndarray:
+    g = gray.astype(np.float32)
+    m, sd = float(g.mean()), float(g.std())
+    return np.clip((g - m) / max(sd, 1.0) * 48.0 + 128.0, 0, 255).astype(np.uint8)
+
+
+def _camera(flow: np.ndarray, grid: tuple[np.ndarray, np.ndarray]):
+    """Affine camera motion fitted to the flow on a grid (RANSAC); returns its field."""
+    import cv2
+
+    gy, gx = grid
+    src = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)
+    d = flow[gy, gx].reshape(-1, 2)
+    dst = src + d
+    m, _ = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=0.5,
+                                maxIters=200, confidence=0.95, refineIters=5)
+    return m
+
+
+class _Accumulator:
+    """Cell sums per output frame for one block."""
+
+    def __init__(self, n_frames: int, gh: int, gw: int) -> None:
+        self.cells = np.zeros((n_frames, gh, gw, 3), np.float32)  # u, v, |d|
+        self.camera = np.zeros(n_frames, np.float32)
+        self.light = np.zeros(n_frames, np.float32)
+        self.count = np.zeros(n_frames, np.int32)
+        self.dt = np.zeros(n_frames, np.float32)
+
+
+def measure_motion(path: str | Path, params: MotionParams = MotionParams()) -> MotionTrack:
+    """Measure the body's movement in a video clip.
+
+    Parameters
+    ----------
+    path : str or Path
+        Video file.
+    params : MotionParams
+        Processing size and rate, output frame, body region.
+
+    Returns
+    -------
+    MotionTrack
+
+    Raises
+    ------
+    FileAccessError, CorruptFileError, UnsupportedFormatError
+        From reading the clip.
+    """
+    import cv2
+
+    cv2.setNumThreads(1)
+    path = Path(path)
+    info = probe(path)
+    fs = params.frame_s
+    bf = max(1, int(round(params.block_s / fs)))
+    blocks: list[pd.DataFrame] = []
+    regions: list[dict] = []
+    acc = None
+    block_i = 0
+    prev = None
+    prev_t = 0.0
+    prev_mean = 0.0
+    scale = None
+    grid = None
+    gh = gw = 0
+    for t, gray in iter_frames(path, width=params.width, max_fps=params.max_fps):
+        h, w = gray.shape
+        if scale is None:
+            scale = w / float(info.width)
+            step = max(2, int(round(max(h, w) / 24)))
+            ys, xs = np.mgrid[step // 2:h:step, step // 2:w:step]
+            grid = (ys, xs)
+            long_side = max(h, w)
+            gw = max(2, int(round(params.cells * w / long_side)))
+            gh = max(2, int(round(params.cells * h / long_side)))
+            acc = _Accumulator(bf, gh, gw)
+        cur = _norm(gray)
+        mean = float(gray.mean())
+        if prev is not None:
+            k = int((prev_t + t) / 2.0 // fs)
+            while k >= (block_i + 1) * bf:
+                blocks.append(_reduce(acc, block_i, bf, fs, params, scale, info, regions))
+                block_i += 1
+                acc = _Accumulator(bf, gh, gw)
+            j = k - block_i * bf
+            flow = cv2.calcOpticalFlowFarneback(prev, cur, None, 0.5, 3, 13, 3, 5, 1.1, 0)
+            m = _camera(flow, grid)
+            if m is not None:
+                xx = np.arange(w, dtype=np.float32)[None, :]
+                yy = np.arange(h, dtype=np.float32)[:, None]
+                cu = (m[0, 0] - 1.0) * xx + m[0, 1] * yy + m[0, 2]
+                cv = m[1, 0] * xx + (m[1, 1] - 1.0) * yy + m[1, 2]
+                flow[..., 0] -= cu
+                flow[..., 1] -= cv
+                acc.camera[j] += float(np.hypot(cu, cv).mean())
+            mag = np.hypot(flow[..., 0], flow[..., 1])
+            stack = np.dstack([flow, mag])
+            acc.cells[j] += cv2.resize(stack, (gw, gh), interpolation=cv2.INTER_AREA)
+            acc.light[j] += abs(mean - prev_mean)
+            acc.count[j] += 1
+            acc.dt[j] += max(t - prev_t, 1e-3)
+        prev, prev_t, prev_mean = cur, t, mean
+    if acc is None:
+        return MotionTrack(info, fs, pd.DataFrame(columns=[*SIGNALS, "covered"]), [], False,
+                           params)
+    last = int(prev_t // fs) + 1 - block_i * bf
+    blocks.append(_reduce(acc, block_i, bf, fs, params, scale, info, regions, n=max(1, last)))
+    sig = pd.concat(blocks, ignore_index=True)
+    subject = any(r["found"] for r in regions)
+    if subject:
+        _fill_regions(regions)
+    return MotionTrack(info, fs, sig, regions, subject, params)
+
+
+def _fill_regions(regions: list[dict]) -> None:
+    found = [i for i, r in enumerate(regions) if r["found"]]
+    for i, r in enumerate(regions):
+        if not r["found"]:
+            j = min(found, key=lambda f: abs(f - i))
+            r.update({k: regions[j][k] for k in ("x", "y", "w", "h", "axis")})
+
+
+def _find_region(cells: np.ndarray, count: np.ndarray, params: MotionParams):
+    """Cells of the largest region that moves often; None when nothing moves."""
+    used = count > 0
+    if used.sum() < 4:
+        return None
+    mag = cells[used, :, :, 2] / count[used, None, None]
+    # typical movement of each cell above the picture's own flow noise (the spatial median);
+    # the outermost cells are left out (flow at the picture's edge is unreliable)
+    act = mag.mean(0)
+    act[[0, -1], :] = act[:, [0, -1]].min()
+    act[:, [0, -1]] = act[:, [0, -1]].min()
+    inner = act[1:-1, 1:-1]
+    base = float(np.median(inner))
+    spread = float(np.median(np.abs(inner - base))) * 1.4826 + 1e-6
+    act = np.maximum(act - base, 0.0)
+    top = float(act.max())
+    if top < params.min_activity:
+        return None
+    mask = act > max(2.5 * spread, params.min_activity, 0.25 * top)
+    mask = ndimage.binary_closing(mask, iterations=1) | mask
+    lab, n = ndimage.label(mask)
+    if n == 0:
+        return None
+    sizes = ndimage.sum_labels(act, lab, index=np.arange(1, n + 1))
+    best = int(np.argmax(sizes)) + 1
+    r, c = np.nonzero(lab == best)
+    if r.size < 2:
+        return None
+    gh, gw = act.shape
+    return (max(0, r.min() - 1), min(gh, r.max() + 2), max(0, c.min() - 1), min(gw, c.max() + 2))
+
+
+def _top(x: np.ndarray, frac: float = 0.25) -> np.ndarray:
+    """Per frame, the mean of the most moving ``frac`` of the cells (a limb moving is a few
+    cells of the body's box)."""
+    v = x.reshape(x.shape[0], -1)
+    if v.shape[1] == 0:
+        return np.zeros(x.shape[0])
+    k = max(1, int(round(frac * v.shape[1])))
+    return np.sort(v, axis=1)[:, -k:].mean(1)
+
+
+def _reduce(acc: _Accumulator, block_i: int, bf: int, fs: float, params: MotionParams,
+            scale: float, info: VideoInfo, regions: list[dict], n: int | None = None):
+    """One block's cells -> per-frame body signals; appends the block's region."""
+    n = bf if n is None else min(n, bf)
+    cells = acc.cells[:n]
+    count = acc.count[:n]
+    gh, gw = cells.shape[1:3]
+    cw, ch = info.width / gw, info.height / gh
+    found = True
+    if params.region is not None:
+        x, y, w, h = params.region
+        box = (int(y // ch), int(np.ceil((y + h) / ch)), int(x // cw), int(np.ceil((x + w) / cw)))
+        box = (max(0, box[0]), min(gh, max(box[1], box[0] + 1)),
+               max(0, box[2]), min(gw, max(box[3], box[2] + 1)))
+    else:
+        box = _find_region(cells, count, params)
+        if box is None:
+            found = False
+            box = (0, gh, 0, gw)
+    r0, r1, c0, c1 = box
+    vertical = (r1 - r0) * ch >= (c1 - c0) * cw
+    regions.append({"onset": block_i * bf * fs, "duration": n * fs, "x": int(c0 * cw),
+                    "y": int(r0 * ch), "w": int((c1 - c0) * cw), "h": int((r1 - r0) * ch),
+                    "axis": "vertical" if vertical else "horizontal", "found": found})
+    # body length in processing pixels; sums of displacement over the frame's time -> speed
+    body_px = float(np.hypot((r1 - r0) * ch, (c1 - c0) * cw)) * scale
+    dt = np.maximum(acc.dt[:n], 1e-3)
+    cells = cells / dt[:, None, None, None]
+    k = 1.0 / max(body_px, 1.0)  # pixels per second -> body-lengths per second
+    mag = cells[..., 2]
+    body = mag[:, r0:r1, c0:c1]
+    rm, cm = (r0 + r1) // 2, (c0 + c1) // 2
+    if vertical:
+        a, b = mag[:, r0:r1, c0:cm], mag[:, r0:r1, cm:c1]      # left/right of the image
+        up, lo = mag[:, r0:rm, c0:c1], mag[:, rm:r1, c0:c1]
+    else:
+        a, b = mag[:, r0:rm, c0:c1], mag[:, rm:r1, c0:c1]
+        up, lo = mag[:, r0:r1, c0:cm], mag[:, r0:r1, cm:c1]
+    inside = np.zeros((gh, gw), bool)
+    inside[r0:r1, c0:c1] = True
+    n_out = int((~inside).sum())
+    outside = mag[:, ~inside].mean(1) if n_out else np.zeros(n)
+    uv = cells[:, r0:r1, c0:c1, :2].reshape(n, -1, 2)
+    shift = np.hypot(*np.median(uv, axis=1).T)
+    df = pd.DataFrame({
+        "body": _top(body) * k,
+        "left": _top(a) * k,
+        "right": _top(b) * k,
+        "upper": _top(up) * k,
+        "lower": _top(lo) * k,
+        "outside": outside * k,
+        "shift": shift * k,
+        "camera": acc.camera[:n] / dt * k,
+        "light": acc.light[:n] / dt,
+        "covered": count > 0,
+    })
+    # frames with no measured pair (low frame rate, dropped frames) take their neighbours' values
+    if (~df["covered"]).any() and df["covered"].any():
+        cols = SIGNALS
+        df.loc[~df["covered"], cols] = np.nan
+        df[cols] = df[cols].interpolate(limit_direction="both")
+    return df
