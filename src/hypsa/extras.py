@@ -20,6 +20,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
             "itsdangerous", "platformdirs", "psycopg"),
     "batch": ("dask", "distributed", "pyarrow"),
     "hdf5": ("eeghdf", "h5py"),
+    "study": ("sklearn", "statsmodels", "pingouin", "krippendorff"),
 }
 
 
