@@ -186,3 +186,12 @@ def test_missing_extra_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setitem(extras.EXTRAS, "web", ("hypsa_absent_web",))
     res = CliRunner().invoke(app, ["serve"])
     assert res.exit_code == 2 and "'hypsa[web]'" in res.stderr
+
+
+def test_batch_finds_eeghdf_files(tmp_path: Path) -> None:
+    from hypsa.batch import find_recordings
+
+    for name in ("a.eeg.h5", "b.edf", "c.h5", "d.eeghdf"):
+        (tmp_path / name).write_bytes(b"0")
+    assert [i.rel for i in find_recordings(tmp_path, tmp_path / "out")] == [
+        "a.eeg.h5", "b.edf", "d.eeghdf"]

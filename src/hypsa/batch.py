@@ -42,7 +42,9 @@ __all__ = ["BatchItem", "find_recordings", "run_batch", "cohort_row", "SINGLE_TH
 PIPELINE = "hypsa"
 
 #: File suffixes taken as EEG recordings in a plain folder.
-EEG_SUFFIXES = (".edf", ".bdf", ".vhdr", ".set", ".fif", ".eeg", ".cnt", ".gdf")
+EEG_SUFFIXES = (".edf", ".bdf", ".vhdr", ".set", ".fif", ".eeg", ".cnt", ".gdf", ".eeghdf")
+#: Double suffixes taken as EEG recordings too (eeghdf).
+EEG_DOUBLE_SUFFIXES = (".eeg.h5",)
 
 #: Extensions of BIDS EEG recordings (``*_eeg.<ext>``).
 BIDS_EXTENSIONS = [".edf", ".bdf", ".vhdr", ".set", ".fif"]
@@ -147,7 +149,8 @@ def _find_bids(root: Path, deriv: Path, exclude: Path | None) -> list[BatchItem]
 
 def _find_plain(root: Path, deriv: Path, exclude: Path | None) -> list[BatchItem]:
     files = sorted(q for q in root.rglob("*")
-                   if q.suffix.lower() in EEG_SUFFIXES and q.is_file()
+                   if (q.suffix.lower() in EEG_SUFFIXES
+                       or q.name.lower().endswith(EEG_DOUBLE_SUFFIXES)) and q.is_file()
                    and not any(part.startswith(".") for part in q.relative_to(root).parts)
                    and not _under(q, exclude))
     # a BrainVision recording is its .vhdr; its binary .eeg beside it is not a second file
