@@ -31,7 +31,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "Base", "User", "Patient", "RecordingRow", "AnalysisRow", "Job", "Treatment", "DiaryEntry",
-    "Review", "AuditLog", "make_engine", "make_sessionmaker", "migrate", "utcnow",
+    "Review", "AuditLog", "WebSession", "make_engine", "make_sessionmaker", "migrate", "utcnow",
 ]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -69,6 +69,20 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="reviewer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class WebSession(Base):
+    """A server-side login session; the cookie carries only a random token whose SHA-256 is
+    :attr:`id`. Deleting the row ends the session at once (logout, deactivation, password
+    change)."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ip: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Patient(Base):
@@ -168,6 +182,10 @@ class Review(Base):
 
     ``event_key`` names the event: ``d<i>`` for the i-th detected spasm, ``a<review id>`` for
     one a reviewer added. The latest decision on a key wins.
+
+    When a recording is analysed again, each decision is copied onto the new analysis
+    (``carried_from`` names the original row; reviewer and time are kept). A decision that
+    cannot be carried becomes an ``uncarried`` row for the reviewer to settle (``resolve``).
     """
 
     __tablename__ = "reviews"
@@ -182,6 +200,7 @@ class Review(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    carried_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AuditLog(Base):

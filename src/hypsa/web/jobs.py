@@ -3,8 +3,10 @@
 A job row moves ``queued -> running -> done | failed``. A worker claims the oldest queued job
 with a conditional ``UPDATE`` (safe with several workers, on SQLite and PostgreSQL), keeps a
 heartbeat while it runs, and writes the analysis to the database and the data folder. A job
-left ``running`` by a worker that died (stale heartbeat) is put back in the queue when a worker
-starts, and periodically while it runs, so restarts lose nothing.
+left ``running`` by a worker that died is put back in the queue: at once when the worker is
+known dead (its process on this machine is gone: :func:`requeue_dead`), otherwise when its
+heartbeat goes stale; so restarts lose nothing. The reviews of the previous analysis of a
+recording are carried onto the new one (:func:`hypsa.web.review.carry_over`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from hypsa.web.db import (
     AnalysisRow,
     Job,
     RecordingRow,
+    Review,
     make_engine,
     make_sessionmaker,
     migrate,
@@ -41,7 +44,8 @@ from hypsa.web.settings import ALLOWED_SUFFIXES, Settings
 
 __all__ = [
     "UploadRejected", "display_name", "checked_suffix", "accept_file", "enqueue",
-    "requeue_stale", "claim", "run_job", "process_one", "run_worker", "main",
+    "requeue_stale", "requeue_dead", "worker_alive", "carry_reviews", "claim", "run_job",
+    "process_one", "run_worker", "main",
 ]
 
 log = logging.getLogger("hypsa.web.worker")
@@ -135,7 +139,9 @@ def accept_file(settings: Settings, staged: Path, name: str) -> dict:
             anonymized = True
         else:
             os.replace(staged, final)
+        start = getattr(rec, "start_time", None)
         info = {"stored_name": stored, "format": suf.lstrip("."),
+                "recorded_on": start.date() if start is not None else None,
                 "duration_s": float(rec.duration_s), "n_channels": len(rec.eeg_names),
                 "anonymized": anonymized, "sha256": _sha256(final),
                 "size_bytes": final.stat().st_size}
@@ -170,6 +176,56 @@ def requeue_stale(db_factory: sessionmaker[Session], stale_s: float) -> int:
         n = int(res.rowcount or 0)
     if n:
         log.info("re-queued %d stale job(s)", n)
+    return n
+
+
+def worker_alive(worker_id: str | None) -> bool | None:
+    """Whether the worker ``host:pid`` still runs: True/False for one on this machine, None for
+    one elsewhere (only its heartbeat can tell)."""
+    host, _, pid = (worker_id or "").rpartition(":")
+    if not host or host != socket.gethostname()[:40] or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child still answers: read its state where /proc exists
+    try:
+        state = Path(f"/proc/{int(pid)}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def requeue_dead(db_factory: sessionmaker[Session], worker_id: str | None = None) -> int:
+    """Put back in the queue the running jobs of workers known to be dead.
+
+    Parameters
+    ----------
+    db_factory : sessionmaker
+        Database sessions.
+    worker_id : str, optional
+        A worker known dead (its parent saw it exit); otherwise every running job's worker
+        on this machine is checked.
+
+    Returns
+    -------
+    int
+        How many jobs were re-queued.
+    """
+    with db_factory() as db, db.begin():
+        running = db.execute(select(Job.id, Job.worker).where(Job.status == "running")).all()
+        dead = [jid for jid, w in running
+                if (worker_id is not None and w == worker_id) or worker_alive(w) is False]
+        n = 0
+        if dead:
+            res = db.execute(update(Job).where(Job.id.in_(dead), Job.status == "running")
+                             .values(status="queued", worker=None, progress=0.0))
+            n = int(res.rowcount or 0)
+    if n:
+        log.info("re-queued %d job(s) of a dead worker", n)
     return n
 
 
@@ -250,7 +306,8 @@ def _analyse(settings: Settings, rec: RecordingRow, job_id: int,
     ev = res.events
     events = [{"onset": round(float(r.onset), 3), "duration": round(float(r.duration), 3),
                "confidence": round(float(r.confidence), 3) if "confidence" in ev else None,
-               "cluster": int(r.cluster) if "cluster" in ev else 0}
+               "cluster": int(r.cluster) if "cluster" in ev else 0,
+               **({"trial_type": str(r.trial_type)} if "trial_type" in ev else {})}
               for r in ev.itertuples()]
     h = res.summary_["hypsarrhythmia"]
     return {"summary": res.summary_, "events": events,
@@ -316,7 +373,10 @@ def run_job(settings: Settings, db_factory: sessionmaker[Session], job_id: int,
                                                 Job.status == "running"))
             if still is None:  # re-queued meanwhile and taken by another worker
                 return "lost"
-            db.add(AnalysisRow(recording_id=rec.id, **fields))
+            new = AnalysisRow(recording_id=rec.id, **fields)
+            db.add(new)
+            db.flush()
+            carry_reviews(db, rec.id, new)
             still.status = "done"
             still.progress = 1.0
             still.finished_at = utcnow()
@@ -325,6 +385,27 @@ def run_job(settings: Settings, db_factory: sessionmaker[Session], job_id: int,
     finally:
         hb.stop.set()
         hb.join(timeout=5)
+
+
+def carry_reviews(db: Session, recording_id: int, new: AnalysisRow) -> int:
+    """Copy the reviews of the recording's previous analysis onto ``new``; rows added.
+
+    Uses :func:`hypsa.web.review.carry_over` (same transaction as the new analysis).
+    """
+    from hypsa.web.review import carry_over
+
+    old = db.scalar(select(AnalysisRow).where(AnalysisRow.recording_id == recording_id,
+                                              AnalysisRow.id != new.id)
+                    .order_by(AnalysisRow.id.desc()).limit(1))
+    if old is None:
+        return 0
+    revs = list(db.scalars(select(Review).where(Review.analysis_id == old.id)))
+    if not revs:
+        return 0
+    rows = [Review(recording_id=recording_id, analysis_id=new.id, **kw)
+            for kw in carry_over(old, revs, new)]
+    db.add_all(rows)
+    return len(rows)
 
 
 def _worker_id() -> str:
@@ -384,12 +465,17 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, poll_
             signal.signal(sig, lambda *_: stop.set())
     wid = _worker_id()
     log.info("worker %s started on %s", wid, engine.url.render_as_string(hide_password=True))
+    requeue_dead(db_factory)
     requeue_stale(db_factory, settings.job_stale_s)
     n = 0
     last_sweep = time.monotonic()
     while not stop.is_set():
-        if time.monotonic() - last_sweep > max(1.0, settings.job_stale_s / 2):
-            requeue_stale(db_factory, settings.job_stale_s)
+        if time.monotonic() - last_sweep > min(5.0, max(1.0, settings.job_stale_s / 2)):
+            try:
+                requeue_dead(db_factory)
+                requeue_stale(db_factory, settings.job_stale_s)
+            except Exception:  # noqa: BLE001 - database hiccup: next sweep
+                log.exception("re-queue sweep failed")
             last_sweep = time.monotonic()
         try:
             jid = claim(db_factory, wid)

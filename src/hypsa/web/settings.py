@@ -74,7 +74,15 @@ class Settings:
         (``HYPSA_ANONYMIZE``, on).
     cookie_secure : bool
         Send the session cookie only over HTTPS (``HYPSA_COOKIE_SECURE``; ``hypsa serve`` turns
-        it on for any non-loopback host).
+        it on for any non-loopback host, and behind a trusted proxy).
+    forwarded_allow_ips : str
+        Comma-separated addresses (or networks, or ``*``) of reverse proxies whose
+        ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed (``HYPSA_FORWARDED_ALLOW_IPS``;
+        empty: none, every client is the TCP peer).
+    login_max_per_account, login_max_per_address : int
+        Failed logins in five minutes after which an account, or a client address, is refused
+        until the window passes (``HYPSA_LOGIN_MAX_PER_ACCOUNT`` 10,
+        ``HYPSA_LOGIN_MAX_PER_ADDRESS`` 30).
     secret_key : str
         Key that signs session cookies (``HYPSA_SECRET_KEY``; default: a random key kept in
         ``data_dir/secret_key``, mode 0600).
@@ -93,6 +101,12 @@ class Settings:
     max_files: int = field(default_factory=lambda: int(_env_float("HYPSA_MAX_FILES", 50)))
     anonymize: bool = field(default_factory=lambda: _env_bool("HYPSA_ANONYMIZE", True))
     cookie_secure: bool = field(default_factory=lambda: _env_bool("HYPSA_COOKIE_SECURE", False))
+    forwarded_allow_ips: str = field(
+        default_factory=lambda: os.environ.get("HYPSA_FORWARDED_ALLOW_IPS", "").strip())
+    login_max_per_account: int = field(
+        default_factory=lambda: int(_env_float("HYPSA_LOGIN_MAX_PER_ACCOUNT", 10)))
+    login_max_per_address: int = field(
+        default_factory=lambda: int(_env_float("HYPSA_LOGIN_MAX_PER_ADDRESS", 30)))
     secret_key: str = ""
     session_max_age_s: int = field(
         default_factory=lambda: int(_env_float("HYPSA_SESSION_HOURS", 8) * 3600))

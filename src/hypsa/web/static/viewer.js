@@ -23,13 +23,24 @@
     tick();
     return;
   }
+  const rerun = document.getElementById("rerun");
+  if (rerun) {  // a new analysis of a reviewed recording: reload when it is done
+    const tick = async () => {
+      const res = await fetch(`/api/jobs?ids=${rerun.dataset.job}`, { credentials: "same-origin" });
+      const j = res.ok ? (await res.json()).jobs[0] : null;
+      if (j && (j.status === "done" || j.status === "failed")) { location.reload(); return; }
+      setTimeout(tick, 1000);
+    };
+    tick();
+  }
   const canvas = document.getElementById("eeg");
   if (!canvas) return;
   const rid = canvas.dataset.rec;
   const total = parseFloat(canvas.dataset.duration);
   const ctx = canvas.getContext("2d");
   const el = (id) => document.getElementById(id);
-  const state = { start: 0, data: null, events: [] };
+  const state = { start: 0, data: null, events: [], shown: { emg: true, ecg: true, eog: true } };
+  const NOT_SPASM = ["eeg_decrement"];
   const LEFT = 80, PX_PER_MM = 4;
 
   function esc(s) {
@@ -43,12 +54,23 @@
     if (!res.ok) { el("pos").textContent = `could not load EEG (${res.status})`; return; }
     state.data = await res.json();
     state.start = state.data.start;
+    toggles();
     draw();
+  }
+
+  function toggles() {  // one checkbox per kind of non-EEG signal the file has
+    const box = el("extra-toggles");
+    const kinds = [...new Set((state.data.extra || []).map((c) => c.kind))];
+    if (box.dataset.kinds === kinds.join(",")) return;
+    box.dataset.kinds = kinds.join(",");
+    box.innerHTML = kinds.map((k) => `<label class="check"><input type="checkbox" data-kind="${esc(k)}" id="show-${esc(k)}" ${state.shown[k] ? "checked" : ""}> ${esc(k.toUpperCase())}</label>`).join("");
+    box.querySelectorAll("input").forEach((i) => i.addEventListener("change", () => { state.shown[i.dataset.kind] = i.checked; draw(); }));
   }
 
   function draw() {
     const d = state.data; if (!d) return;
-    const W = canvas.width, H = canvas.height, n = d.channels.length;
+    const extra = (d.extra || []).filter((c) => state.shown[c.kind]);
+    const W = canvas.width, H = canvas.height, n = d.channels.length, m = extra.length;
     ctx.clearRect(0, 0, W, H);
     const pxs = (W - LEFT) / d.duration;
     const x = (t) => LEFT + (t - d.start) * pxs;
@@ -62,7 +84,7 @@
       ctx.beginPath(); ctx.moveTo(x(t), 0); ctx.lineTo(x(t), H); ctx.stroke();
       ctx.fillText(`${t}s`, x(t) + 2, H - 3);
     }
-    const gap = (H - 16) / (n + 1);
+    const gap = (H - 16) / (n + m + 1);
     const uvPerPx = parseFloat(el("gain").value) / PX_PER_MM;
     ctx.strokeStyle = "#1d2330"; ctx.lineWidth = 1;
     for (let c = 0; c < n; c++) {
@@ -75,27 +97,63 @@
       }
       ctx.stroke();
     }
+    // EMG, ECG, EOG below the EEG, each on its own scale (its 99th percentile fills half a lane)
+    canvas.dataset.drawnExtra = extra.map((c) => c.name).join(",");
+    for (let j = 0; j < m; j++) {
+      const c = extra[j], y0 = gap * (n + j + 1), row = c.data, dt = 1 / c.sfreq;
+      const mags = row.map((v) => Math.abs(v)).sort((a, b) => a - b);
+      const full = Math.max(1, mags[Math.floor(0.99 * (mags.length - 1))] || 1);
+      const k = (0.5 * gap) / full;
+      ctx.fillStyle = "#8a3b12"; ctx.fillText(`${c.name} ±${full.toFixed(0)}µV`, 4, y0 + 4);
+      ctx.strokeStyle = "#8a3b12"; ctx.beginPath();
+      for (let i = 0; i < row.length; i++) {
+        const px = x(d.start + i * dt), py = y0 - row[i] * k;
+        if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+      }
+      ctx.stroke();
+    }
+    ctx.strokeStyle = "#1d2330";
     el("pos").textContent = `${d.start.toFixed(1)}–${(d.start + d.duration).toFixed(1)} s of ${total.toFixed(0)} s · ${d.montage.replace("_", " ")}`;
+  }
+
+  function evRow(e, cols) {
+    return `<tr class="${esc(e.status)}" data-key="${esc(e.key)}">` +
+      `<td><a href="#" class="jump" data-t="${e.onset}">${e.onset.toFixed(2)} s</a></td><td>${e.duration.toFixed(2)} s</td>` +
+      `<td>${e.confidence === null || e.confidence === undefined ? "—" : Number(e.confidence).toFixed(2)}</td>` +
+      (cols ? `<td>${esc(e.source)}</td>` : "") +
+      `<td class="ev-status">${esc(e.status)}${e.carried ? " (carried)" : ""}</td><td>${esc(e.reviewer || "")}${e.reviewed_at ? " · " + esc(e.reviewed_at) : ""}</td>` +
+      `<td><button type="button" class="act confirm" data-kind="confirm" data-key="${esc(e.key)}">Confirm</button>` +
+      `<button type="button" class="act reject" data-kind="reject" data-key="${esc(e.key)}">Reject</button></td></tr>`;
   }
 
   function renderReview(rec) {
     const a = rec.analysis;
-    state.events = a.events;
-    const g = a.reviewed.grade;
+    state.events = a.events.filter((e) => !NOT_SPASM.includes(e.type) || e.counted);
+    const g = a.reviewed.grade, rs = a.reviewed, rt = rs.rate;
     el("grade").textContent = g.grade === null ? "not graded" : g.grade;
-    el("present").textContent = g.present ? "present" : "absent";
-    el("spasm-count").textContent = a.reviewed.count;
-    el("count-note").textContent = `${a.detected_count} detected · ${a.reviewed.n_clusters} cluster(s)` + (a.reviewed.reviewed ? " · reviewed" : "");
-    const tb = document.querySelector("#events tbody");
-    tb.innerHTML = a.events.map((e) => `<tr class="${esc(e.status)}" data-key="${esc(e.key)}">` +
-      `<td><a href="#" class="jump" data-t="${e.onset}">${e.onset.toFixed(2)} s</a></td><td>${e.duration.toFixed(2)} s</td>` +
-      `<td>${e.confidence === null || e.confidence === undefined ? "—" : Number(e.confidence).toFixed(2)}</td>` +
-      `<td>${esc(e.source)}</td><td class="ev-status">${esc(e.status)}</td><td>${esc(e.reviewer || "")}${e.reviewed_at ? " · " + esc(e.reviewed_at) : ""}</td>` +
-      `<td><button type="button" class="act confirm" data-kind="confirm" data-key="${esc(e.key)}">Confirm</button>` +
-      `<button type="button" class="act reject" data-kind="reject" data-key="${esc(e.key)}">Reject</button></td></tr>`).join("") ||
+    el("present").textContent = g.verdict.replace("_", " ");
+    el("grade-note").textContent = g.reviewed ? `by ${g.reviewer} at ${g.reviewed_at} UTC` +
+      (g.overruled ? `, overruling the machine's ${g.detected}` : "") + `: ${g.comment}` : "machine's grade, not reviewed";
+    el("spasm-count").textContent = rs.count;
+    el("count-note").textContent = `${a.detected_count} detected · ${rs.n_clusters} cluster(s)` +
+      (rs.last_review ? ` · reviewed by ${rs.last_review.reviewer} at ${rs.last_review.at} UTC` : "");
+    if (rt.per_hour === null) el("rate").textContent = "no analysed time";
+    else if (rt.per_24h !== null) el("rate").textContent = `${rt.per_24h.toFixed(0)} per 24 h, extrapolated from ${rt.analysed_h.toFixed(1)} h`;
+    else el("rate").textContent = `${rt.per_hour.toFixed(1)} per hour (95 % CI ${rt.per_hour_ci95[0].toFixed(1)}–${rt.per_hour_ci95[1].toFixed(1)}) in ` +
+      `${(rt.analysed_h * 60).toFixed(0)} min analysed; no per-24-h figure below ${rt.min_hours_for_24h} h`;
+    const spasms = a.events.filter((e) => !NOT_SPASM.includes(e.type));
+    const decs = a.events.filter((e) => NOT_SPASM.includes(e.type));
+    document.querySelector("#events tbody").innerHTML = spasms.map((e) => evRow(e, true)).join("") ||
       '<tr><td colspan="7">No event detected.</td></tr>';
+    el("decrements-box").hidden = !decs.length;
+    document.querySelector("#decrements tbody").innerHTML = decs.map((e) => evRow(e, false)).join("");
+    const pend = a.pending || [];
+    el("pending-box").hidden = !pend.length;
+    el("pending-list").innerHTML = pend.map((p) => `<li data-key="${esc(p.key)}">${Number(p.onset).toFixed(2)} s — ${esc(p.comment)} ` +
+      `(${esc(p.reviewer)}, ${esc(p.reviewed_at)}) <button type="button" class="resolve" data-action="add" data-key="${esc(p.key)}">Keep as event</button>` +
+      `<button type="button" class="resolve" data-action="dismiss" data-key="${esc(p.key)}">Dismiss</button></li>`).join("");
     el("history").innerHTML = a.history.map((h) => `<li>${esc(h.at)} ${esc(h.reviewer)}: ${esc(h.kind)} ` +
-      `${esc(h.event_key || (h.onset !== null ? h.onset + " s" : "") || (h.grade !== null ? "grade " + h.grade : ""))}${h.comment ? " — " + esc(h.comment) : ""}</li>`).join("");
+      `${esc(h.event_key || (h.onset !== null ? h.onset + " s" : "") || (h.grade !== null ? "grade " + h.grade : ""))}${h.comment ? " — " + esc(h.comment) : ""}${h.carried ? " (carried over)" : ""}</li>`).join("");
     draw();
   }
 
@@ -118,11 +176,31 @@
     if (t !== undefined) jumpTo(t);
   }
 
-  document.querySelector("#events").addEventListener("click", (ev) => {
-    const b = ev.target.closest("button.act");
-    if (b) { send({ kind: b.dataset.kind, event_key: b.dataset.key }); return; }
-    const j = ev.target.closest("a.jump");
-    if (j) { ev.preventDefault(); jumpTo(parseFloat(j.dataset.t)); }
+  for (const id of ["events", "decrements"]) {
+    el(id).addEventListener("click", (ev) => {
+      const b = ev.target.closest("button.act");
+      if (b) { send({ kind: b.dataset.kind, event_key: b.dataset.key }); return; }
+      const j = ev.target.closest("a.jump");
+      if (j) { ev.preventDefault(); jumpTo(parseFloat(j.dataset.t)); }
+    });
+  }
+  el("pending-list").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button.resolve");
+    if (b) send({ kind: "resolve", key: b.dataset.key, action: b.dataset.action });
+  });
+  el("reanalyze").addEventListener("click", async () => {
+    const go = async (confirmed) => fetch(`/api/recordings/${rid}/reanalyze`, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify({ confirm: confirmed }),
+    });
+    let res = await go(false);
+    let data = await res.json().catch(() => ({}));
+    if (res.status === 409 && /review decision/.test(data.detail || "")) {
+      if (!window.confirm(data.detail)) return;
+      res = await go(true); data = await res.json().catch(() => ({}));
+    }
+    if (!res.ok) { el("review-msg").textContent = data.detail || res.statusText; el("review-msg").className = "error"; return; }
+    location.reload();
   });
   el("add-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
