@@ -40,6 +40,7 @@ ROUTERS: list[str] = [
     "hypsa.web.recordings",
     "hypsa.web.patients",
     "hypsa.web.admin",
+    "hypsa.web.studies",
 ]
 
 HERE = Path(__file__).parent

@@ -38,6 +38,7 @@ from hypsa.web.deps import (
 from hypsa.web.jobs import UploadRejected, accept_file, checked_suffix, display_name, enqueue
 from hypsa.web.security import audit
 from hypsa.web.settings import ALLOWED_SUFFIXES
+from hypsa.web.studies import check_blinded
 
 __all__ = ["router", "load_recording", "user_names", "patient_for", "window_data"]
 
@@ -63,6 +64,7 @@ def load_recording(db: Session, rid: int) -> tuple[RecordingRow, AnalysisRow | N
     rec = db.get(RecordingRow, rid)
     if rec is None:
         raise HTTPException(404, "no such recording")
+    check_blinded(db, rid)  # a blinded reader study's recording is seen through the study only
     an = db.scalar(select(AnalysisRow).where(AnalysisRow.recording_id == rid)
                    .order_by(AnalysisRow.id.desc()).limit(1))
     revs = list(db.scalars(select(Review).where(Review.recording_id == rid)))
