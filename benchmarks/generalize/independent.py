@@ -595,8 +595,8 @@ def _burst_suppression(rng: np.random.Generator, ctx: _Ctx) -> tuple[np.ndarray,
         t += d + rng.uniform(2.0, 12.0)
     g = _gate(n, fs, spans, 0.12)
     burst = _irfft(
-        rng.uniform(55, 95) * _spec(rng, _N_CH, n, fs, 0.5, 3.0, slope=0.5, mix=_mixing(0.9))
-        + rng.uniform(20, 40) * _spec(rng, _N_CH, n, fs, 3.0, 8.0, mix=_mixing(0.8))
+        rng.uniform(55, 95) * _spec(rng, _N_CH, n, fs, 0.5, 3.0, slope=0.5, mix=_mixing(0.5))
+        + rng.uniform(20, 40) * _spec(rng, _N_CH, n, fs, 3.0, 8.0, mix=_mixing(0.45))
         + rng.uniform(4, 10) * _spec(rng, _N_CH, n, fs, 8.0, 20.0, mix=_mixing(0.6)), n)
     supp = rng.uniform(2.0, 5.0) * _noise(rng, _N_CH, n, fs, 0.5, 20.0, slope=0.5)
     return g * burst + supp, spans
@@ -624,9 +624,9 @@ class _HypsPlan:
 def _hyps_plan(rng: np.random.Generator, background: str) -> _HypsPlan:
     if background == "hyps_slow":
         return _HypsPlan(delta_sd=rng.uniform(85, 125), mix_len=rng.uniform(0.25, 0.4),
-                         rate=rng.uniform(0.08, 0.25), n_active=int(rng.integers(3, 6)))
+                         rate=rng.uniform(0.1, 0.3), n_active=int(rng.integers(4, 7)))
     p = _HypsPlan(delta_sd=rng.uniform(65, 110), mix_len=rng.uniform(0.22, 0.38),
-                  rate=rng.uniform(0.9, 2.5), n_active=int(rng.integers(4, 9)))
+                  rate=rng.uniform(1.2, 3.0), n_active=int(rng.integers(4, 9)))
     if background == "hyps_asymmetric":
         p.asym_side = str(rng.choice(["left", "right"]))
         p.asym_factor = rng.uniform(0.35, 0.6)
@@ -639,7 +639,7 @@ def _hyps_plan(rng: np.random.Generator, background: str) -> _HypsPlan:
         p.fragment = True
     elif background == "hyps_attenuation":
         p.attenuation = True
-        p.rate = rng.uniform(0.7, 2.0)
+        p.rate = rng.uniform(1.0, 2.5)
     return p
 
 
@@ -827,6 +827,8 @@ def _artifacts(rng: np.random.Generator, ctx: _Ctx, x: np.ndarray, *, heavy: boo
     x += hum_amp[:, None] * np.sin(2 * np.pi * mains * t + rng.uniform(0, 6.3, _N_CH)[:, None])
     info["mains_hz"] = mains
     wake_sec = ctx.state_sec == WAKE
+    if ctx.background == "burst_suppression":  # no blinks or eye movements in coma
+        wake_sec = np.zeros_like(wake_sec)
     frontal = np.zeros(_N_CH)
     for c, v in (("Fp1", 1.0), ("Fp2", 1.0), ("F7", 0.35), ("F8", 0.35), ("F3", 0.4), ("F4", 0.4),
                  ("Fz", 0.35), ("C3", 0.1), ("C4", 0.1), ("Cz", 0.08)):
@@ -1016,7 +1018,7 @@ def _apply_spasms(rng: np.random.Generator, ctx: _Ctx, bg: np.ndarray, spasms: l
             if sp.pre_fast:
                 m = int(rng.uniform(0.2, 0.6) * fs)
                 s = _narrow_noise(rng, m, fs, rng.uniform(15, 30), 3.0) * np.hanning(m)
-                _add(add, i_on - m + int(0.05 * fs), s * rng.uniform(0.05, 0.15) * ref_pp, fc)
+                _add(add, i_on - m + int(0.05 * fs), s * rng.uniform(0.05, 0.15) * ref_pp / 2.5, fc)
         if sp.trial_type != "spasm_wave_only":
             r_dn = max(int(sp.ramp_down * fs), 1)
             r_up = max(int(sp.ramp_up * fs), 1)
@@ -1031,7 +1033,7 @@ def _apply_spasms(rng: np.random.Generator, ctx: _Ctx, bg: np.ndarray, spasms: l
             if sp.fast_activity:
                 m = int((sp.decrement_s * rng.uniform(0.5, 1.0) + 0.2) * fs)
                 s = _narrow_noise(rng, m, fs, sp.fast_f, 1.5) * np.hanning(m) ** 0.7
-                _add(add, i0 + int(rng.uniform(0, 0.2) * fs), s * sp.fast_rel * ref_pp, fc)
+                _add(add, i0 + int(rng.uniform(0, 0.2) * fs), s * sp.fast_rel * ref_pp / 2.5, fc)
     return bg * dec[None, :] + add
 
 
@@ -1266,7 +1268,7 @@ def generate(out_dir: Path, *, seed: int, background: str, minutes: float = 10.0
         # NREM fragments the pattern (bursts between lower-voltage stretches); deeply so in the
         # fragmented form
         spans, t = [], 0.0
-        frag_level = r_hyps.uniform(0.3, 0.5) if plan.fragment else r_hyps.uniform(0.55, 0.8)
+        frag_level = r_hyps.uniform(0.2, 0.4) if plan.fragment else r_hyps.uniform(0.55, 0.8)
         while t < n / fs:
             d = r_hyps.uniform(1.0, 6.0)
             spans.append((t, t + d))
@@ -1368,7 +1370,8 @@ def generate(out_dir: Path, *, seed: int, background: str, minutes: float = 10.0
     rows = []
     for s in spasm_list:
         rows.append([s.onset, s.end - s.onset, s.trial_type, s.cluster, s.wave_ratio,
-                     s.polarity if s.phases else "n/a", s.phases, s.field, s.field_center,
+                     s.polarity if s.phases else "n/a", s.phases, s.field if s.phases else "n/a",
+                     s.field_center if s.phases else "n/a",
                      s.lag_ms if s.phases else 0.0, s.sharp, s.pre_fast, s.decrement_depth,
                      s.decrement_s, s.decrement_onset if s.decrement_s else float("nan"),
                      s.fast_activity, s.fast_f if s.fast_activity else float("nan"), s.wave_s,
