@@ -618,8 +618,8 @@ def collect_folder(folder: str | Path, *, n_jobs: int = 1, floor: float = FLOOR,
             raise InputError(f, "no reviewed events beside it (<stem>.reviewed.tsv or "
                                 "<stem>_events.tsv)")
         truth = read_events(ev)
-        if "trial_type" in truth:
-            truth = truth[~truth["trial_type"].astype(str).str.contains("decrement")]
+        if "trial_type" in truth:  # hypsa's decrement-only events are no spasm claim
+            truth = truth[truth["trial_type"].astype(str) != "eeg_decrement"]
         stem = f.name.split(".")[0]
         m = _SUB.search(str(f.relative_to(folder)))
         patient = m.group(1) if m else pmap.get(stem, stem)
