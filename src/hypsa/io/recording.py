@@ -430,30 +430,15 @@ class Recording:
         """Samples ``[s0, s1)`` of segment ``seg`` at rate ``fs`` (float32 µV)."""
         n = s1 - s0
         out = np.empty((len(idx), n), dtype=np.float32)
-        direct: list[tuple[int, int, int]] = []
-        direct_rows: list[int] = []
-        resampled: list[tuple[int, int, tuple[int, int, int], int, int]] = []
-        for row, c in enumerate(idx):
+        plans = []
+        for c in idx:
             fs_c = self.channels[c].sfreq
             if abs(fs_c - fs) <= 1e-9 * fs:
-                direct.append((c, s0, s1))
-                direct_rows.append(row)
-                continue
-            up, down = _ratio(fs, fs_c)
-            nat_len = self._reader.native_len(seg, c)
-            if max(up, down) > 2000:
-                up, down = 0, 0  # linear interpolation for odd ratios
-                a = max(0, int(math.floor(s0 * fs_c / fs)) - 2)
-                b = min(nat_len, int(math.ceil(s1 * fs_c / fs)) + 2)
-                resampled.append((row, c, (c, a, max(b, a + 1)), 0, 0))
-                continue
-            margin = int(math.ceil(10 * max(up, down) / up)) + 2
-            a = (max(0, s0 * down // up - margin) // down) * down
-            b = min(nat_len, -(-s1 * down // up) + margin)
-            resampled.append((row, c, (c, a, max(b, a + 1)), up, down))
-        reqs = direct + [r[2] for r in resampled]
+                plans.append(_Plan(c, s0, s1, None))
+            else:
+                plans.append(_resample_plan(c, s0, s1, fs, fs_c, self._reader.native_len(seg, c)))
         try:
-            arrays = self._reader.read(seg, reqs)
+            arrays = self._reader.read(seg, [(q.channel, q.first, q.stop) for q in plans])
         except HypsaError:
             raise
         except OSError as exc:
@@ -462,21 +447,11 @@ class Recording:
             raise CorruptFileError(
                 self._name, f"cannot read the signals ({type(exc).__name__}: {exc})"
             ) from exc
-        for row, x in zip(direct_rows, arrays[: len(direct)], strict=True):
-            out[row] = _fit(x, n)
-        if resampled:
-            from scipy.signal import resample_poly
-
-        for (row, c, (_, a, _b), up, down), x in zip(resampled, arrays[len(direct) :], strict=True):
-            fs_c = self.channels[c].sfreq
-            if up == 0:
-                t_nat = (a + np.arange(x.size)) / fs_c
-                t_out = (s0 + np.arange(n)) / fs
-                out[row] = np.interp(t_out, t_nat, x).astype(np.float32) if x.size else 0.0
-                continue
-            y = resample_poly(x.astype(np.float64), up, down) if x.size else np.zeros(0)
-            off = a * up // down
-            out[row] = _fit(y[max(0, s0 - off) :], n)
+        for row, (q, x) in enumerate(zip(plans, arrays, strict=True)):
+            if q.ratio is None:
+                out[row] = _fit(x, n)
+            else:
+                out[row] = _resampled(x, q, s0, n, fs, self.channels[q.channel].sfreq)
         return out
 
     def get_data(
@@ -620,12 +595,7 @@ class Recording:
         by_rate: dict[float, list[int]] = collections.defaultdict(list)
         for i in idx:
             by_rate[self.channels[i].sfreq].append(i)
-        n = np.zeros(len(self.channels))
-        shift = np.full(len(self.channels), np.nan)
-        s1 = np.zeros(len(self.channels))
-        s2 = np.zeros(len(self.channels))
-        lo = np.full(len(self.channels), np.inf)
-        hi = np.full(len(self.channels), -np.inf)
+        moments = _Moments(len(self.channels))
         for k, seg in enumerate(self.segments):
             for fs, chans in by_rate.items():
                 n_seg = self._seg_len(k, fs)
@@ -641,27 +611,12 @@ class Recording:
                             f"channel {self.channels[chans[row]].name} has NaN or infinite "
                             f"samples (first at {seg.onset_s + (a + col) / fs:.2f} s)",
                         )
-                    ch = np.asarray(chans)
-                    first = np.isnan(shift[ch])
-                    shift[ch[first]] = x[first, 0]
-                    d = x - shift[ch][:, None]
-                    n[ch] += x.shape[1]
-                    s1[ch] += d.sum(axis=1)
-                    s2[ch] += (d * d).sum(axis=1)
-                    lo[ch] = np.minimum(lo[ch], x.min(axis=1, initial=np.inf))
-                    hi[ch] = np.maximum(hi[ch], x.max(axis=1, initial=-np.inf))
-        result: dict[str, str] = {}
-        for i in idx:
-            name = self.channels[i].name
-            if n[i] == 0:
-                result[name] = "dead: no samples"
-                continue
-            var = max(0.0, s2[i] / n[i] - (s1[i] / n[i]) ** 2)
-            sd = math.sqrt(var)
-            if hi[i] - lo[i] == 0:
-                result[name] = f"dead: constant {lo[i]:.1f} µV"
-            elif sd < flat_uv:
-                result[name] = f"flat: SD {sd:.2f} µV < {flat_uv:g} µV"
+                    moments.add(np.asarray(chans), x)
+        result = {
+            self.channels[i].name: why
+            for i in idx
+            if (why := moments.dead_or_flat(i, flat_uv)) is not None
+        }
         if len(result) == len(idx):
             raise BadSignalError(
                 self._name,
@@ -773,6 +728,82 @@ class Recording:
             },
             "dead_or_flat": self.check_signals() if check else None,
         }
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Native samples ``[first, stop)`` of one channel to read for a span; ``ratio`` is None
+    when the channel is at the output rate, ``(up, down)`` for polyphase resampling, ``(0, 0)``
+    for linear interpolation (ratios too odd for a polyphase filter)."""
+
+    channel: int
+    first: int
+    stop: int
+    ratio: tuple[int, int] | None
+
+
+def _resample_plan(c: int, s0: int, s1: int, fs: float, fs_c: float, nat_len: int) -> _Plan:
+    """The native samples that output samples ``[s0, s1)`` at ``fs`` need, with filter margin."""
+    up, down = _ratio(fs, fs_c)
+    if max(up, down) > 2000:
+        a = max(0, int(math.floor(s0 * fs_c / fs)) - 2)
+        b = min(nat_len, int(math.ceil(s1 * fs_c / fs)) + 2)
+        return _Plan(c, a, max(b, a + 1), (0, 0))
+    margin = int(math.ceil(10 * max(up, down) / up)) + 2
+    a = (max(0, s0 * down // up - margin) // down) * down
+    b = min(nat_len, -(-s1 * down // up) + margin)
+    return _Plan(c, a, max(b, a + 1), (up, down))
+
+
+def _resampled(x: np.ndarray, plan: _Plan, s0: int, n: int, fs: float, fs_c: float) -> np.ndarray:
+    """Output samples ``[s0, s0 + n)`` at ``fs`` from the native samples ``x`` of ``plan``."""
+    from scipy.signal import resample_poly
+
+    up, down = plan.ratio or (0, 0)
+    if up == 0:
+        if not x.size:
+            return np.zeros(n, dtype=np.float32)
+        t_nat = (plan.first + np.arange(x.size)) / fs_c
+        t_out = (s0 + np.arange(n)) / fs
+        return np.interp(t_out, t_nat, x).astype(np.float32)
+    y = resample_poly(x.astype(np.float64), up, down) if x.size else np.zeros(0)
+    off = plan.first * up // down
+    return _fit(y[max(0, s0 - off) :], n)
+
+
+class _Moments:
+    """Running count, mean, variance, minimum and maximum per channel (shifted sums: exact
+    enough for microvolt signals with a large offset)."""
+
+    def __init__(self, n_channels: int) -> None:
+        self.n = np.zeros(n_channels)
+        self.shift = np.full(n_channels, np.nan)
+        self.s1 = np.zeros(n_channels)
+        self.s2 = np.zeros(n_channels)
+        self.lo = np.full(n_channels, np.inf)
+        self.hi = np.full(n_channels, -np.inf)
+
+    def add(self, ch: np.ndarray, x: np.ndarray) -> None:
+        """Add samples ``x`` (rows: channels ``ch``)."""
+        first = np.isnan(self.shift[ch])
+        self.shift[ch[first]] = x[first, 0]
+        d = x - self.shift[ch][:, None]
+        self.n[ch] += x.shape[1]
+        self.s1[ch] += d.sum(axis=1)
+        self.s2[ch] += (d * d).sum(axis=1)
+        self.lo[ch] = np.minimum(self.lo[ch], x.min(axis=1, initial=np.inf))
+        self.hi[ch] = np.maximum(self.hi[ch], x.max(axis=1, initial=-np.inf))
+
+    def dead_or_flat(self, i: int, flat_uv: float) -> str | None:
+        """Why channel ``i`` is dead or flat, or None."""
+        if self.n[i] == 0:
+            return "dead: no samples"
+        sd = math.sqrt(max(0.0, self.s2[i] / self.n[i] - (self.s1[i] / self.n[i]) ** 2))
+        if self.hi[i] - self.lo[i] == 0:
+            return f"dead: constant {self.lo[i]:.1f} µV"
+        if sd < flat_uv:
+            return f"flat: SD {sd:.2f} µV < {flat_uv:g} µV"
+        return None
 
 
 def _fit(x: np.ndarray, n: int) -> np.ndarray:
