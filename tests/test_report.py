@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import shutil
 import subprocess
@@ -46,7 +47,9 @@ def test_html_holds_the_verdict(analysed: tuple) -> None:
     assert html == d / "infant_a.report.html"
     text = html.read_text(encoding="utf-8")
     s = res.summary_
-    assert f"BASED {s['hypsarrhythmia']['based_score']}" in text
+    assert f"BASED grade {s['hypsarrhythmia']['based_score']}:" in text
+    assert "Hypsarrhythmia PRESENT" in text and "Rule: BASED grade" in text
+    assert "not a probability" in text  # the score is labelled as a score
     assert f"<b>{s['spasms']['count']}</b>spasms detected" in text
     assert f"{s['hypsarrhythmia']['probability']:.2f}" in text
     assert DISCLAIMER in text
@@ -130,6 +133,83 @@ def test_pdf_pages_and_text(analysed: tuple, tmp_path: Path, engine: str) -> Non
     txt = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                          check=True, timeout=60).stdout
     flat = " ".join(txt.split())
-    assert f"BASED {res.based_score}" in flat
+    assert f"BASED grade {res.based_score}" in flat and "Hypsarrhythmia PRESENT" in flat
     assert str(res.n_spasms) in flat
     assert "does not replace" in flat
+
+
+def test_report_shows_what_a_reader_needs(analysed: tuple) -> None:
+    """Montage, reference, filters, notch; derivations and epochs graded; fixed-sensitivity
+    bipolar snippets with the EMG; the sleep-wake state source; no per-24-h figure from 10 min."""
+    res, _, _, html, _ = analysed
+    text = html.read_text(encoding="utf-8")
+    flat = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+    assert "longitudinal bipolar (double banana), 18 derivations" in flat
+    assert "Reference" in flat and "0.5-45 Hz band-pass" in flat
+    assert "Notch" in flat and ("50 Hz and harmonics" in flat or "no mains" in flat)
+    assert re.search(r"Derivations graded \d+ of 18", flat)
+    pr = res.grades["grade"].dropna()
+    n4 = int((pr >= 4).sum())
+    assert f"Epochs at grade ≥ 4 {n4}" in flat
+    assert "20 µV/mm" in flat and "15 mm/s" in flat
+    assert 'style="width: ' in text and "mm\"" in text
+    scored = "state_source" in res.epochs and (res.epochs["state_source"] == "annotations").any()
+    assert ("Sleep-wake state taken from the recording's sleep-stage annotations" if scored
+            else "Sleep-wake state is estimated from the EEG alone") in flat
+    # 10 minutes: count, analysed hours, rate per hour with its interval, no per-24-h figure
+    assert "per 24 h" not in flat.replace("per-24-h", "")
+    assert "No per-24-h figure" in flat and "95 % CI" in flat
+
+
+def test_snippets_are_bipolar_at_a_fixed_sensitivity_with_emg(analysed: tuple) -> None:
+    from hypsa.io import read
+    from hypsa.report import figures as FG
+
+    res, _, edf, _, _ = analysed
+    rec = read(edf)
+    on = float(res.events["onset"].iloc[0])
+    sn = FG.read_snippet(rec, on - 5, on + 5, mark_s=on, title="t")
+    assert sn.names[:2] == ["Fp1-F7", "F7-T7"] and len(sn.names) == 18
+    assert sn.emg is not None and sn.emg.shape[0] == sn.data.shape[1]
+    a = FG.snippet_figure(sn)
+    b = FG.snippet_figure(FG.Snippet(sn.data * 5, sn.sfreq, sn.names, sn.start_s, on, "x",
+                                     sn.emg, sn.emg_name))
+    # the same physical size and the same µV per mm whatever the voltage
+    assert a.get_size_inches().tolist() == b.get_size_inches().tolist()
+    ax = a.axes[0]
+    h_mm = ax.get_position().height * a.get_size_inches()[1] * 25.4
+    y0, y1 = ax.get_ylim()
+    assert (y1 - y0) / h_mm == pytest.approx(FG.SENSITIVITY_UV_MM, rel=1e-6)
+    assert ax.get_ylim() == b.axes[0].get_ylim()
+    w_mm = ax.get_position().width * a.get_size_inches()[0] * 25.4
+    x0, x1 = ax.get_xlim()
+    assert w_mm / (x1 - x0) == pytest.approx(FG.TIMEBASE_MM_S, rel=1e-6)
+    assert any("EMG" in t.get_text() for t in ax.get_yticklabels())
+
+
+def test_metadata_from_the_command_line_is_shown(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hypsa.cli import app
+
+    edf = simulate(180, hypsarrhythmia="classic", n_clusters=1, emg=True, seed=4).write_edf(
+        tmp_path / "short.edf")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["analyze", str(edf), "--out", str(out), "--jobs", "1",
+                                 "--age-weeks", "26", "--corrected-age-weeks", "22",
+                                 "--medication", "vigabatrin 100 mg/kg/day",
+                                 "--indication", "clusters of flexor spasms"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    s = json.loads((out / "short.summary.json").read_text())
+    assert s["metadata"]["corrected_age_weeks"] == 22
+    assert s["metadata"]["sources"]["medication"] == "given"
+    # a 3-minute recording: no per-24-h figure in the summary or the report
+    assert s["spasms"]["per_24h"] is None and s["spasms"]["rate"]["per_24h"] is None
+    text = (out / "short.report.html").read_text(encoding="utf-8")
+    flat = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+    assert "vigabatrin 100 mg/kg/day" in flat and "22 weeks" in flat
+    assert "clusters of flexor spasms" in flat
+    assert "per 24 h" not in flat.replace("per-24-h", "")
+    assert "per 24 h" not in r.output

@@ -1,13 +1,24 @@
 """Treatment response across serial recordings: ``hypsa response VISITS.csv``.
 
-Each visit's recording is analysed (or its saved analysis reused); the per-visit markers (spasms
-per 24 h, clusters, BASED grade, probability, amplitude, permutation entropy, connectivity) are
-tabulated, and the electroclinical response is judged by a named, published definition. The
-definitions are data (:data:`DEFINITIONS`) evaluated by small pure functions on per-day spasm
-evidence (caregiver diary and/or the EEG of each visit), so they can be tested without EEG.
+Each visit's recording is analysed (or its saved analysis reused); the per-visit markers (spasm
+count and rate, clusters, hypsarrhythmia verdict and BASED grade, amplitude, permutation entropy,
+connectivity) are tabulated, and the response is judged by a named, published definition
+(:data:`DEFINITIONS`; docs/response.md gives each one's source wording beside its implementation).
 
-Days are counted from the first treatment ``start`` (day 0). A recording made on day 0 is taken as
-the pre-treatment baseline.
+The evidence is judged as a clinician would:
+
+- a day is **spasm-free** only when a record of witnessed spasms (the caregiver diary) covers it
+  and shows none; a day the diary does not cover is *missing*, never spasm-free;
+- **spasms seen** on a day come from the diary or from EEG events a clinician has *reviewed*; an
+  EEG can show spasms but cannot show that a day (let alone 28) was free of them, so an EEG alone
+  gives "insufficient data", with what is missing;
+- **unreviewed** EEG detections decide nothing: inside a window or after a response they raise a
+  flag ("EEG events after response: review"), never "no response" or a relapse;
+- **relapse** is clinical: recurrence of witnessed (or reviewed EEG) spasms after the response.
+
+Days are counted from the first treatment ``start`` (day 0). A recording made on day 0 or before is
+the pre-treatment baseline. Definitions are data evaluated by pure functions on per-day evidence, so
+they can be tested without EEG.
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ import io
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,23 +37,28 @@ import pandas as pd
 
 from hypsa import DISCLAIMER, __version__
 from hypsa.errors import InputError, ParameterError
+from hypsa.verdict import ABSENT, NOT_ASSESSABLE, PRESENT, PRESENT_FROM, hypsarrhythmia_verdict
 
 __all__ = [
     "Definition",
     "DEFINITIONS",
     "Visit",
     "Treatment",
+    "REVIEW_FLAG",
     "read_visits",
     "read_diary",
     "spasm_days",
+    "window_state",
     "evaluate",
     "visit_from_analysis",
     "response",
     "write_response_html",
 ]
 
-#: BASED grade from which hypsarrhythmia is present (resolution = graded and below this).
-PRESENT_FROM = 4
+#: The flag raised by unreviewed EEG detections after a response (never a relapse by itself).
+REVIEW_FLAG = "EEG events after response: review"
+#: The flag raised by unreviewed EEG detections inside a spasm-free window.
+WINDOW_FLAG = "EEG events inside the spasm-free window: review"
 
 
 # ----------------------------------------------------------------------------- definitions
@@ -55,62 +71,104 @@ class Definition:
     key, name : str
         Identifier (``--definition``) and display name.
     source : str
-        Where the definition comes from (docs/clinical-background.md).
+        The publication.
+    wording : str
+        The source's own wording of the outcome (abstract), quoted.
     text : str
-        The definition in words, as hypsa applies it.
+        The definition as hypsa applies it, every boundary stated.
     free_from : int
-        First day (since treatment start) of the spasm-free window.
+        Spasm-free window start (fixed windows); for the dynamic West Delphi window, the day by
+        which the spasm-free run must have begun (the last spasm is on ``free_from - 1`` at the
+        latest).
     free_to : int or None
-        Last day of the window; ``None`` = dynamic (West Delphi: ``sustain_days`` after the last
-        spasm, which must fall before ``free_from``).
+        Last day of a fixed window (inclusive); ``None`` = dynamic (``sustain_days`` from the day
+        after the last spasm).
     sustain_days : int or None
         Consecutive spasm-free days required after the last spasm (dynamic window only).
     requires_eeg : bool
-        Whether resolution of hypsarrhythmia is part of the primary definition (electroclinical);
+        Whether resolution of hypsarrhythmia is part of the primary outcome (electroclinical);
         otherwise it is reported as a secondary outcome.
     eeg_windows : tuple of (int, int)
-        Day ranges; in each, the first visit's EEG must show no hypsarrhythmia (grade < 4).
+        Day ranges (inclusive); in each, the first visit's EEG must have the verdict "absent".
+    eeg_sustained_to : int or None
+        Every later EEG up to this day must also be "absent" (NISC: sustained to 3 months).
+    choices : tuple of str
+        hypsa's reading where the wording leaves a boundary open.
     """
 
     key: str
     name: str
     source: str
+    wording: str
     text: str
     free_from: int
     free_to: int | None
     sustain_days: int | None
     requires_eeg: bool
     eeg_windows: tuple[tuple[int, int], ...]
+    eeg_sustained_to: int | None = None
+    choices: tuple[str, ...] = ()
 
+
+_COMMON = (
+    "Day 0 is the calendar day of the first treatment start; days are calendar days and every "
+    "window includes both of its end days.",
+    "A day is spasm-free only when the diary covers it (a row for that day, or a spasm-free "
+    "range through it) and neither the diary nor a reviewed EEG shows a spasm on it.",
+)
 
 DEFINITIONS: dict[str, Definition] = {
     d.key: d
     for d in (
         Definition(
             "west-delphi", "West Delphi consensus",
-            "Lux & Osborne 2004, Epilepsia (West Delphi group)",
-            "Cessation of spasms: no spasms from day 14 after treatment start (the last spasm "
-            "before day 14), lasting >= 28 consecutive days after the last spasm, by diary and "
-            "EEG; electroclinical response = cessation + resolution of hypsarrhythmia (BASED < 4) "
+            "Lux & Osborne 2004, Epilepsia 45:1416-28 (West Delphi group)",
+            "\"the primary clinical outcome, cessation of spasms, should denote absence of "
+            "witnessed spasms from within 14 days of commencement of treatment, and for >= 28 "
+            "consecutive days from the last witnessed spasm. Primary electroclinical outcome "
+            "denotes cessation of spasms with resolution of hypsarrhythmia.\"",
+            "Cessation: the last witnessed spasm on day 13 at the latest, then days last+1 to "
+            "last+28 all covered and spasm-free (day 1 to 28 when no spasm is recorded on days "
+            "1-13). Electroclinical response (primary here): cessation and the verdict 'absent' "
             "on the first EEG from day 14 to day 42.",
-            14, None, 28, True, ((14, 42),)),
+            14, None, 28, True, ((14, 42),),
+            choices=(*_COMMON,
+                     "'From within 14 days' is read as: the spasm-free run has begun by day 14, "
+                     "so a spasm on day 14 or later inside the run means no response.",
+                     "Spasms on day 0 (the day of the first dose) do not set the run's start; "
+                     "the run is counted from day 1 at the earliest.",
+                     "The consensus fixes no EEG day; hypsa takes the first EEG on days 14-42.")),
         Definition(
-            "ukiss", "UKISS", "Lux et al. 2004, Lancet (UKISS)",
-            "No spasms on days 13 and 14 after treatment start; resolution of hypsarrhythmia on "
-            "the first EEG from day 13 to day 42 is reported as a secondary outcome.",
-            13, 14, None, False, ((13, 42),)),
+            "ukiss", "UKISS", "Lux et al. 2004, Lancet 364:1773-8 (UKISS)",
+            "\"The primary outcome was cessation of spasms on days 13 and 14.\"",
+            "Clinical response: days 13 and 14 both covered and spasm-free. Resolution of "
+            "hypsarrhythmia on the first EEG from day 13 to day 42 is reported as a secondary "
+            "outcome.",
+            13, 14, None, False, ((13, 42),),
+            choices=(*_COMMON, "The EEG window (days 13-42) is hypsa's choice.")),
         Definition(
-            "iciss", "ICISS", "O'Callaghan et al. 2017, Lancet Neurol (ICISS)",
-            "No witnessed spasms on and between days 14 and 42 after treatment start; "
-            "electroclinical response (resolution on the first EEG from day 14 to 42) secondary.",
-            14, 42, None, False, ((14, 42),)),
+            "iciss", "ICISS", "O'Callaghan et al. 2017, Lancet Neurol 16:33-42 (ICISS)",
+            "\"The early primary outcome measure was cessation of spasms on and between days 14 "
+            "and 42.\"",
+            "Clinical response: every day from day 14 to day 42 covered and spasm-free. "
+            "Electroclinical response (verdict 'absent' on the first EEG from day 14 to day 42) "
+            "is reported as a secondary outcome.",
+            14, 42, None, False, ((14, 42),),
+            choices=(*_COMMON, "The EEG window (days 14-42) is hypsa's choice.")),
         Definition(
             "nisc", "US National Infantile Spasms Consortium",
-            "Knupp et al. 2016, Ann Neurol (NISC)",
-            "Clinical remission (no spasms from day 14) and resolution of hypsarrhythmia, "
-            "sustained at 3 months: spasm-free days 14-90 and BASED < 4 on the first EEG from "
-            "day 14 to 42 and on the first EEG from day 84 to 120.",
-            14, 90, None, True, ((14, 42), (84, 120))),
+            "Knupp et al. 2016, Ann Neurol 79:475-84 (NISC)",
+            "\"Children were considered responders if there was clinical remission and "
+            "resolution of hypsarrhythmia that was sustained at 3 months after first treatment "
+            "initiation.\"",
+            "Clinical remission sustained: every day from day 14 to day 90 covered and "
+            "spasm-free. Resolution: the verdict 'absent' on the first EEG from day 14 to day 42, "
+            "and no later EEG up to day 90 with the verdict 'present'. No second EEG at 3 months "
+            "is required: as published, the 3-month assessment is clinical.",
+            14, 90, None, True, ((14, 42),), eeg_sustained_to=90,
+            choices=(*_COMMON,
+                     "'3 months' is read as day 90; 'clinical remission' as no spasm from day 14.",
+                     "The first post-treatment EEG is taken from days 14-42 (2-6 weeks).")),
     )
 }
 
@@ -139,9 +197,9 @@ class Visit:
     recording : str or None
         Path of the EEG.
     spasms : int or None
-        EEG-detected spasms (None = not analysed).
+        EEG-detected spasm events (None = not analysed).
     per_24h : float or None
-        Spasms per 24 h of recording.
+        Spasms per 24 h (None below an hour of analysed EEG, :mod:`hypsa.rates`).
     grade : int or None
         BASED grade (None = not graded).
     hours : float
@@ -149,6 +207,15 @@ class Visit:
     markers : dict
         ``n_clusters, probability, median_amplitude_uv, perm_entropy, connectivity`` and the
         per-epoch medians.
+    reviewed : bool
+        Whether a clinician reviewed the EEG events of this visit (the count is then confirmed).
+    reviewed_spasms : int or None
+        Spasms confirmed on review (implies ``reviewed``); otherwise ``spasms`` when reviewed.
+    verdict : str or None
+        Hypsarrhythmia verdict (``present``, ``absent``, ``not_assessable``); from ``grade``
+        when None.
+    rate : dict or None
+        The ``spasms.rate`` block (count, analysed hours, rate per hour with its interval).
     """
 
     date: date
@@ -159,6 +226,31 @@ class Visit:
     grade: int | None = None
     hours: float = 0.0
     markers: dict = field(default_factory=dict)
+    reviewed: bool = False
+    reviewed_spasms: int | None = None
+    verdict: str | None = None
+    rate: dict | None = None
+
+    def __post_init__(self) -> None:
+        if self.verdict is None:
+            self.verdict = (NOT_ASSESSABLE if self.grade is None else
+                            PRESENT if int(self.grade) >= PRESENT_FROM else ABSENT)
+        if self.reviewed_spasms is not None:
+            self.reviewed = True
+
+    @property
+    def confirmed_spasms(self) -> int | None:
+        """Spasms a clinician confirmed on this EEG (None when its events are not reviewed)."""
+        if self.reviewed_spasms is not None:
+            return int(self.reviewed_spasms)
+        if self.reviewed and self.spasms is not None:
+            return int(self.spasms)
+        return None
+
+    @property
+    def unreviewed_events(self) -> int:
+        """EEG-detected events nobody has reviewed yet."""
+        return 0 if self.reviewed or not self.spasms else int(self.spasms)
 
 
 def _date(v: Any, path: Path, row: int) -> date:
@@ -205,7 +297,9 @@ def read_visits(path: str | Path, treatments: str | Path | None = None
     VISITS.csv has a ``date`` column and rows of two kinds (column ``kind``; when absent a row
     with a ``recording`` is a recording and a row with an ``event`` a treatment):
 
-    - ``kind=recording``: ``recording`` (path, relative to the CSV), optional ``label``;
+    - ``kind=recording``: ``recording`` (path, relative to the CSV), optional ``label``,
+      ``reviewed`` (yes when a clinician reviewed the recording's detected events and the count
+      stands) and ``reviewed_spasms`` (spasms confirmed on review);
     - ``kind=treatment``: ``event`` (start/stop/change), ``drug``, optional ``dose``.
 
     Parameters
@@ -236,8 +330,15 @@ def read_visits(path: str | Path, treatments: str | Path | None = None
         if not f:
             raise InputError(p, f"row {i + 2}: recording row without a 'recording' path")
         fp = Path(f) if Path(f).is_absolute() else p.parent / f
+        rs = str(r.get("reviewed_spasms", "")).strip()
+        try:
+            rsn = int(float(rs)) if rs else None
+        except ValueError as exc:
+            raise InputError(p, f"row {i + 2}: reviewed_spasms {rs!r} is not a number") from exc
         recs.append({"date": _date(r["date"], p, i + 2), "recording": fp,
-                     "label": str(r.get("label", "")).strip()})
+                     "label": str(r.get("label", "")).strip(),
+                     "reviewed": _yes(r.get("reviewed", "")) or rsn is not None,
+                     "reviewed_spasms": rsn})
     tr = _treatment_rows(p, df[df["kind"] == "treatment"]) if (df["kind"] == "treatment").any() \
         else []
     if treatments is not None:
@@ -250,20 +351,27 @@ def read_visits(path: str | Path, treatments: str | Path | None = None
     return recs, tr
 
 
-def read_diary(path: str | Path) -> pd.DataFrame:
-    """Read a seizure diary: ``date, time, spasms`` (one row per witnessed cluster).
 
-    The diary is taken to cover every day from its first to its last date: a day without a row
-    is a day without spasms. Write a row with ``spasms=0`` to extend the covered period.
+def _yes(v: Any) -> bool:
+    return str(v).strip().lower() in ("1", "true", "yes", "y", "reviewed")
+
+
+def read_diary(path: str | Path) -> pd.DataFrame:
+    """Read a seizure diary: ``date, spasms`` (and optional ``time``, ``to_date``).
+
+    One row per witnessed cluster (``spasms`` > 0) or per observed spasm-free day (``spasms`` =
+    0); a spasm-free row may carry ``to_date`` to cover every day from ``date`` to ``to_date``
+    (inclusive). **A day without a row is missing**, not spasm-free.
 
     Returns
     -------
     DataFrame
-        ``date`` (datetime.date) and ``spasms`` (int).
+        ``date`` (datetime.date) and ``spasms`` (int), one row per row or per day of a range.
     """
     p, df = _read_csv(path)
     if "spasms" not in df:
-        raise InputError(p, "needs a 'spasms' column (spasms in the cluster)")
+        raise InputError(p, "needs a 'spasms' column (spasms in the cluster, 0 for an observed "
+                            "spasm-free day)")
     rows = []
     for i, r in df.iterrows():
         try:
@@ -272,7 +380,19 @@ def read_diary(path: str | Path) -> pd.DataFrame:
             raise InputError(p, f"row {i + 2}: spasms {r['spasms']!r} is not a number") from exc
         if n < 0:
             raise InputError(p, f"row {i + 2}: negative spasm count")
-        rows.append({"date": _date(r["date"], p, i + 2), "spasms": n})
+        d0 = _date(r["date"], p, i + 2)
+        to = str(r.get("to_date", "")).strip()
+        if to:
+            if n:
+                raise InputError(p, f"row {i + 2}: to_date goes with spasms = 0 (a spasm-free "
+                                    "range), not with a cluster")
+            d1 = _date(to, p, i + 2)
+            if d1 < d0:
+                raise InputError(p, f"row {i + 2}: to_date {d1} before date {d0}")
+            rows += [{"date": d0 + timedelta(days=k), "spasms": 0}
+                     for k in range((d1 - d0).days + 1)]
+        else:
+            rows.append({"date": d0, "spasms": n})
     if not rows:
         raise InputError(p, "diary has no rows")
     return pd.DataFrame(rows)
@@ -286,57 +406,90 @@ def spasm_days(visits: list[Visit], diary: pd.DataFrame | None, start: date
     Parameters
     ----------
     visits : list of Visit
-        Visits with EEG spasm counts.
+        Visits with EEG event counts (reviewed or not).
     diary : DataFrame or None
-        From :func:`read_diary`.
+        From :func:`read_diary` (``date, spasms``; optional ``to_date`` ranges are expanded).
     start : date
         Treatment start (day 0).
 
     Returns
     -------
     dict
-        ``day -> {"spasms": int, "sources": [...]}`` for every observed day (diary coverage and
-        visit days). A day absent from the dict was not observed.
+        ``day -> {"covered": bool, "spasms": int, "sources": [...], "unreviewed": int}``:
+        ``covered`` when the diary has a row for the day; ``spasms`` witnessed (diary) or
+        confirmed on a reviewed EEG (the larger when both); ``unreviewed`` EEG detections nobody
+        reviewed. A day absent from the dict has no evidence at all.
     """
     days: dict[int, dict] = {}
+
+    def day(d: int) -> dict:
+        return days.setdefault(d, {"covered": False, "spasms": 0, "sources": [],
+                                   "unreviewed": 0})
+
     if diary is not None and len(diary):
-        per = diary.groupby("date")["spasms"].sum()
-        d0 = (min(per.index) - start).days
-        d1 = (max(per.index) - start).days
-        for d in range(d0, d1 + 1):
-            days[d] = {"spasms": 0, "sources": ["diary"]}
+        dia = diary
+        if "to_date" in dia.columns:
+            rows = []
+            for r in dia.itertuples(index=False):
+                to = getattr(r, "to_date", None)
+                if to is not None and not pd.isna(to) and str(to).strip():
+                    d1 = pd.Timestamp(str(to)).date()
+                    rows += [{"date": r.date + timedelta(days=k), "spasms": 0}
+                             for k in range((d1 - r.date).days + 1)]
+                else:
+                    rows.append({"date": r.date, "spasms": int(r.spasms)})
+            dia = pd.DataFrame(rows)
+        per = dia.groupby("date")["spasms"].sum()
         for dt, n in per.items():
-            days[(dt - start).days]["spasms"] += int(n)
+            e = day((pd.Timestamp(dt).date() - start).days)
+            e["covered"] = True
+            e["spasms"] += int(n)
+            e["sources"] = ["diary"]
     for v in visits:
-        if v.spasms is None:
-            continue
         d = (v.date - start).days
-        e = days.setdefault(d, {"spasms": 0, "sources": []})
-        e["sources"] = [*e["sources"], "eeg"]
-        e["spasms"] = max(e["spasms"], int(v.spasms)) if "diary" in e["sources"] else \
-            e["spasms"] + int(v.spasms)
+        conf = v.confirmed_spasms
+        if conf is not None:
+            e = day(d)
+            e["sources"] = [*e["sources"], "reviewed EEG"]
+            e["spasms"] = max(e["spasms"], conf)
+        elif v.unreviewed_events:
+            day(d)["unreviewed"] += v.unreviewed_events
     return days
 
 
-def window_state(days: dict[int, dict], lo: int, hi: int, sampled: bool) -> tuple[str, list[int]]:
-    """Spasm state of days ``lo..hi``: ``"spasms"``, ``"free"`` or ``"not covered"``.
+def _ranges(days: list[int]) -> str:
+    """``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
+    out: list[str] = []
+    for d in sorted(days):
+        if out and "-" not in out[-1].split(", ")[-1] and int(out[-1]) == d - 1:
+            out[-1] = f"{out[-1]}-{d}"
+        elif out and "-" in out[-1] and int(out[-1].split("-")[1]) == d - 1:
+            out[-1] = f"{out[-1].split('-')[0]}-{d}"
+        else:
+            out.append(str(d))
+    return ", ".join(out)
 
-    With ``sampled`` (EEG-only evidence) one observed day inside the window is enough to call it
-    free; otherwise every day must be observed.
+
+def window_state(days: dict[int, dict], lo: int, hi: int) -> tuple[str, list[int], list[int]]:
+    """Spasm state of days ``lo..hi`` (inclusive): ``"spasms"``, ``"free"`` or ``"not covered"``.
 
     Returns
     -------
     state : str
+        ``"spasms"`` when a day holds witnessed or reviewed spasms; ``"free"`` when every day is
+        covered by the diary and spasm-free; ``"not covered"`` otherwise.
     spasm_days : list of int
         Days in the window with spasms.
+    missing : list of int
+        Days in the window the diary does not cover.
     """
-    inside = [d for d in range(lo, hi + 1) if d in days]
-    pos = [d for d in inside if days[d]["spasms"] > 0]
+    pos = [d for d in range(lo, hi + 1) if d in days and days[d]["spasms"] > 0]
+    missing = [d for d in range(lo, hi + 1) if d not in days or not days[d]["covered"]]
     if pos:
-        return "spasms", pos
-    if (sampled and inside) or (not sampled and len(inside) == hi - lo + 1):
-        return "free", []
-    return "not covered", []
+        return "spasms", pos, missing
+    if not missing:
+        return "free", [], []
+    return "not covered", [], missing
 
 
 def _first_visit(visits: list[Visit], start: date, lo: int, hi: int) -> Visit | None:
@@ -346,21 +499,45 @@ def _first_visit(visits: list[Visit], start: date, lo: int, hi: int) -> Visit | 
     return None
 
 
-def _eeg_check(defn: Definition, visits: list[Visit], start: date) -> tuple[str, list[str]]:
-    """``"resolved"``, ``"persists"`` or ``"not covered"`` over the definition's EEG windows."""
-    notes = []
+def _eeg_check(defn: Definition, visits: list[Visit], start: date
+               ) -> tuple[str, list[str], list[str]]:
+    """``"resolved"``, ``"persists"`` or ``"not covered"`` over the definition's EEG windows,
+    with notes and what is missing."""
+    notes: list[str] = []
+    last = 0
     for lo, hi in defn.eeg_windows:
         v = _first_visit(visits, start, lo, hi)
         if v is None:
-            return "not covered", [f"no EEG between day {lo} and day {hi}"]
-        if v.grade is None:
-            return "not covered", [f"EEG of {v.date} (day {(v.date - start).days}) not graded"]
-        if v.grade >= PRESENT_FROM:
-            return "persists", [f"hypsarrhythmia (BASED {v.grade}) on the EEG of {v.date} "
-                                f"(day {(v.date - start).days})"]
-        notes.append(f"no hypsarrhythmia (BASED {v.grade}) on the EEG of {v.date} "
-                     f"(day {(v.date - start).days})")
-    return "resolved", notes
+            return "not covered", [f"no EEG between day {lo} and day {hi}"], [
+                f"an EEG between day {lo} and day {hi}"]
+        d = (v.date - start).days
+        last = max(last, d)
+        if v.verdict == NOT_ASSESSABLE:
+            return "not covered", [f"EEG of {v.date} (day {d}) not assessable"], [
+                f"an assessable EEG between day {lo} and day {hi}"]
+        g = f"BASED {v.grade}" if v.grade is not None else "not graded"
+        if v.verdict == PRESENT:
+            return "persists", [f"hypsarrhythmia present ({g}) on the EEG of {v.date} "
+                                f"(day {d})"], []
+        notes.append(f"hypsarrhythmia absent ({g}) on the EEG of {v.date} (day {d})")
+    if defn.eeg_sustained_to is not None:
+        for v in visits:
+            d = (v.date - start).days
+            if last < d <= defn.eeg_sustained_to and v.verdict == PRESENT:
+                return "persists", [f"hypsarrhythmia present again on the EEG of {v.date} "
+                                    f"(day {d}), before day {defn.eeg_sustained_to}"], []
+    return "resolved", notes, []
+
+
+def _window(defn: Definition, days: dict[int, dict]) -> tuple[int, int, str | None]:
+    """The spasm-free window (inclusive) and, for the dynamic one, the last spasm's note."""
+    if defn.free_to is not None:
+        return defn.free_from, defn.free_to, None
+    before = [d for d, e in days.items() if 1 <= d < defn.free_from and e["spasms"] > 0]
+    last = max(before) if before else 0
+    note = (f"last spasm before day {defn.free_from}: day {last}" if before else
+            f"no spasm recorded on days 1-{defn.free_from - 1}")
+    return last + 1, last + (defn.sustain_days or 0), note
 
 
 def evaluate(defn: Definition | str, visits: list[Visit], treatments: list[Treatment],
@@ -372,19 +549,21 @@ def evaluate(defn: Definition | str, visits: list[Visit], treatments: list[Treat
     defn : Definition or str
         A definition or its key in :data:`DEFINITIONS`.
     visits : list of Visit
-        Visits sorted by date, with EEG spasm counts and grades.
+        Visits with EEG event counts (reviewed or not) and hypsarrhythmia verdicts.
     treatments : list of Treatment
         Treatment events; day 0 is the first ``start``.
     diary : DataFrame, optional
-        Caregiver diary (:func:`read_diary`); without it the EEG of each visit is the only spasm
-        evidence and a window counts as spasm-free when the visits inside it show none.
+        Caregiver diary (:func:`read_diary`): the only source of spasm-free days. Without it
+        every definition gives "insufficient data" unless reviewed EEG events show spasms in the
+        window.
 
     Returns
     -------
     dict
         ``definition, evidence, treatment_start, outcome ("response" | "no response" |
-        "insufficient data"), reasons, spasm_free_window, eeg (resolved/persists/not covered),
-        electroclinical, response_visit, relapse, visits`` (per-visit ``day`` and ``status``).
+        "insufficient data"), clinical, electroclinical, reasons, missing (what would decide an
+        insufficient outcome), flags (review prompts), spasm_free_window, eeg, response_visit,
+        relapse (clinical only), visits`` (per-visit ``day, status, hypsarrhythmia, flags``).
     """
     if isinstance(defn, str):
         if defn not in DEFINITIONS:
@@ -392,17 +571,21 @@ def evaluate(defn: Definition | str, visits: list[Visit], treatments: list[Treat
                                  f"{', '.join(DEFINITIONS)}")
         defn = DEFINITIONS[defn]
     visits = sorted(visits, key=lambda v: v.date)
-    sampled = diary is None or not len(diary)
-    evidence = ("EEG of each visit only (no diary): spasm-free windows are judged from the "
-                "visits inside them" if sampled else "caregiver diary and EEG of each visit")
+    has_diary = diary is not None and len(diary) > 0
+    n_rev = sum(1 for v in visits if v.reviewed)
+    evidence = ("caregiver diary" if has_diary else "no diary") + (
+        f"; EEG events reviewed at {n_rev} of {len(visits)} visit(s)" if visits else "")
     res: dict[str, Any] = {"definition": {**asdict(defn)}, "evidence": evidence,
                            "treatment_start": None, "outcome": "insufficient data",
-                           "reasons": [], "spasm_free_window": None, "eeg": None,
-                           "electroclinical": None, "response_visit": None, "relapse": None}
+                           "clinical": None, "electroclinical": None, "reasons": [],
+                           "missing": [], "flags": [], "spasm_free_window": None, "eeg": None,
+                           "response_visit": None, "relapse": None}
     starts = [t for t in treatments if t.event == "start"]
     if not starts:
         res["reasons"].append("no treatment start given: response cannot be judged")
-        res["visits"] = [{"date": v.date.isoformat(), "day": None, "status": "no treatment"}
+        res["missing"].append("the date treatment started")
+        res["visits"] = [{"date": v.date.isoformat(), "day": None, "label": v.label,
+                          "status": "no treatment", "hypsarrhythmia": v.verdict, "flags": []}
                          for v in visits]
         return res
     start = starts[0].date
@@ -410,94 +593,100 @@ def evaluate(defn: Definition | str, visits: list[Visit], treatments: list[Treat
                               "dose": starts[0].dose}
     days = spasm_days(visits, diary, start)
     # ---- spasm-free window
-    if defn.free_to is None:
-        before = [d for d, e in days.items() if 0 <= d < defn.free_from and e["spasms"] > 0]
-        last = max(before) if before else -1
-        lo, hi = last + 1, last + (defn.sustain_days or 0)
-    else:
-        lo, hi = defn.free_from, defn.free_to
-    state, pos = window_state(days, lo, hi, sampled)
+    lo, hi, last_note = _window(defn, days)
+    state, pos, missing = window_state(days, lo, hi)
     res["spasm_free_window"] = {"from_day": lo, "to_day": hi, "state": state,
-                                "spasm_days": pos}
-    eeg_state, eeg_notes = _eeg_check(defn, visits, start)
-    res["eeg"] = {"state": eeg_state, "notes": eeg_notes}
+                                "spasm_days": pos, "missing_days": missing}
+    if last_note:
+        res["reasons"].append(last_note)
     if state == "spasms":
-        outcome = "no response"
-        res["reasons"].append(f"spasms on day(s) {', '.join(map(str, pos[:10]))} within the "
-                              f"spasm-free window (days {lo}-{hi})")
+        clinical = "no response"
+        src = sorted({s for d in pos for s in days[d]["sources"]})
+        res["reasons"].append(f"spasms on day(s) {_ranges(pos[:20])} within the spasm-free "
+                              f"window (days {lo}-{hi}; {', '.join(src)})")
     elif state == "not covered":
-        outcome = "insufficient data"
-        res["reasons"].append(f"the evidence does not cover days {lo}-{hi}")
+        clinical = "insufficient data"
+        what = ("a caregiver diary (or another record of witnessed spasms)" if not has_diary
+                else "diary entries")
+        res["reasons"].append(f"{len(missing)} of {hi - lo + 1} day(s) of the spasm-free window "
+                              f"(days {lo}-{hi}) have no diary entry: {_ranges(missing)}")
+        res["missing"].append(f"{what} for day(s) {_ranges(missing)} (an EEG can show spasms "
+                              "but not that a day was free of them)")
     else:
-        outcome = "response"
-        res["reasons"].append(f"no spasms on days {lo}-{hi}")
-    clinical = outcome
-    electro = {"resolved": clinical, "persists": "no response" if clinical != "insufficient data"
-               else clinical, "not covered": "insufficient data"}[eeg_state]
+        clinical = "response"
+        res["reasons"].append(f"no spasm on days {lo}-{hi}, every day covered by the diary")
+    win_unrev = [d for d in range(lo, hi + 1) if d in days and days[d]["unreviewed"]]
+    if win_unrev and clinical != "no response":
+        n = sum(days[d]["unreviewed"] for d in win_unrev)
+        res["flags"].append(f"{WINDOW_FLAG} ({n} unreviewed EEG event(s) on day(s) "
+                            f"{_ranges(win_unrev)})")
+    eeg_state, eeg_notes, eeg_missing = _eeg_check(defn, visits, start)
+    res["eeg"] = {"state": eeg_state, "notes": eeg_notes}
     if clinical == "no response":
         electro = "no response"
+    elif eeg_state == "persists":
+        electro = "no response" if clinical == "response" else "insufficient data"
+    elif eeg_state == "not covered":
+        electro = "insufficient data"
+    else:
+        electro = clinical
     if defn.requires_eeg:
-        outcome = electro
         res["reasons"] += eeg_notes
-    res["clinical"] = clinical
-    res["electroclinical"] = electro
-    res["outcome"] = outcome
-    # ---- response visit and relapse
-    vis_out = []
+        if electro == "insufficient data":
+            res["missing"] += eeg_missing
+        outcome = electro
+    else:
+        outcome = clinical
+    res["clinical"], res["electroclinical"], res["outcome"] = clinical, electro, outcome
+    # ---- response visit, relapse (clinical) and review flags
     resp_visit = None
     relapse = None
     if outcome == "response":
         for v in visits:
             d = (v.date - start).days
-            if d <= 0 or d < min(lo, defn.free_from):
+            if d <= 0 or d < lo:
                 continue
-            if (v.spasms or 0) == 0 and (not defn.requires_eeg or (
-                    v.grade is not None and v.grade < PRESENT_FROM)):
+            if not v.confirmed_spasms and (not defn.requires_eeg or v.verdict == ABSENT):
                 resp_visit = v
                 break
-        if resp_visit is None:
-            later = [v for v in visits if (v.date - start).days > 0]
-            resp_visit = later[0] if later else None
+        rd = (resp_visit.date - start).days if resp_visit else hi
         if resp_visit is not None:
-            rd = (resp_visit.date - start).days
             res["response_visit"] = {"date": resp_visit.date.isoformat(), "day": rd,
                                      "label": resp_visit.label}
-            found: list[tuple[int, str]] = []
-            for d, e in sorted(days.items()):
-                if d > max(hi, rd) and e["spasms"] > 0:
-                    found.append((d, f"{e['spasms']} spasm(s) on day {d} "
-                                     f"({'+'.join(e['sources'])})"))
-                    break
-            for v in visits:
-                d = (v.date - start).days
-                if d > rd and v.grade is not None and v.grade >= PRESENT_FROM:
-                    found.append((d, f"hypsarrhythmia (BASED {v.grade}) on day {d}"))
-                    break
-            for v in visits:
-                d = (v.date - start).days
-                if d > rd and (v.spasms or 0) > 0:
-                    found.append((d, f"{v.spasms} EEG-detected spasm(s) at the visit of day {d}"))
-                    break
-            if found:
-                found.sort()
-                rday = found[0][0]
-                rvis = next((v for v in visits if (v.date - start).days >= rday and (
-                    (v.spasms or 0) > 0 or (v.grade is not None and v.grade >= PRESENT_FROM))),
-                    None)
-                relapse = {"day": rday, "date": (pd.Timestamp(start) + pd.Timedelta(days=rday)
-                                                 ).date().isoformat(),
-                           "evidence": [t for _, t in found],
-                           "visit": rvis.date.isoformat() if rvis else None,
-                           "visit_day": (rvis.date - start).days if rvis else None}
+        after = max(hi, rd)
+        rel = next(((d, e) for d, e in sorted(days.items()) if d > after and e["spasms"] > 0),
+                   None)
+        if rel is not None:
+            rday, e = rel
+            rvis = next((v for v in visits if (v.date - start).days >= rday), None)
+            relapse = {"day": rday, "date": (start + timedelta(days=rday)).isoformat(),
+                       "evidence": [f"{e['spasms']} spasm(s) on day {rday} "
+                                    f"({', '.join(e['sources'])})"],
+                       "visit": rvis.date.isoformat() if rvis else None,
+                       "visit_day": (rvis.date - start).days if rvis else None}
+        late = [(v, (v.date - start).days) for v in visits if (v.date - start).days > rd]
+        unrev = [(v, d) for v, d in late if v.unreviewed_events and d > hi]
+        if unrev:
+            where = "; ".join(f"{v.unreviewed_events} event(s) on day {d}" for v, d in unrev)
+            res["flags"].append(f"{REVIEW_FLAG} ({where}); not a relapse unless a clinician "
+                                "confirms them")
+        hyps = [(v, d) for v, d in late if v.verdict == PRESENT
+                and (defn.eeg_sustained_to is None or d > defn.eeg_sustained_to)]
+        if hyps:
+            v, d = hyps[0]
+            res["flags"].append(f"hypsarrhythmia present again on the EEG of day {d}: review "
+                                "(an EEG finding, not a clinical relapse)")
     res["relapse"] = relapse
+    vis_out = []
     for v in visits:
         d = (v.date - start).days
+        flags = []
+        if v.unreviewed_events and d > 0:
+            flags.append(f"{v.unreviewed_events} EEG event(s) not reviewed")
         if d <= 0:
             st = "baseline (before treatment)"
-        elif outcome == "insufficient data":
-            st = "insufficient data"
-        elif outcome == "no response":
-            st = "no response"
+        elif outcome in ("insufficient data", "no response"):
+            st = outcome
         elif resp_visit is None or v.date < resp_visit.date:
             st = "on treatment"
         elif v.date == resp_visit.date:
@@ -506,7 +695,10 @@ def evaluate(defn: Definition | str, visits: list[Visit], treatments: list[Treat
             st = "relapse"
         else:
             st = "response sustained"
-        vis_out.append({"date": v.date.isoformat(), "day": d, "label": v.label, "status": st})
+        if st in ("response", "response sustained") and v.unreviewed_events and d > hi:
+            st += " (EEG events: review)"
+        vis_out.append({"date": v.date.isoformat(), "day": d, "label": v.label, "status": st,
+                        "hypsarrhythmia": v.verdict, "flags": flags})
     res["visits"] = vis_out
     return res
 
@@ -521,8 +713,15 @@ def _f(v: Any) -> float | None:
 
 
 def visit_from_analysis(analysis: Any, when: date, label: str = "",
-                        recording: str | None = None) -> Visit:
-    """The markers of one visit from a :class:`hypsa.results.Analysis`."""
+                        recording: str | None = None, reviewed: bool = False,
+                        reviewed_spasms: int | None = None) -> Visit:
+    """The markers of one visit from a :class:`hypsa.results.Analysis`.
+
+    ``reviewed`` / ``reviewed_spasms`` say whether a clinician reviewed the visit's EEG events
+    (and how many spasms were confirmed); without them the events count as unreviewed.
+    """
+    from hypsa.rates import spasm_rate
+
     s = analysis.summary_
     h = s.get("hypsarrhythmia", {}) or {}
     ge = (h.get("evidence", {}) or {}).get("graded_epoch") or {}
@@ -535,9 +734,15 @@ def visit_from_analysis(analysis: Any, when: date, label: str = "",
     def med(col: str) -> float | None:
         return _f(ep[col].median()) if len(ep) and col in ep else None
 
+    rate = sp.get("rate") or spasm_rate(int(sp.get("count", 0)),
+                                        float(s.get("analysed_s", 0.0)) / 3600)
     markers = {
         "n_clusters": int(sp.get("n_clusters", 0)),
-        "per_hour": _f(sp.get("per_hour")),
+        "per_hour": _f(rate.get("per_hour")),
+        "per_hour_ci95": rate.get("per_hour_ci95"),
+        "analysed_h": _f(rate.get("analysed_h")),
+        "count_eeg_only": sp.get("count_eeg_only"),
+        "count_with_movement": sp.get("count_with_movement"),
         "probability": _f(h.get("probability")),
         "median_amplitude_uv": _f(ge.get("median_amplitude_uv")),
         "perm_entropy": _f(ge.get("perm_entropy")),
@@ -547,9 +752,10 @@ def visit_from_analysis(analysis: Any, when: date, label: str = "",
         "epochs_connectivity": med("connectivity"),
     }
     return Visit(date=when, label=label or when.isoformat(), recording=recording,
-                 spasms=int(sp.get("count", 0)), per_24h=_f(sp.get("per_24h")),
+                 spasms=int(sp.get("count", 0)), per_24h=_f(rate.get("per_24h")),
                  grade=h.get("based_score"), hours=float(s.get("recorded_s", 0.0)) / 3600,
-                 markers=markers)
+                 markers=markers, reviewed=reviewed, reviewed_spasms=reviewed_spasms,
+                 verdict=hypsarrhythmia_verdict(h)["verdict"], rate=rate)
 
 
 def _analyse(path: Path, out: Path, n_jobs: int, report: bool) -> Any:
@@ -617,7 +823,9 @@ def response(visits_csv: str | Path, out_dir: str | Path, *, diary: str | Path |
     for r in recs:
         res, was = _analyse(r["recording"], out, n_jobs, reports)
         reused.append(was)
-        visits.append(visit_from_analysis(res, r["date"], r["label"], str(r["recording"])))
+        visits.append(visit_from_analysis(res, r["date"], r["label"], str(r["recording"]),
+                                          reviewed=r.get("reviewed", False),
+                                          reviewed_spasms=r.get("reviewed_spasms")))
     result = evaluate(definition, visits, trs, dia)
     others = {k: evaluate(k, visits, trs, dia)["outcome"] for k in DEFINITIONS if k != definition}
     base = visits[0]
@@ -625,10 +833,11 @@ def response(visits_csv: str | Path, out_dir: str | Path, *, diary: str | Path |
     for v, st, was in zip(visits, result["visits"], reused, strict=True):
         row = {"date": v.date.isoformat(), "day": st["day"], "label": v.label,
                "recording": Path(v.recording).name if v.recording else None,
-               "status": st["status"], "spasms": v.spasms, "per_24h": v.per_24h,
-               "based_grade": v.grade, "hypsarrhythmia": (v.grade is not None
-                                                          and v.grade >= PRESENT_FROM),
-               "hours": round(v.hours, 3), "reused_analysis": was, **v.markers}
+               "status": st["status"], "flags": st["flags"], "spasms": v.spasms,
+               "reviewed": v.reviewed, "confirmed_spasms": v.confirmed_spasms,
+               "per_24h": v.per_24h, "rate": v.rate, "based_grade": v.grade,
+               "hypsarrhythmia": v.verdict, "hours": round(v.hours, 3), "reused_analysis": was,
+               **v.markers}
         for k in ("median_amplitude_uv", "perm_entropy", "connectivity"):
             b, x = base.markers.get(k), v.markers.get(k)
             row[f"{k}_change_pct"] = (round(100 * (x - b) / abs(b), 1)
@@ -643,6 +852,8 @@ def response(visits_csv: str | Path, out_dir: str | Path, *, diary: str | Path |
         "clinical": result.get("clinical"),
         "electroclinical": result.get("electroclinical"),
         "reasons": result["reasons"],
+        "missing": result["missing"],
+        "flags": result["flags"],
         "spasm_free_window": result["spasm_free_window"],
         "eeg": result["eeg"],
         "response_visit": result["response_visit"],
@@ -662,8 +873,8 @@ def response(visits_csv: str | Path, out_dir: str | Path, *, diary: str | Path |
 
 # ----------------------------------------------------------------------------- output
 def timeline_figure(doc: dict) -> Any:
-    """Spasms (EEG per 24 h, diary per day) and BASED grade per visit over dates, treatments
-    as horizontal bars underneath."""
+    """EEG spasm rate per hour (95 % interval) and diary spasms per day, hypsarrhythmia verdict
+    and BASED grade per visit over dates, treatments as horizontal bars underneath."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -674,9 +885,16 @@ def timeline_figure(doc: dict) -> Any:
     ax1, ax2, ax3 = fig.subplots(3, 1, sharex=True, gridspec_kw={
         "height_ratios": [2.0, 1.4, 0.35 + 0.3 * max(1, len(drugs))], "hspace": 0.1})
     vd = pd.to_datetime([v["date"] for v in doc["visits"]])
-    per = [v["per_24h"] if v["per_24h"] is not None else np.nan for v in doc["visits"]]
-    ax1.plot(vd, per, "o-", color="crimson", label="EEG: spasms per 24 h")
-    ax1.set_ylabel("EEG spasms / 24 h", fontsize=8, color="crimson")
+    per = np.array([v.get("per_hour") if v.get("per_hour") is not None else np.nan
+                    for v in doc["visits"]], dtype=float)
+    ci = [v.get("per_hour_ci95") or [np.nan, np.nan] for v in doc["visits"]]
+    err = np.array([[max(0.0, p - c[0]) if np.isfinite(p) else np.nan for p, c in zip(per, ci,
+                                                                                      strict=True)],
+                    [max(0.0, c[1] - p) if np.isfinite(p) else np.nan for p, c in zip(per, ci,
+                                                                                      strict=True)]])
+    ax1.errorbar(vd, per, yerr=err, fmt="o-", color="crimson", capsize=3,
+                 label="EEG events per hour (95 % CI)")
+    ax1.set_ylabel("EEG events / h", fontsize=8, color="crimson")
     if doc.get("diary"):
         ax1b = ax1.twinx()
         dd = pd.to_datetime([d["date"] for d in doc["diary"]])
@@ -688,9 +906,13 @@ def timeline_figure(doc: dict) -> Any:
     ax1.legend(loc="upper right", fontsize=7)
     g = [v["based_grade"] if v["based_grade"] is not None else np.nan for v in doc["visits"]]
     ax2.plot(vd, g, "s-", color="#5f3dc4")
+    for x, v, gi in zip(vd, doc["visits"], g, strict=True):
+        if v.get("hypsarrhythmia") == PRESENT:
+            ax2.plot([x], [gi if np.isfinite(gi) else 3], "o", ms=11, mfc="none",
+                     mec="crimson", mew=1.5)
     ax2.axhline(PRESENT_FROM - 0.5, color="crimson", ls="--", lw=0.8)
     ax2.set_ylim(-0.3, 5.5)
-    ax2.set_ylabel("BASED grade", fontsize=8)
+    ax2.set_ylabel("BASED grade\n(red ring: verdict\npresent)", fontsize=7)
     for x, v in zip(vd, doc["visits"], strict=True):
         ax2.annotate(v["status"], (x, 5.1), fontsize=6, ha="center", rotation=0)
     rel = doc.get("relapse")
@@ -744,6 +966,7 @@ table{border-collapse:collapse;font-size:.88em}th,td{border:1px solid #dee2e6;pa
 th{background:#f1f3f5}.big{font-size:1.9em;font-weight:bold}
 .box{border:3px solid #adb5bd;border-radius:8px;padding:10px 16px}
 .relapse{color:#c92a2a;font-weight:bold}.muted{color:#6c757d;font-size:.9em}
+.flag{border-left:5px solid #e8590c;background:#fff4e6;padding:6px 10px;font-weight:bold}
 .disclaimer{border-left:5px solid #f08c00;background:#fff9db;padding:8px 12px;font-weight:bold}
 img{max-width:100%}
 </style></head><body>
@@ -757,10 +980,15 @@ img{max-width:100%}
 (day {{ d.relapse.day }}){% if d.relapse.visit %}, seen at the visit of {{ d.relapse.visit }}
 (day {{ d.relapse.visit_day }}){% endif %}</div>
 <ul>{% for e in d.relapse.evidence %}<li>{{ e }}</li>{% endfor %}</ul>{% endif %}
+{% for f in d.flags %}<p class="flag">{{ f }}</p>{% endfor %}
 <p>Clinical: {{ d.clinical }} · electroclinical: {{ d.electroclinical }}</p>
 <ul>{% for r in d.reasons %}<li>{{ r }}</li>{% endfor %}</ul>
+{% if d.missing %}<p><b>Missing to decide:</b></p>
+<ul>{% for m in d.missing %}<li>{{ m }}</li>{% endfor %}</ul>{% endif %}
 </div>
-<p><b>Definition.</b> {{ d.definition.text }}</p>
+<p><b>Definition.</b> {{ d.definition.source }}: {{ d.definition.wording }}</p>
+<p><b>As applied.</b> {{ d.definition.text }}</p>
+<ul class="muted">{% for c in d.definition.choices %}<li>{{ c }}</li>{% endfor %}</ul>
 <p>Other definitions on the same data:
 {% for k, v in d.other_definitions.items() %}{{ k }}: {{ v }}{% if not loop.last %};
 {% endif %}{% endfor %}.</p>
@@ -768,18 +996,25 @@ img{max-width:100%}
 {{ d.treatment_start.drug }} {{ d.treatment_start.dose }}.</p>{% endif %}
 <h2>Timeline</h2><img alt="course timeline" src="{{ img }}">
 <h2>Visits</h2>
-<table><tr><th>date</th><th>day</th><th>label</th><th>status</th><th>EEG spasms</th>
-<th>per 24 h</th><th>clusters</th><th>BASED</th><th>probability</th><th>amplitude µV (Δ%)</th>
-<th>perm. entropy (Δ%)</th><th>connectivity (Δ%)</th><th>recording (h)</th></tr>
+<table><tr><th>date</th><th>day</th><th>label</th><th>status</th><th>hypsarrhythmia</th>
+<th>BASED</th><th>EEG events (reviewed?)</th><th>rate</th><th>clusters</th>
+<th>score</th><th>amplitude µV (Δ%)</th><th>perm. entropy (Δ%)</th><th>connectivity (Δ%)</th>
+<th>recording (h)</th></tr>
 {% for v in d.visits %}<tr><td>{{ v.date }}</td><td>{{ v.day }}</td><td>{{ v.label }}</td>
-<td><b>{{ v.status }}</b></td><td>{{ v.spasms }}</td><td>{{ fmt(v.per_24h, 0) }}</td>
-<td>{{ v.n_clusters }}</td><td>{{ v.based_grade }}</td><td>{{ fmt(v.probability, 2) }}</td>
+<td><b>{{ v.status }}</b>{% for f in v.flags %}<br><span class="muted">{{ f }}</span>
+{% endfor %}</td><td>{{ v.hypsarrhythmia|replace("_", " ") }}</td><td>{{ v.based_grade }}</td>
+<td>{{ v.spasms }} ({{ "reviewed: %s confirmed"|format(v.confirmed_spasms)
+  if v.reviewed else "not reviewed" }})</td><td>{{ rate_text(v.rate) }}</td>
+<td>{{ v.n_clusters }}</td><td>{{ fmt(v.probability, 2) }}</td>
 <td>{{ fmt(v.median_amplitude_uv, 0) }} ({{ fmt(v.median_amplitude_uv_change_pct, 0) }})</td>
 <td>{{ fmt(v.perm_entropy, 3) }} ({{ fmt(v.perm_entropy_change_pct, 0) }})</td>
 <td>{{ fmt(v.connectivity, 3) }} ({{ fmt(v.connectivity_change_pct, 0) }})</td>
 <td>{{ fmt(v.hours, 2) }}</td></tr>{% endfor %}</table>
-<p class="muted">Markers from the graded (most epileptic) 5-minute epoch; Δ% against the first
-visit. Falling amplitude and connectivity and rising permutation entropy accompany response
+<p class="muted">Hypsarrhythmia: the one verdict of each analysis (hypsa.verdict), beside the
+BASED grade. Score: an uncalibrated hypsarrhythmia score (0-1), not a probability. Rates are per
+analysed hour with a 95 % Poisson interval; a per-24-h figure is given only from 1 h of analysed
+EEG. Markers from the graded (most epileptic) 5-minute epoch; Δ% against the first visit.
+Falling amplitude and connectivity and rising permutation entropy accompany response
 (Smith et al. 2021; Shrey et al.).</p>
 <h2>Treatments</h2>
 <table><tr><th>date</th><th>event</th><th>drug</th><th>dose</th></tr>
@@ -794,6 +1029,8 @@ def write_response_html(doc: dict, path: str | Path) -> Path:
     """Write the self-contained response page (inline CSS, figure as base64 PNG)."""
     import jinja2
 
+    from hypsa.rates import rate_text
+
     fig = timeline_figure(doc)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
@@ -803,7 +1040,7 @@ def write_response_html(doc: dict, path: str | Path) -> Path:
         return "n/a" if v is None else f"{v:.{nd}f}"
 
     env = jinja2.Environment(autoescape=True)
-    text = env.from_string(_HTML).render(d=doc, img=img, fmt=fmt)
+    text = env.from_string(_HTML).render(d=doc, img=img, fmt=fmt, rate_text=rate_text)
     path = Path(path)
     path.write_text(text, encoding="utf-8")
     return path

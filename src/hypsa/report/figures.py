@@ -91,9 +91,9 @@ def timeline_figure(summary: dict, epochs: pd.DataFrame, grades: pd.DataFrame,
                     events: pd.DataFrame) -> Figure:
     """The whole recording on one page.
 
-    Panels, sharing the time axis: BASED grade (bars coloured by grade) and hypsarrhythmia
-    probability per 5-minute epoch; median bipolar peak-to-peak amplitude per feature epoch;
-    spike rate per feature epoch; each detected spasm as a tick. Clusters are shaded in every
+    Panels, sharing the time axis: BASED grade (bars coloured by grade) and the (uncalibrated)
+    hypsarrhythmia score per 5-minute epoch; median bipolar peak-to-peak amplitude per feature
+    epoch; spike rate per feature epoch; each detected spasm as a tick. Clusters are shaded in every
     panel, excluded (artifact) epochs are grey and gaps in the recording hatched.
 
     Parameters
@@ -149,9 +149,9 @@ def timeline_figure(summary: dict, epochs: pd.DataFrame, grades: pd.DataFrame,
         if "probability" in grades:
             p = grades["probability"].to_numpy(float)
             ax_p.step(np.append(x0, x0[-1] + w[-1]), np.append(p, p[-1]), where="post",
-                      color="k", lw=1.2, label="probability")
+                      color="k", lw=1.2, label="score")
         ax_p.set_ylim(0, 1.05)
-        ax_p.set_ylabel("P(hypsarrhythmia)", fontsize=8)
+        ax_p.set_ylabel("hypsarrhythmia score\n(uncalibrated)", fontsize=8)
         ax_p.tick_params(labelsize=7)
     ax_g.axhline(PRESENT_FROM - 0.5, color="crimson", ls="--", lw=0.8)
     ax_g.text(0.005, PRESENT_FROM - 0.4, "hypsarrhythmia (≥ 4)", color="crimson", fontsize=7,
@@ -236,24 +236,45 @@ def hourly_figure(summary: dict, events: pd.DataFrame, start_time: datetime | No
     return fig
 
 
+#: Display sensitivity of every EEG and EMG trace in the snippets (µV per mm of the printed
+#: figure); one fixed value so that voltages compare between snippets and recordings.
+SENSITIVITY_UV_MM = 20.0
+#: Time base of the snippets (mm per second of the printed figure).
+TIMEBASE_MM_S = 15.0
+#: Distance between two traces (mm).
+TRACE_SPACING_MM = 8.0
+#: Display band of the EEG snippets (Hz) and of the EMG trace.
+EEG_BAND = (0.5, 45.0)
+EMG_BAND = (10.0, 100.0)
+_MM = 1 / 25.4
+
+
 @dataclass
 class Snippet:
-    """A stretch of band-passed EEG to show.
+    """A stretch of EEG to show: longitudinal bipolar derivations and the EMG beneath.
 
     Attributes
     ----------
     data : ndarray, shape (n_channels, n_samples)
-        µV, band-passed 0.5-45 Hz.
+        µV, band-passed (``band``), notched where mains was detected.
     sfreq : float
         Sampling rate.
     names : list of str
-        Channel names.
+        Derivation names (``"Fp1-F7"`` ...).
     start_s : float
         Recording time of the first sample.
     mark_s : float or None
         Recording time to mark (spasm onset).
     title : str
         Caption.
+    emg : ndarray or None
+        The EMG channel over the same span (µV, ``EMG_BAND``), at ``sfreq``.
+    emg_name : str or None
+        Its name.
+    notch_hz : float or None
+        Mains notch applied (with its harmonics), or None.
+    band : (float, float)
+        Pass band applied to the EEG.
     """
 
     data: np.ndarray
@@ -262,15 +283,37 @@ class Snippet:
     start_s: float
     mark_s: float | None
     title: str
+    emg: np.ndarray | None = None
+    emg_name: str | None = None
+    notch_hz: float | None = None
+    band: tuple[float, float] = EEG_BAND
+
+
+def _filtered(x: np.ndarray, fs: float, band: tuple[float, float],
+              notch_hz: float | None) -> np.ndarray:
+    from hypsa.signal import notch
+
+    x = x.astype(np.float64) - x.mean(axis=1, keepdims=True)
+    if x.shape[1] <= 3 * 2 * 4 * 3:
+        return x
+    if notch_hz and notch_hz < fs / 2 - 1:
+        x = notch(x, fs, notch_hz).astype(np.float64)
+    hi = min(band[1], 0.45 * fs)
+    if hi <= band[0]:
+        return x
+    sos = sps.butter(4, [band[0], hi], btype="bandpass", fs=fs, output="sos")
+    return sps.sosfiltfilt(sos, x, axis=1)
 
 
 def read_snippet(rec: Any, start_s: float, stop_s: float, *, mark_s: float | None = None,
-                 title: str = "", band: tuple[float, float] = (0.5, 45.0),
-                 pad_s: float = 2.0) -> Snippet:
-    """Read all EEG channels over ``[start_s, stop_s]`` and band-pass them (zero phase).
+                 title: str = "", band: tuple[float, float] = EEG_BAND,
+                 pad_s: float = 2.0, notch_hz: float | None = None) -> Snippet:
+    """Read ``[start_s, stop_s]`` as longitudinal bipolar (double banana) derivations with the
+    EMG channel beneath, filtered as stated (zero phase).
 
     The span is clipped to the recorded segment holding its middle; ``pad_s`` of context is read
-    on each side (where it exists) for the filter and dropped afterwards.
+    on each side (where it exists) for the filters and dropped afterwards. Derivations whose
+    electrodes are missing are left out.
 
     Parameters
     ----------
@@ -283,14 +326,18 @@ def read_snippet(rec: Any, start_s: float, stop_s: float, *, mark_s: float | Non
     title : str
         Caption.
     band : (float, float)
-        Pass band in Hz.
+        EEG pass band in Hz (4th-order Butterworth, forwards and backwards).
     pad_s : float
         Filter context.
+    notch_hz : float, optional
+        Mains frequency to notch (with its harmonics; Q 30), as in the analysis.
 
     Returns
     -------
     Snippet
     """
+    from hypsa.channels import DOUBLE_BANANA, bipolar
+
     mid = 0.5 * (start_s + stop_s)
     seg = next((s for s in rec.segments if s.onset_s <= mid <= s.end_s), None)
     lo_lim, hi_lim = (seg.onset_s, seg.end_s) if seg is not None else (0.0, rec.duration_s)
@@ -299,74 +346,95 @@ def read_snippet(rec: Any, start_s: float, stop_s: float, *, mark_s: float | Non
     r0 = max(lo_lim, start_s - pad_s)
     r1 = min(hi_lim, stop_s + pad_s)
     fs = float(rec.sfreq)
-    x = rec.get_data(picks="eeg", start_s=r0, stop_s=r1, sfreq=fs).astype(np.float64)
-    hi = min(band[1], 0.45 * fs)
-    sos = sps.butter(4, [band[0], hi], btype="bandpass", fs=fs, output="sos")
-    if x.shape[1] > 3 * 2 * 4 * 3:
-        x = sps.sosfiltfilt(sos, x - x.mean(axis=1, keepdims=True), axis=1)
+    x = _filtered(rec.get_data(picks="eeg", start_s=r0, stop_s=r1, sfreq=fs), fs, band,
+                  notch_hz)
+    bip, names = bipolar(x, list(rec.eeg_names), DOUBLE_BANANA)
     i0 = int(round((start_s - r0) * fs))
     i1 = i0 + int(round((stop_s - start_s) * fs))
-    return Snippet(x[:, i0:i1].astype(np.float32), fs, list(rec.eeg_names), start_s, mark_s,
-                   title)
+    emg = emg_name = None
+    emg_ch = next((c for c in rec.channels if c.kind == "emg"), None)
+    if emg_ch is not None:
+        e = rec.get_data(picks=[emg_ch.name], start_s=r0, stop_s=r1, sfreq=fs)
+        emg = _filtered(e, fs, EMG_BAND, notch_hz)[0, i0:i1].astype(np.float32)
+        emg_name = emg_ch.name
+    return Snippet(np.asarray(bip)[:, i0:i1].astype(np.float32), fs, list(names), start_s,
+                   mark_s, title, emg, emg_name, notch_hz, band)
 
 
-def _nice(v: float) -> float:
-    """The 1-2-5 value at or just above ``v``."""
-    if not np.isfinite(v) or v <= 0:
-        return 100.0
-    e = 10 ** np.floor(np.log10(v))
-    for m in (1, 2, 5, 10):
-        if m * e >= v:
-            return float(m * e)
-    return float(10 * e)
+def snippet_figure(sn: Snippet, bad: list[str] | None = None,
+                   sensitivity_uv_mm: float = SENSITIVITY_UV_MM,
+                   timebase_mm_s: float = TIMEBASE_MM_S) -> Figure:
+    """Stacked bipolar traces and the EMG beneath, at a fixed sensitivity and time base.
 
-
-def snippet_figure(sn: Snippet, bad: list[str] | None = None, height: float = 5.2) -> Figure:
-    """Stacked EEG traces with a µV and a 1-s scale bar.
+    The figure's physical size is set so that, printed at 100 %, one millimetre is
+    ``sensitivity_uv_mm`` µV vertically and ``1 / timebase_mm_s`` s horizontally; a 100 µV and
+    1 s scale bar is drawn. Traces are not clipped: high-voltage activity overlaps its
+    neighbours, as on a paper or screen display at a fixed sensitivity.
 
     Parameters
     ----------
     sn : Snippet
         What to draw.
     bad : list of str, optional
-        Channels flagged bad (drawn grey).
-    height : float
-        Figure height in inches.
+        Electrodes flagged bad: derivations using them are drawn grey.
+    sensitivity_uv_mm : float
+        µV per mm.
+    timebase_mm_s : float
+        mm per second.
 
     Returns
     -------
     Figure
+        With ``hypsa_size_mm`` (width, height) for the page to show it at its physical size.
     """
-    bad = bad or []
+    bad = set(bad or [])
     n, m = sn.data.shape
+    dur = max(m / sn.sfreq, 1.0)
+    traces = [(nm, sn.data[i], any(e in bad for e in nm.split("-")))
+              for i, nm in enumerate(sn.names)]
+    if sn.emg is not None:
+        traces.append((f"EMG {sn.emg_name}", sn.emg[:m], False))
+    k = len(traces)
+    left, right, top, bottom = 22.0, 6.0, 9.0, 14.0  # margins, mm
+    w_mm = dur * timebase_mm_s
+    h_mm = (k + 1.5) * TRACE_SPACING_MM
+    fig = Figure(figsize=((left + w_mm + right) * _MM, (top + h_mm + bottom) * _MM))
+    FigureCanvasAgg(fig)
+    W, H = left + w_mm + right, top + h_mm + bottom
+    ax = fig.add_axes((left / W, bottom / H, w_mm / W, h_mm / H))
+    sp = TRACE_SPACING_MM * sensitivity_uv_mm  # µV between traces
     t = sn.start_s + np.arange(m) / sn.sfreq
-    ptp = np.percentile(sn.data, 98, axis=1) - np.percentile(sn.data, 2, axis=1) if m else \
-        np.zeros(n)
-    good = [i for i, c in enumerate(sn.names) if c not in bad]
-    spacing = _nice(float(np.median(ptp[good])) * 0.45 if good and m else 100.0)
-    fig, ax = _new((5.4, height))
-    for i in range(n):
-        y0 = (n - 1 - i) * spacing
-        ax.plot(t, sn.data[i] + y0, lw=0.45,
-                color="0.6" if sn.names[i] in bad else "k")
-    ax.set_yticks([(n - 1 - i) * spacing for i in range(n)])
-    ax.set_yticklabels(sn.names, fontsize=6)
+    for j, (nm, y, is_bad) in enumerate(traces):
+        y0 = (k - j) * sp
+        emg = nm.startswith("EMG")
+        ax.plot(t, y + y0, lw=0.45, color="0.6" if is_bad else ("#1864ab" if emg else "k"))
+    ax.set_yticks([(k - j) * sp for j in range(k)])
+    ax.set_yticklabels([nm for nm, _, _ in traces], fontsize=5.5)
+    if sn.emg is not None:
+        ax.axhline(1.5 * sp, color="0.8", lw=0.5)
     if sn.mark_s is not None:
         ax.axvline(sn.mark_s, color="crimson", lw=0.8, ls="--")
-    ax.set_ylim(-1.5 * spacing, n * spacing)
-    ax.set_xlim(t[0] if m else sn.start_s, t[-1] if m else sn.start_s + 1)
-    # scale bars: 1 s horizontally, `spacing` µV vertically, bottom right
-    x1 = (t[-1] if m else sn.start_s + 1) - 0.2
-    yb = -1.2 * spacing
-    ax.plot([x1 - 1.0, x1], [yb, yb], color="#1971c2", lw=2, solid_capstyle="butt")
-    ax.plot([x1, x1], [yb, yb + spacing], color="#1971c2", lw=2, solid_capstyle="butt")
-    ax.text(x1 - 0.5, yb - 0.05 * spacing, "1 s", ha="center", va="top", fontsize=6,
+    ax.set_ylim(-0.5 * sp, (k + 1) * sp)
+    ax.set_xlim(sn.start_s, sn.start_s + dur)
+    # scale bars: 1 s, 100 µV
+    x1 = sn.start_s + dur - 0.1
+    yb = -0.3 * sp
+    ax.plot([x1 - 1.0, x1], [yb, yb], color="#1971c2", lw=1.5, solid_capstyle="butt")
+    ax.plot([x1, x1], [yb, yb + 100.0], color="#1971c2", lw=1.5, solid_capstyle="butt")
+    ax.text(x1 - 0.5, yb - 0.05 * sp, "1 s", ha="center", va="top", fontsize=5.5,
             color="#1971c2")
-    ax.text(x1 - 0.08, yb + spacing / 2, f"{spacing:g} µV", ha="right", va="center",
-            fontsize=7, color="#1971c2", backgroundcolor="white")
-    ax.set_xlabel("recording time (s), 0.5-45 Hz, referential", fontsize=7)
-    ax.tick_params(axis="x", labelsize=6)
-    for s in ("top", "right", "left"):
-        ax.spines[s].set_visible(False)
-    ax.set_title(sn.title, fontsize=8, loc="left")
+    ax.text(x1 - 0.06, yb + 50.0, "100 µV", ha="right", va="center", fontsize=5.5,
+            color="#1971c2")
+    notch = f", notch {sn.notch_hz:g} Hz" if sn.notch_hz else ", no notch"
+    emg = (f"; EMG {EMG_BAND[0]:g}-{EMG_BAND[1]:g} Hz" if sn.emg is not None
+           else "; no EMG channel")
+    ax.set_xlabel(f"recording time (s) · longitudinal bipolar, {sensitivity_uv_mm:g} µV/mm, "
+                  f"{timebase_mm_s:g} mm/s, EEG {sn.band[0]:g}-{sn.band[1]:g} Hz{notch}{emg}",
+                  fontsize=5.5)
+    ax.tick_params(axis="x", labelsize=5.5)
+    for s_ in ("top", "right", "left"):
+        ax.spines[s_].set_visible(False)
+    ax.set_title(sn.title, fontsize=6.5, loc="left")
+    fig.hypsa_fixed_layout = True  # type: ignore[attr-defined]
+    fig.hypsa_size_mm = (W, H)  # type: ignore[attr-defined]
     return fig

@@ -21,7 +21,10 @@ import pandas as pd
 
 from hypsa import DISCLAIMER, __version__
 from hypsa.errors import HypsaError, ParameterError
+from hypsa.metadata import FIELDS, describe_age
+from hypsa.rates import rate_text, spasm_rate
 from hypsa.report import figures as FG
+from hypsa.verdict import GRADE_LABELS, PRESENT, SCORE_LABEL, hypsarrhythmia_verdict
 
 __all__ = ["write_report", "write_pdf", "report_context", "render_html", "ReportContent"]
 
@@ -34,14 +37,8 @@ HYPS_SNIPPET_S = 10.0
 #: PNG resolution of the figures.
 DPI = 80
 
-GRADE_TEXT = {
-    0: "normal",
-    1: "non-epileptiform abnormality",
-    2: "epileptiform, < 3 spike foci, no high amplitude",
-    3: "epileptiform, not hypsarrhythmia",
-    4: "hypsarrhythmia (probable epileptic encephalopathy)",
-    5: "hypsarrhythmia (definite epileptic encephalopathy)",
-}
+#: What each BASED grade means, without a verdict in it (:data:`hypsa.verdict.GRADE_LABELS`).
+GRADE_TEXT = GRADE_LABELS
 
 
 @dataclass
@@ -116,7 +113,101 @@ def _clock(start: datetime | None, t: float) -> str:
     return (start + timedelta(seconds=float(t))).strftime("%H:%M:%S") if start else "n/a"
 
 
-def report_context(analysis: Any) -> dict:
+def _num(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if np.isfinite(f) else None
+
+
+def _state_source(analysis: Any) -> str:
+    """Where the sleep-wake states came from, in words (for the limitations)."""
+    ep = analysis.epochs
+    sw = (analysis.summary_.get("spasms") or {}).get("sleep_wake") or {}
+    if len(ep) and "state_source" in ep:
+        scored = float((ep["state_source"].astype(str) == "annotations").mean())
+        if scored > 0:
+            from hypsa.vigilance import SOURCES
+
+            where = SOURCES.get(sw.get("source") or "annotations",
+                                "the recording's sleep-stage annotations")
+            rest = ("" if scored >= 0.999 else
+                    f"; estimated from the EEG alone for the other {100 * (1 - scored):.0f} %")
+            return (f"Sleep-wake state taken from {where} for {100 * scored:.0f} % of the "
+                    f"epochs{rest}. Hypsarrhythmia fades in REM sleep and on arousal, so a "
+                    "recording without NREM sleep may under-grade.")
+    return ("Sleep-wake state is estimated from the EEG alone (the recording carries no "
+            "sleep-stage annotations); hypsarrhythmia fades in REM sleep and on arousal, so a "
+            "short recording without NREM sleep may under-grade.")
+
+
+def processing_facts(analysis: Any, reference: str | None = None) -> dict:
+    """Montage, reference, filters, notch and the counts behind the grade, as applied.
+
+    Parameters
+    ----------
+    analysis : hypsa.results.Analysis
+        The analysis.
+    reference : str, optional
+        The recording's reference when known (from its channel labels).
+
+    Returns
+    -------
+    dict
+        ``montage, reference, filters, notch, n_derivations, epochs_graded,
+        epochs_not_graded, epochs_grade_4_plus, epochs_slow_form``.
+    """
+    from hypsa.signal import ANALYSIS_SFREQ
+
+    s = analysis.summary_
+    ev = (s.get("hypsarrhythmia") or {}).get("evidence") or {}
+    g = analysis.grades
+    n_bip = None
+    if len(g) and "n_bipolar" in g:
+        vals = pd.to_numeric(g["n_bipolar"], errors="coerce").dropna()
+        n_bip = int(vals.max()) if len(vals) else None
+    counts = {int(k): int(v) for k, v in (ev.get("grade_counts") or {}).items()}
+    slow = 0
+    if len(g) and "slow_variant" in g and "grade" in g:
+        sv = g["slow_variant"].astype(str).str.lower().isin(["true", "1", "1.0"])
+        slow = int((sv & (pd.to_numeric(g["grade"], errors="coerce") < 4)).sum())
+    mains = (s.get("quality") or {}).get("mains_hz") or []
+    return {
+        "montage": "longitudinal bipolar (double banana), 18 derivations"
+                   + (f"; {n_bip} available" if n_bip is not None else ""),
+        "reference": (f"recorded against {reference}; re-referenced to the bipolar montage"
+                      if reference else "as recorded (referential input); re-referenced to the "
+                      "bipolar montage"),
+        "filters": (f"resampled to {ANALYSIS_SFREQ:g} Hz; 0.5-45 Hz band-pass (4th-order "
+                    "Butterworth, zero phase); spike and spasm detectors use their own bands "
+                    "within it"),
+        "notch": (", ".join(f"{m:g} Hz" for m in mains) + " and harmonics (Q 30), in the "
+                  "windows where mains interference was detected" if mains else
+                  "none (no mains interference detected)"),
+        "n_derivations": n_bip,
+        "epochs_graded": int(ev.get("epochs_graded", 0) or 0),
+        "epochs_not_graded": int(ev.get("epochs_not_graded", 0) or 0),
+        "epochs_grade_4_plus": sum(v for k, v in counts.items() if k >= 4),
+        "epochs_slow_form": slow,
+    }
+
+
+def _metadata(analysis: Any, source: Any) -> dict:
+    """The recording metadata stored with the analysis, else read beside the recording."""
+    meta = analysis.summary_.get("metadata")
+    if meta is None and source is not None and not hasattr(source, "channels"):
+        from hypsa.errors import InputError
+        from hypsa.metadata import read_metadata
+
+        try:
+            meta = read_metadata(source)
+        except InputError:
+            meta = None
+    return meta or {}
+
+
+def report_context(analysis: Any, source: Any = None, reference: str | None = None) -> dict:
     """The facts of a report (no figures), as plain Python values.
 
     De-identified: the file stem and the recording date only; no path, name or ID.
@@ -125,6 +216,10 @@ def report_context(analysis: Any) -> dict:
     ----------
     analysis : hypsa.results.Analysis
         The analysis.
+    source : path, optional
+        The recording, to read its metadata (:mod:`hypsa.metadata`) when the analysis holds none.
+    reference : str, optional
+        The recording's reference electrode, when known.
 
     Returns
     -------
@@ -138,7 +233,8 @@ def report_context(analysis: Any) -> dict:
     ge = ev.get("graded_epoch") or {}
     start = analysis.start_time
     grade = h.get("based_score")
-    prob = h.get("probability")
+    prob = _num(h.get("probability"))
+    v = hypsarrhythmia_verdict(h)
     events = analysis.events
     clusters = []
     for c in sp.get("clusters", []) or []:
@@ -159,14 +255,26 @@ def report_context(analysis: Any) -> dict:
     mains = q.get("mains_hz") or []
     bad = q.get("bad_channels") or []
     reasons = q.get("bad_channel_reasons") or {}
-    if grade is None:
-        verdict = "Not graded"
-        grade_text = "no 5-minute epoch had enough usable EEG"
-    else:
-        verdict = (f"BASED {grade} — hypsarrhythmia "
-                   f"{'PRESENT' if h.get('present') else 'absent'}")
-        grade_text = GRADE_TEXT.get(int(grade), "")
+    verdict = {"present": "Hypsarrhythmia PRESENT", "absent": "Hypsarrhythmia absent",
+               "not_assessable": "Hypsarrhythmia not assessable"}[v["verdict"]]
+    grade_text = v["grade_label"] or "not graded: no 5-minute epoch had enough usable EEG"
     thr = ev.get("thresholds") or {}
+    rate = sp.get("rate") or spasm_rate(int(sp.get("count", 0)),
+                                        float(s.get("analysed_s") or 0.0) / 3600)
+    lo_hi = rate.get("per_hour_ci95") or [None, None]
+    kinds = []
+    if sp.get("count_with_movement") is not None:
+        kinds.append(f"{sp['count_with_movement']} with an EMG/movement correlate")
+    if sp.get("count_eeg_only") is not None:
+        kinds.append(f"{sp['count_eeg_only']} on EEG only")
+    if sp.get("n_eeg_decrement"):
+        kinds.append(f"{sp['n_eeg_decrement']} electrodecrement event(s) without the spasm "
+                     "pattern listed, not counted")
+    meta = _metadata(analysis, source)
+    msrc = meta.get("sources") or {}
+    metadata = [{"field": FIELDS[k].split(" (")[0], "value": (f"{meta[k]:g} weeks"
+                 if isinstance(meta[k], int | float) else str(meta[k])),
+                 "source": msrc.get(k, "")} for k in FIELDS if meta.get(k) is not None]
     return {
         "stem": analysis.stem,
         "date": start.date().isoformat() if start else "unknown",
@@ -182,8 +290,11 @@ def report_context(analysis: Any) -> dict:
         "bad_list": list(bad),
         "mains": ", ".join(f"{m:g} Hz" for m in mains) or "not detected",
         "grade": grade,
-        "present": bool(h.get("present")),
+        "present": v["verdict"] == PRESENT,
+        "verdict_key": v["verdict"],
+        "verdict_rule": v["verdict_rule"],
         "probability": f"{prob:.2f}" if prob is not None else "n/a",
+        "score_label": SCORE_LABEL,
         "verdict": verdict,
         "grade_text": grade_text,
         "criteria": list(ev.get("criteria_met") or []),
@@ -206,9 +317,19 @@ def report_context(analysis: Any) -> dict:
                                   sorted((ev.get("grade_counts") or {}).items())) or "n/a",
         "epochs_graded": ev.get("epochs_graded", 0),
         "epochs_not_graded": ev.get("epochs_not_graded", 0),
+        "processing": processing_facts(analysis, reference),
         "spasm_count": int(sp.get("count", 0)),
-        "per_hour": f"{sp.get('per_hour', 0.0):.1f}",
-        "per_24h": f"{sp.get('per_24h', 0.0):.0f}",
+        "count_kinds": "; ".join(kinds),
+        "count_includes": sp.get("count_includes") or "",
+        "analysed_h": f"{rate.get('analysed_h') or 0.0:.2f}",
+        "per_hour": (f"{rate['per_hour']:.1f}" if rate.get("per_hour") is not None else "n/a"),
+        "per_hour_ci": (f"{lo_hi[0]:.1f}-{lo_hi[1]:.1f}" if lo_hi[0] is not None else "n/a"),
+        "per_24h": (f"{rate['per_24h']:.0f}" if _num(rate.get("per_24h")) is not None
+                    else None),
+        "extrapolated_from_h": (f"{rate['extrapolated_from_h']:.1f}"
+                                if _num(rate.get("extrapolated_from_h")) is not None else None),
+        "min_hours_for_24h": f"{rate.get('min_hours_for_24h', 1.0):g}",
+        "rate_text": rate_text(rate),
         "n_clusters": int(sp.get("n_clusters", 0)),
         "isolated": int(sp.get("isolated", 0)),
         "cluster_gap_s": sp.get("cluster_gap_s", "n/a"),
@@ -216,6 +337,11 @@ def report_context(analysis: Any) -> dict:
         else "n/a",
         "clusters": clusters,
         "sleep_wake_note": _sleep_wake_note(sw, len(clusters)),
+        "state_source": _state_source(analysis),
+        "metadata": metadata,
+        "age": describe_age(meta),
+        "sensitivity": f"{FG.SENSITIVITY_UV_MM:g}",
+        "timebase": f"{FG.TIMEBASE_MM_S:g}",
         "high_uv": thr.get("high_uv", 200.0),
         "pages_needed": thr.get("pages_needed", 10),
         "bins_per_page": thr.get("bins_per_page", 8),
@@ -272,39 +398,72 @@ def _best_10s(sn: FG.Snippet, length_s: float) -> FG.Snippet:
     c = np.concatenate([[0.0], np.cumsum(a)])
     starts = np.arange(0, sn.data.shape[1] - n + 1, step)
     best = int(starts[np.argmax(c[starts + n] - c[starts])])
+    emg = sn.emg[best:best + n] if sn.emg is not None else None
     return FG.Snippet(sn.data[:, best:best + n], sn.sfreq, sn.names, sn.start_s + best / sn.sfreq,
-                      None, sn.title)
+                      None, sn.title, emg, sn.emg_name, sn.notch_hz, sn.band)
 
 
-def _gallery(analysis: Any, source: Any, bad: list[str]) -> tuple[list, str | None]:
+def _reference(rec: Any) -> str | None:
+    """The reference electrode the EEG channel labels name (``EEG Fp1-REF`` -> ``REF``), when
+    most channels share one; None otherwise."""
+    tails = []
+    for c in rec.channels:
+        if c.kind != "eeg":
+            continue
+        lab = str(c.label).strip()
+        if "-" in lab:
+            tails.append(lab.rsplit("-", 1)[1].strip())
+    if not tails:
+        return None
+    best = max(set(tails), key=tails.count)
+    return best if best and tails.count(best) >= 0.8 * len(tails) else None
+
+
+def _kind(ev: pd.DataFrame, i: Any) -> str:
+    from hypsa.rates import EVENT_KINDS
+
+    for col in ("trial_type", "eventType"):
+        if col in ev and isinstance(ev.loc[i, col], str):
+            k = ev.loc[i, col]
+            return f"{k}: {EVENT_KINDS[k]}" if k in EVENT_KINDS else k
+    return "detected spasm"
+
+
+def _read_source(source: Any) -> tuple[Any, str | None]:
     if source is None:
-        return [], ("EEG snippets not shown: the recording was not given (re-build with "
-                    "`hypsa report ... --source EEG`).")
+        return None, ("EEG snippets not shown: the recording was not given (re-build with "
+                      "`hypsa report ... --source EEG`).")
     try:
         from hypsa.io import Recording, read
 
-        rec = source if isinstance(source, Recording) else read(source)
+        return (source if isinstance(source, Recording) else read(source)), None
     except (HypsaError, OSError, ValueError) as exc:
-        return [], f"EEG snippets not shown: the recording could not be read ({exc})."
+        return None, f"EEG snippets not shown: the recording could not be read ({exc})."
+
+
+def _gallery(analysis: Any, rec: Any, bad: list[str]) -> tuple[list, str | None]:
     out = []
     notes = []
     start = analysis.start_time
+    mains = ((analysis.summary_.get("quality") or {}).get("mains_hz") or [None])[0]
     try:
         t_h = _hyps_stretch(analysis)
         if t_h is not None:
-            sn = FG.read_snippet(rec, t_h, t_h + 15.0, title="")
+            sn = FG.read_snippet(rec, t_h, t_h + 15.0, title="", notch_hz=mains)
             sn = _best_10s(sn, HYPS_SNIPPET_S)
             sn.title = (f"Most hypsarrhythmic 10 s of the graded epoch — "
                         f"{_clock(start, sn.start_s)} ({sn.start_s:.0f} s)")
             out.append((FG.snippet_figure(sn, bad), sn.title))
         ev = analysis.events
+        if len(ev) and "trial_type" in ev:  # electrodecrements are listed, not shown as spasms
+            ev = ev[ev["trial_type"].astype(str) != "eeg_decrement"]
         for i, label in _pick_spasms(ev, MAX_SPASM_SNIPPETS):
             on = float(ev.loc[i, "onset"])
             conf = float(ev.loc[i, "confidence"]) if "confidence" in ev else float("nan")
             title = (f"Spasm at {_clock(start, on)} ({on:.1f} s), {label}, "
-                     f"confidence {conf:.2f}")
+                     f"pattern score {conf:.2f} ({_kind(ev, i)})")
             sn = FG.read_snippet(rec, on - SNIPPET_HALF_S, on + SNIPPET_HALF_S, mark_s=on,
-                                 title=title)
+                                 title=title, notch_hz=mains)
             out.append((FG.snippet_figure(sn, bad), title))
         if not len(ev):
             notes.append("No spasm was detected, so no spasm snippet is shown.")
@@ -327,13 +486,17 @@ def build_content(analysis: Any, source: Any = None) -> ReportContent:
     -------
     ReportContent
     """
-    facts = report_context(analysis)
+    rec, note = _read_source(source)
+    facts = report_context(analysis, source=source if rec is None or not hasattr(
+        source, "channels") else None, reference=_reference(rec) if rec is not None else None)
     figs = {
         "timeline": FG.timeline_figure(analysis.summary_, analysis.epochs, analysis.grades,
                                        analysis.events),
         "hourly": FG.hourly_figure(analysis.summary_, analysis.events, analysis.start_time),
     }
-    gallery, note = _gallery(analysis, source, facts["bad_list"])
+    gallery: list = []
+    if rec is not None:
+        gallery, note = _gallery(analysis, rec, facts["bad_list"])
     return ReportContent(facts, figs, gallery, note)
 
 
@@ -363,10 +526,13 @@ def render_html(content: ReportContent, dpi: int = DPI) -> str:
     str
     """
     imgs = {k: FG.to_base64(f, dpi) for k, f in content.figures.items()}
-    gallery = [{"src": FG.to_base64(f, dpi), "caption": c} for f, c in content.gallery]
+    gallery = [{"src": FG.to_base64(f, max(dpi, 110)), "caption": c,
+                "width_mm": round(getattr(f, "hypsa_size_mm", (140.0, 0))[0], 1)}
+               for f, c in content.gallery]
     return _env().get_template("template.html").render(
         f=content.facts, img=imgs, gallery=gallery, gallery_note=content.gallery_note,
-        methods=METHODS_TEXT.format(**content.facts), limitations=LIMITATIONS)
+        methods=METHODS_TEXT.format(**content.facts),
+        limitations=limitations(content.facts))
 
 
 def write_report(analysis: Any, out_dir: str | Path, source: Any = None) -> Path:
@@ -470,22 +636,31 @@ def _pdf_matplotlib(content: ReportContent, out_pdf: Path) -> None:
 
     f = content.facts
     g = f["graded_epoch"]
+    pr = f["processing"]
     blocks = [
         ("Identification", [f"Recording: {f['stem']}   Date: {f['date']}   Start: "
                             f"{f['start_clock']}"]),
+        ("Patient and recording", [f"{m['field']}: {m['value']} ({m['source']})"
+                                   for m in f["metadata"]]
+         or ["Age, medication and indication: not given."]),
         ("Recording and quality", [
             f"Duration {f['duration']} ({f['recorded']} recorded, {f['segments']} segment(s)); "
             f"analysed {f['analysed']}; excluded as artifact {f['excluded']} "
             f"({f['excluded_pct']}).",
-            f"Bad channels: {f['bad_channels']}. Mains: {f['mains']}."]),
+            f"Bad channels: {f['bad_channels']}. Mains: {f['mains']}.",
+            f"Montage: {pr['montage']}. Reference: {pr['reference']}. Filters: {pr['filters']}. "
+            f"Notch: {pr['notch']}."]),
         ("!Verdict", [
             f"{f['verdict']}",
+            f"Rule: {f['verdict_rule']}",
             f"BASED grade {f['grade'] if f['grade'] is not None else 'n/a'} "
-            f"({f['grade_text']}), probability {f['probability']}",
+            f"({f['grade_text']}); hypsarrhythmia score {f['probability']} ({f['score_label']})",
             *[f"Criterion met: {c}" for c in f["criteria"]],
-            f"Spasms: {f['spasm_count']} detected, {f['per_hour']} per hour, {f['per_24h']} per "
-            f"24 h, in {f['n_clusters']} cluster(s)"
-            + (f" and {f['isolated']} isolated." if f["isolated"] else ".")]),
+            f"Epochs graded: {pr['epochs_graded']} ({pr['epochs_grade_4_plus']} at grade >= 4); "
+            f"not graded: {pr['epochs_not_graded']}; derivations: {pr['n_derivations']}.",
+            f"Spasms: {f['rate_text']}; {f['n_clusters']} cluster(s)"
+            + (f" and {f['isolated']} isolated." if f["isolated"] else ".")
+            + (f" Of them: {f['count_kinds']}." if f["count_kinds"] else "")]),
         ("Graded epoch", [
             f"Starts {g['clock']} ({g['onset_s']} s), state {g['state']}; {g['n_foci']} spike "
             f"foci; spikes in {g['spike_bin_fraction']} of 1-s bins ({g['pages']} pages); "
@@ -497,7 +672,7 @@ def _pdf_matplotlib(content: ReportContent, out_pdf: Path) -> None:
             f" mean confidence {c['confidence']}; {c['sleep_wake']}" for c in f["clusters"]]
             + ([f["sleep_wake_note"]] if f["clusters"] else []) or ["none"]),
         ("Methods", [METHODS_TEXT.format(**f)]),
-        ("Limitations", LIMITATIONS),
+        ("Limitations", limitations(f)),
         ("Statement", [f["disclaimer"]]),
     ]
     with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(out_pdf) as pdf:
@@ -560,31 +735,41 @@ def write_pdf(analysis: Any, out_pdf: str | Path, source: Any = None,
 
 METHODS_TEXT = (
     "The EEG was read in 5-minute windows, re-referenced to a longitudinal bipolar (double "
-    "banana) montage, filtered and screened for artifact (flat, clipped, muscle, eye, extreme "
-    "amplitude; 15-s epochs with more than half artifact are excluded). Hypsarrhythmia is graded "
-    "on the BASED scale (Mytinger et al. 2021) on each 5-minute epoch and the most epileptic "
-    "epoch is reported: spikes are detected and grouped into foci, a bipolar channel is high "
-    "amplitude above {high_uv:g} µV peak-to-peak, and 'spikes in >= 50 % of bins' means >= "
-    "{pages_needed} of twenty 15-s pages with >= {bins_per_page} spike bins. Grades 4-5 are "
-    "hypsarrhythmia, and so is a grade 3 with diffuse very high voltage in a disorganised "
-    "background and a spike focus (the slow-wave form of modified hypsarrhythmia). Spasms "
-    "are detected from the ictal EEG pattern (high-voltage slow wave, fast activity, "
-    "electrodecrement) and the deltoid EMG when recorded; each candidate's confidence is a "
-    "pattern score over all its measurements, fitted on simulated recordings, an event counts "
-    "as a spasm from a score of {min_confidence}, and spasms less than {cluster_gap_s} s apart "
-    "form a cluster."
+    "banana) montage, resampled to 128 Hz, band-passed 0.5-45 Hz (notched at the mains "
+    "frequency where interference was found) and screened for artifact (flat, clipped, "
+    "muscle, eye, extreme amplitude; 15-s epochs with more than half artifact are excluded). "
+    "Hypsarrhythmia is graded on the BASED scale (Mytinger et al. 2021) on each 5-minute "
+    "epoch and the most epileptic epoch is reported: spikes are detected and grouped into "
+    "foci, a bipolar channel is high amplitude above {high_uv:g} µV peak-to-peak, and 'spikes "
+    "in >= 50 % of bins' means >= {pages_needed} of twenty 15-s pages with >= {bins_per_page} "
+    "spike bins. Grades 4-5 are hypsarrhythmia, and so is a grade 3 with diffuse very high "
+    "voltage in a disorganised background and a spike focus (the slow-wave form of modified "
+    "hypsarrhythmia); the verdict states which rule decided it. Spasms are detected from the "
+    "ictal EEG pattern (high-voltage slow wave, fast activity, electrodecrement) and the "
+    "deltoid EMG when recorded; each candidate's confidence is a pattern score over all its "
+    "measurements, fitted on simulated recordings, an event counts as a spasm from a score of "
+    "{min_confidence}, and spasms less than {cluster_gap_s} s apart form a cluster. Rates are "
+    "per analysed hour with an exact 95 % Poisson interval; a per-24-h figure is given only "
+    "from {min_hours_for_24h} h of analysed EEG."
 )
 LIMITATIONS = [
     "Automated grading and detection: every finding needs review of the raw EEG by a qualified "
     "clinician; human inter-rater agreement on hypsarrhythmia is itself only fair to moderate.",
     "Spasms without an EEG or EMG correlate (subtle spasms, head nods) can be missed, and so "
     "can spasms without an electrodecrement; artifacts (movement, sucking, patting) and the "
-    "attenuation episodes of modified hypsarrhythmia can be mistaken for spasms.",
+    "attenuation episodes of modified hypsarrhythmia can be mistaken for spasms. An event seen "
+    "on EEG only is not a clinical spasm until video or examination confirms it.",
     "The BASED high-amplitude threshold (200 µV) is a documented default, not a validated value.",
-    "Sleep/wake state is estimated from the EEG alone; hypsarrhythmia fades in REM sleep and on "
-    "arousal, so a short recording without NREM sleep may under-grade.",
+    "The hypsarrhythmia score is a pre-specified logistic score, not fitted or calibrated on "
+    "labelled recordings: it ranks epochs and is not a probability.",
     "Validated on simulated recordings and non-infantile-spasms real EEG only.",
 ]
+
+
+def limitations(facts: dict) -> list[str]:
+    """The limitations of this report: :data:`LIMITATIONS` and where the sleep-wake state came
+    from (the file's own stages or an estimate)."""
+    return [*LIMITATIONS[:3], facts.get("state_source") or "", *LIMITATIONS[3:]]
 
 
 def escape(s: str) -> str:

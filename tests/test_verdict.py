@@ -1,0 +1,106 @@
+"""One hypsarrhythmia verdict: the rule that decides it, and the same verdict everywhere."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from hypsa.verdict import (
+    ABSENT,
+    NOT_ASSESSABLE,
+    PRESENT,
+    SCORE_LABEL,
+    grade_label,
+    hypsarrhythmia_verdict,
+)
+
+
+def block(grade: int | None, slow: bool = False, present: bool | None = None) -> dict:
+    return {"based_score": grade, "probability": None if grade is None else 0.9,
+            "present": bool(present if present is not None else (grade or 0) >= 4 or slow),
+            "evidence": {"graded_epoch": {"slow_variant": slow}, "epochs_graded": 3}}
+
+
+@pytest.mark.parametrize(("grade", "slow", "verdict"), [
+    (None, False, NOT_ASSESSABLE), (0, False, ABSENT), (2, False, ABSENT), (3, False, ABSENT),
+    (3, True, PRESENT), (4, False, PRESENT), (5, False, PRESENT)])
+def test_verdict_rules(grade: int | None, slow: bool, verdict: str) -> None:
+    v = hypsarrhythmia_verdict(block(grade, slow))
+    assert v["verdict"] == verdict
+    assert v["verdict_rule"]
+    assert v["probability_label"] == SCORE_LABEL and "not a probability" in SCORE_LABEL
+    if slow:
+        assert "slow-wave form" in v["verdict_rule"]
+
+
+def test_grade_label_never_contradicts_the_verdict() -> None:
+    for grade in range(6):
+        for slow in (False, True):
+            label = grade_label(block(grade, slow and grade == 3))
+            assert "not hypsarrhythmia" not in label
+            v = hypsarrhythmia_verdict(block(grade, slow and grade == 3))["verdict"]
+            if v == ABSENT:
+                assert "hypsarrhythmia" not in label
+    assert "slow-wave form" in grade_label(block(3, True))
+    assert grade_label(block(None)) is None
+
+
+def test_a_stored_verdict_is_read_back_as_written() -> None:
+    stored = {**block(3), "verdict": PRESENT, "verdict_rule": "reviewed"}
+    assert hypsarrhythmia_verdict(stored)["verdict"] == PRESENT
+    # an older summary without the field: decided from its grade and slow-form flag
+    assert hypsarrhythmia_verdict(block(3, True))["verdict"] == PRESENT
+
+
+# ------------------------------------------------------------------ the slow-wave form, end to end
+@pytest.fixture(scope="module")
+def slow_form(tmp_path_factory: pytest.TempPathFactory):
+    """A 10-min modified hypsarrhythmia of the slow-wave form (seed 0 grades 3 with the form)."""
+    from hypsa.analysis import analyze
+    from hypsa.simulate import simulate
+
+    d = tmp_path_factory.mktemp("slow")
+    edf = simulate(600, hypsarrhythmia="modified", variant="slow", n_clusters=0, seed=0,
+                   emg=True).write_edf(d / "slow_form.edf")
+    res = analyze(edf)
+    res.save(d)
+    return res, d, edf
+
+
+def test_slow_wave_form_shows_one_verdict_everywhere(slow_form) -> None:
+    from hypsa.report import write_report
+    from hypsa.response import Treatment, evaluate, visit_from_analysis
+
+    res, d, edf = slow_form
+    h = json.loads((d / "slow_form.summary.json").read_text())["hypsarrhythmia"]
+    if h["based_score"] != 3:
+        pytest.skip(f"the simulation graded {h['based_score']}, not the slow-form case")
+    assert h["verdict"] == PRESENT and h["present"] is True
+    assert "slow-wave form" in h["verdict_rule"]
+    assert "not hypsarrhythmia" not in h["grade_label"]
+    # the text summary
+    text = res.summary()
+    assert "Hypsarrhythmia PRESENT" in text and "absent" not in text.split("\n")[1]
+    # the report: the verdict box and the grade line agree
+    html = write_report(res, d, source=edf).read_text(encoding="utf-8")
+    assert "Hypsarrhythmia PRESENT" in html
+    assert "not hypsarrhythmia" not in html and "hypsarrhythmia absent" not in html.lower()
+    # the response: the visit counts as hypsarrhythmic
+    v = visit_from_analysis(res, date(2024, 1, 1))
+    assert v.verdict == PRESENT and v.grade == 3
+    doc = evaluate("west-delphi", [v], [Treatment(date(2024, 1, 1), "start", "ACTH")])
+    assert doc["visits"][0]["hypsarrhythmia"] == PRESENT
+
+
+def test_summary_json_carries_the_fields(slow_form) -> None:
+    res, d, _ = slow_form
+    s = json.loads((Path(d) / "slow_form.summary.json").read_text())
+    h = s["hypsarrhythmia"]
+    for k in ("verdict", "verdict_rule", "grade_label", "probability_label"):
+        assert h[k], k
+    rate = s["spasms"]["rate"]
+    assert rate["per_24h"] is None and s["spasms"]["per_24h"] is None  # 10 minutes: < 1 h
+    assert rate["min_hours_for_24h"] == 1.0
