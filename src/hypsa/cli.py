@@ -88,7 +88,8 @@ def _progress(quiet: bool):
 
 def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = False,
                   report: bool = True, params=None,
-                  hypnogram=None) -> tuple[list[dict], list[str]]:
+                  hypnogram=None,
+                  metadata: dict | None = None) -> tuple[list[dict], list[str]]:
     """Analyse files one after the other; a bad file is reported and the others still run.
 
     ``params`` (:class:`hypsa.analysis.AnalysisParams`, default when None) applies to every file.
@@ -127,6 +128,10 @@ def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = 
                     source.annotations = pd.concat([own, hypnogram], ignore_index=True).sort_values(
                         "onset", kind="stable").reset_index(drop=True)
                 res = analyze(source, params=params, n_jobs=jobs, progress=cb)
+                # age, medication, indication: given, or beside the recording (hypsa.metadata)
+                from hypsa.metadata import read_metadata
+
+                res.summary_["metadata"] = read_metadata(f, metadata)
                 paths = res.save(out)
                 if report:
                     try:
@@ -195,6 +200,18 @@ def analyze(
         None, "--model", metavar="SITE_MODEL",
         help="A site model folder (hypsa calibrate) that decides the spasms instead of the "
              "shipped threshold; summary.json and the report name it."),
+    age_weeks: float = typer.Option(
+        None, "--age-weeks", metavar="WEEKS", help="Age at the recording (weeks), for the "
+        "report; applies to every file given (else <stem>.meta.json or BIDS tables)."),
+    corrected_age_weeks: float = typer.Option(
+        None, "--corrected-age-weeks", metavar="WEEKS",
+        help="Age corrected for prematurity at the recording (weeks)."),
+    medication: str = typer.Option(
+        None, "--medication", metavar="TEXT",
+        help="Medication and dose at the time of the recording, e.g. 'vigabatrin 100 "
+             "mg/kg/day'."),
+    indication: str = typer.Option(None, "--indication", metavar="TEXT",
+                                   help="Why the recording was made."),
 ) -> None:
     """Grade hypsarrhythmia, detect spasms and write <stem>.summary.json, .epochs.tsv,
     .grades.tsv, .events.tsv (and .report.html) for each file."""
@@ -215,8 +232,13 @@ def analyze(
             from hypsa.vigilance import read_hypnogram
 
             stages = read_hypnogram(hypnogram)  # a bad table stops here, before any analysis
+        given = {"age_weeks": age_weeks, "corrected_age_weeks": corrected_age_weeks,
+                 "medication": medication, "indication": indication}
+        from hypsa.metadata import read_metadata
+
+        read_metadata(None, given)  # an implausible age stops here, before any analysis
         done, errors = analyze_files(files, out, jobs=jobs, quiet=quiet, report=report,
-                                     params=params, hypnogram=stages)
+                                     params=params, hypnogram=stages, metadata=given)
     for d in done:
         if not quiet:
             typer.echo(d["analysis"].summary())
