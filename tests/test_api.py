@@ -195,3 +195,14 @@ def test_batch_finds_eeghdf_files(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(b"0")
     assert [i.rel for i in find_recordings(tmp_path, tmp_path / "out")] == [
         "a.eeg.h5", "b.edf", "d.eeghdf"]
+
+
+def test_analysis_and_cli_import_no_extra() -> None:
+    """``pip install hypsa`` without extras: the CLI and the analysis import none of them (pandas
+    itself imports pyarrow when it is installed, so pyarrow is not checked)."""
+    code = ("import sys, hypsa.cli, hypsa.analysis, hypsa.report, hypsa.io; "
+            "print(sorted(m for m in ('fastapi', 'uvicorn', 'sqlalchemy', 'alembic', 'dask', "
+            "'distributed', 'eeghdf', 'h5py', 'psycopg', 'argon2') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
