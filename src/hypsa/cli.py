@@ -60,7 +60,8 @@ def main(
 # (simulate) -- owned by hypsa.simulate
 # (analyze, demo, evaluate, export-annotations) -- owned by hypsa.analysis
 
-EEG_SUFFIXES = (".edf", ".bdf", ".vhdr", ".set", ".fif", ".eeg", ".cnt", ".gdf")
+EEG_SUFFIXES = (".edf", ".bdf", ".vhdr", ".set", ".fif", ".eeg", ".cnt", ".gdf", ".eeghdf",
+                ".eeg.h5")
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -68,7 +69,7 @@ def _expand(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.suffix.lower() in EEG_SUFFIXES
+            found = sorted(q for q in p.rglob("*") if q.name.lower().endswith(EEG_SUFFIXES)
                            and not q.name.startswith("."))
             if not found:
                 fail(f"{p}: folder holds no EEG file ({', '.join(EEG_SUFFIXES)})")
