@@ -89,7 +89,7 @@ def _progress(quiet: bool):
 
 def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = False,
                   report: bool = True, params=None,
-                  hypnogram=None,
+                  hypnogram=None, movement=None,
                   metadata: dict | None = None) -> tuple[list[dict], list[str]]:
     """Analyse files one after the other; a bad file is reported and the others still run.
 
@@ -128,7 +128,8 @@ def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = 
                     own = own[~stage_rows(own)]
                     source.annotations = pd.concat([own, hypnogram], ignore_index=True).sort_values(
                         "onset", kind="stable").reset_index(drop=True)
-                res = analyze(source, params=params, n_jobs=jobs, progress=cb)
+                res = analyze(source, params=params, n_jobs=jobs, progress=cb,
+                              movement=movement)
                 # age, medication, indication: given, or beside the recording (hypsa.metadata)
                 from hypsa.metadata import read_metadata
 
@@ -201,6 +202,16 @@ def analyze(
         None, "--model", metavar="SITE_MODEL",
         help="A site model folder (hypsa calibrate) that decides the spasms instead of the "
              "shipped threshold; summary.json and the report name it."),
+    video: list[Path] = typer.Option(
+        None, "--video", metavar="CLIP",
+        help="Video of the (one) recording (repeat for several clips): its body movement "
+             "joins the EEG in the spasm detector like a deltoid EMG, and each clip's "
+             "<clip>.video_events.tsv / .video.json / .video.html are written."),
+    video_offset: list[float] = typer.Option(
+        None, "--video-offset", metavar="SECONDS",
+        help="Seconds from the recording's start to the clip's first frame (one per --video, "
+             "in order); without it the clocks (recording start, video creation time) place "
+             "the clip."),
     age_weeks: float = typer.Option(
         None, "--age-weeks", metavar="WEEKS", help="Age at the recording (weeks), for the "
         "report; applies to every file given (else <stem>.meta.json or BIDS tables)."),
@@ -233,21 +244,49 @@ def analyze(
             from hypsa.vigilance import read_hypnogram
 
             stages = read_hypnogram(hypnogram)  # a bad table stops here, before any analysis
+        movement = None
+        if video:
+            movement = _video_movement(files, video, video_offset, out, quiet)
+        elif video_offset:
+            raise ParameterError("--video-offset goes with --video")
         given = {"age_weeks": age_weeks, "corrected_age_weeks": corrected_age_weeks,
                  "medication": medication, "indication": indication}
         from hypsa.metadata import read_metadata
 
         read_metadata(None, given)  # an implausible age stops here, before any analysis
         done, errors = analyze_files(files, out, jobs=jobs, quiet=quiet, report=report,
-                                     params=params, hypnogram=stages, metadata=given)
+                                     params=params, hypnogram=stages, movement=movement,
+                                     metadata=given)
     for d in done:
         if not quiet:
             typer.echo(d["analysis"].summary())
+            for c in (movement.clips if movement is not None else []):
+                typer.echo(f"  video {c['statement']}")
             typer.echo(f"  -> {d['paths']['summary'].parent}/{d['analysis'].stem}.*\n")
     for e in errors:
         typer.echo(f"hypsa: error: {' '.join(e.split())}", err=True)
     if errors:
         raise typer.Exit(2)
+
+
+def _video_movement(files: list[Path], clips: list[Path], offsets: list[float] | None,
+                    out: Path, quiet: bool):
+    """Measure the clips of ``hypsa analyze --video``, write their own outputs, and return
+    their movement on the recording's timeline."""
+    if len(files) != 1:
+        raise ParameterError(f"--video goes with one recording, not {len(files)}")
+    from hypsa.video import EventParams, VideoResult
+    from hypsa.video.align import movement_for
+    from hypsa.video.events import clusters_table, detect_events
+
+    if not quiet:
+        typer.echo(f"Measuring movement in {len(clips)} video(s) ...")
+    mv = movement_for(files[0], list(clips), list(offsets or []))
+    for track, c in zip(mv.tracks, mv.clips, strict=True):
+        ev = detect_events(track, EventParams())
+        res = VideoResult(track, ev, clusters_table(ev), {}, {"alignment": c})
+        res.save(out)
+    return mv
 
 
 @app.command()
@@ -558,8 +597,15 @@ def serve(
                                      "$HYPSA_ADMIN_PASSWORD or a prompt)."),
     worker: bool = typer.Option(True, "--worker/--no-worker",
                                 help="Also run the analysis worker as a child process."),
+    forwarded_allow_ips: str = typer.Option(
+        None, "--forwarded-allow-ips", metavar="ADDRS",
+        help="Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are trusted (default: $HYPSA_FORWARDED_ALLOW_IPS, or none). "
+        "Session cookies are then Secure."),
 ) -> None:
-    """Run the clinic web app: upload, analyse, review, follow patients (docs/web.md)."""
+    """Run the clinic web app: upload, analyse, review, follow patients (docs/web.md).
+
+    SIGTERM or SIGINT (Ctrl-C) stops the server and its worker together."""
     import os
 
     from hypsa.extras import require_extra
@@ -573,7 +619,10 @@ def serve(
 
     with guard():
         settings = Settings(data_dir=data_dir) if data_dir else Settings()
-        if not os.environ.get("HYPSA_COOKIE_SECURE") and not is_loopback(host):
+        if forwarded_allow_ips is not None:
+            settings.forwarded_allow_ips = forwarded_allow_ips.strip()
+        if not os.environ.get("HYPSA_COOKIE_SECURE") and (
+                not is_loopback(host) or settings.forwarded_allow_ips):
             settings.cookie_secure = True
         admin = create_admin or os.environ.get("HYPSA_ADMIN_USER")
         if admin:
@@ -606,6 +655,98 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     with guard():
         run_worker(Settings(data_dir=data_dir) if data_dir else Settings())
+
+
+users_app = typer.Typer(no_args_is_help=True, help="Accounts of the web app: list, add, reset a "
+                        "password, activate, deactivate (owned by hypsa.web).")
+app.add_typer(users_app, name="users")
+_DATA_OPT = typer.Option(None, "--data-dir", help="Data folder (as for serve).")
+
+
+def _web_settings(data_dir: Path | None):
+    from hypsa.extras import require_extra
+
+    with guard():
+        require_extra("web", "hypsa users")
+    from hypsa.web.settings import Settings
+
+    return Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+def _new_password(username: str) -> str:
+    import os
+
+    pw = os.environ.get("HYPSA_NEW_PASSWORD")
+    return pw or typer.prompt(f"New password for {username}", hide_input=True,
+                              confirmation_prompt=True)
+
+
+@users_app.command("list")
+def users_list(data_dir: Path = _DATA_OPT) -> None:
+    """List every account."""
+    from hypsa.web.accounts import list_users
+
+    settings = _web_settings(data_dir)
+    with guard():
+        for u in list_users(settings):
+            changed = u["password_changed_at"]
+            typer.echo(f"{u['username']}\t{u['role']}\t{'active' if u['active'] else 'inactive'}"
+                       f"\tpassword changed {changed:%Y-%m-%d %H:%M} UTC" if changed else
+                       f"{u['username']}\t{u['role']}\t"
+                       f"{'active' if u['active'] else 'inactive'}")
+
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="User name (unique regardless of case)."),
+    role: str = typer.Option("reviewer", "--role", help="reviewer or admin."),
+    data_dir: Path = _DATA_OPT,
+) -> None:
+    """Create an account (password from $HYPSA_NEW_PASSWORD or a prompt)."""
+    from hypsa.web.accounts import add_user
+
+    settings = _web_settings(data_dir)
+    with guard():
+        add_user(settings, username, _new_password(username), role)
+    typer.echo(f"Created {role} {username!r}.")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    username: str = typer.Argument(..., help="The account."),
+    data_dir: Path = _DATA_OPT,
+) -> None:
+    """Reset an account's password (from $HYPSA_NEW_PASSWORD or a prompt); its sessions end."""
+    from hypsa.web.accounts import reset_password
+
+    settings = _web_settings(data_dir)
+    with guard():
+        n = reset_password(settings, username, _new_password(username))
+    typer.echo(f"Password of {username!r} reset; {n} session(s) ended.")
+
+
+@users_app.command("deactivate")
+def users_deactivate(username: str = typer.Argument(..., help="The account."),
+                     data_dir: Path = _DATA_OPT) -> None:
+    """Deactivate an account; its sessions end at once."""
+    from hypsa.web.accounts import set_active
+
+    settings = _web_settings(data_dir)
+    with guard():
+        n = set_active(settings, username, False)
+    typer.echo(f"Deactivated {username!r}; {n} session(s) ended.")
+
+
+@users_app.command("activate")
+def users_activate(username: str = typer.Argument(..., help="The account."),
+                   data_dir: Path = _DATA_OPT) -> None:
+    """Activate an account again."""
+    from hypsa.web.accounts import set_active
+
+    settings = _web_settings(data_dir)
+    with guard():
+        set_active(settings, username, True)
+    typer.echo(f"Activated {username!r}.")
 
 
 # (study agreement, calibrate) -- owned by hypsa.study
@@ -667,3 +808,81 @@ def calibrate(
             fail(f"{out}: {exc} (card.md written, no model)")
     typer.echo(m.card["verdict"])
     typer.echo(f"  -> {out}/site_model.json, {out}/card.md")
+
+
+# --- video commands: video, simulate-video (owned by hypsa.video) ----------------------------
+def _region(text: str | None) -> tuple[int, int, int, int] | None:
+    if text is None:
+        return None
+    try:
+        v = tuple(int(float(p)) for p in text.split(","))
+    except ValueError:
+        v = ()
+    if len(v) != 4 or v[2] <= 0 or v[3] <= 0 or v[0] < 0 or v[1] < 0:
+        raise ParameterError(f"--region: expected x,y,w,h in pixels (w, h > 0), got {text!r}")
+    return v  # type: ignore[return-value]
+
+
+@app.command("video")
+def video_cmd(
+    clip: Path = typer.Argument(..., help="Video file (mp4, mov, avi, mkv, webm; phone or "
+                                "video-EEG camera)."),
+    out: Path = typer.Option(Path("hypsa-out"), "--out", "-o", help="Output folder."),
+    no_frames: bool = typer.Option(False, "--no-frames",
+                                   help="The page shows the movement trace only, no frames."),
+    blur_faces: bool = typer.Option(False, "--blur-faces",
+                                    help="Blur skin-coloured areas (faces) in the frames shown."),
+    region: str = typer.Option(None, "--region", metavar="X,Y,W,H",
+                               help="The child's region in pixels (default: found "
+                                    "automatically)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Measure body movement in a video and find sudden symmetric movements and their clusters;
+    write <stem>.video_events.tsv, .video.json and .video.html (never a diagnosis)."""
+    with guard():
+        box = _region(region)
+        if clip.is_dir() or (clip.exists() and clip.suffix.lower() not in
+                             (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp")):
+            from hypsa.errors import UnsupportedFormatError
+
+            raise UnsupportedFormatError(clip, "not a video file (mp4, mov, m4v, avi, mkv, "
+                                         "webm, 3gp)")
+        from hypsa.video import analyze_video
+
+        res = analyze_video(clip, region=box)
+        paths = res.save(out, frames=not no_frames, blur_faces=blur_faces)
+    if not quiet:
+        typer.echo(res.statement())
+        typer.echo(f"  -> {paths['summary'].parent}/{res.stem}.video.*")
+
+
+@app.command("simulate-video")
+def simulate_video_cmd(
+    out: Path = typer.Argument(..., help="Target .mp4 (truth beside it as <stem>_events.tsv)."),
+    minutes: float = typer.Option(1.0, "--minutes", help="Length in minutes."),
+    handheld: bool = typer.Option(False, "--handheld",
+                                  help="Hand-held phone: pan, shake, reframing, variable rate."),
+    portrait: bool = typer.Option(False, "--portrait", help="Phone portrait framing."),
+    clusters: int = typer.Option(2, "--clusters",
+                                 help="Spasm clusters (0: ordinary movement only)."),
+    size: str = typer.Option("640x360", "--size", metavar="WxH", help="Picture size."),
+    fps: float = typer.Option(30.0, "--fps", help="Frame rate."),
+    eeg: Path = typer.Option(None, "--eeg", metavar="OUT.edf",
+                             help="Also write a simulated hypsarrhythmic EEG with the same "
+                                  "spasms on the same timeline."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Simulate a video of an infant (ordinary movements, spasm clusters, camera and light
+    nuisances) with known truth."""
+    with guard():
+        try:
+            w, h = (int(v) for v in size.lower().split("x"))
+        except ValueError:
+            raise ParameterError(f"--size: expected WxH, got {size!r}") from None
+        from hypsa.video.simulate import simulate_video, truth_path
+
+        sim = simulate_video(out, minutes, width=w, height=h, fps=fps, handheld=handheld,
+                             portrait=portrait, n_clusters=clusters, eeg=eeg, seed=seed)
+    typer.echo(f"video: {sim.video}  ({len(sim.spasms)} spasms; truth: {truth_path(sim.video)})")
+    if sim.eeg is not None:
+        typer.echo(f"EEG:   {sim.eeg}")

@@ -66,7 +66,7 @@ class EventParams:
     """
 
     k_background: float = 4.0
-    min_speed: float = 0.08
+    min_speed: float = 0.03
     background_s: float = 60.0
     merge_s: float = 1.75
     min_s: float = 0.3
@@ -168,7 +168,7 @@ def detect_events(track: MotionTrack, params: EventParams = EventParams(),
         sudden = peak / max(level, float(bg[a]), 1e-3)
         sc = {
             "s_sudden": _score(sudden, 2.0, 4.0),
-            "s_duration": min(_score(dur, params.min_s - 0.1, params.min_s + 0.1),
+            "s_duration": min(_score(dur, 0.1, 0.25),
                               _score(-dur, -params.max_s - 0.5, -params.max_s)),
             "s_symmetry": _score(symmetry, 0.15, 0.35),
             "s_extent": _score(extent, 0.15, 0.4),

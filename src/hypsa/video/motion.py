@@ -5,7 +5,7 @@ pair of kept frames:
 
 1. both frames are normalised (zero mean, unit spread), so a global change of light does not read
    as motion;
-2. dense optical flow (Farnebäck, OpenCV) gives a displacement per pixel;
+2. dense optical flow (Farnebäck 2003, OpenCV) gives a displacement per pixel;
 3. the camera's own motion (pan, shake, rotation, zoom of a hand-held phone) is the affine motion
    that most of the picture shares: it is fitted robustly (RANSAC) to the flow on a grid and
    subtracted;
@@ -144,9 +144,13 @@ def _camera(flow: np.ndarray, grid: tuple[np.ndarray, np.ndarray]):
     src = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)
     d = flow[gy, gx].reshape(-1, 2)
     dst = src + d
-    m, _ = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=0.5,
-                                maxIters=200, confidence=0.95, refineIters=5)
-    return m
+    m, inl = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=0.5,
+                                  maxIters=200, confidence=0.95, refineIters=5)
+    if m is None:  # no consistent motion: the median shift stands for the camera's
+        med = np.median(d, axis=0)
+        m = np.array([[1.0, 0.0, med[0]], [0.0, 1.0, med[1]]])
+        return m, 0.0
+    return m, float(inl.mean()) if inl is not None else 0.0
 
 
 class _Accumulator:
@@ -216,17 +220,19 @@ def measure_motion(path: str | Path, params: MotionParams = MotionParams()) -> M
                 block_i += 1
                 acc = _Accumulator(bf, gh, gw)
             j = k - block_i * bf
-            flow = cv2.calcOpticalFlowFarneback(prev, cur, None, 0.5, 3, 13, 3, 5, 1.1, 0)
-            m = _camera(flow, grid)
-            if m is not None:
-                xx = np.arange(w, dtype=np.float32)[None, :]
-                yy = np.arange(h, dtype=np.float32)[:, None]
-                cu = (m[0, 0] - 1.0) * xx + m[0, 1] * yy + m[0, 2]
-                cv = m[1, 0] * xx + (m[1, 1] - 1.0) * yy + m[1, 2]
-                flow[..., 0] -= cu
-                flow[..., 1] -= cv
-                acc.camera[j] += float(np.hypot(cu, cv).mean())
+            flow = cv2.calcOpticalFlowFarneback(prev, cur, None, 0.5, 3, 13, 2, 5, 1.1, 0)
+            m, inliers = _camera(flow, grid)
+            xx = np.arange(w, dtype=np.float32)[None, :]
+            yy = np.arange(h, dtype=np.float32)[:, None]
+            cu = (m[0, 0] - 1.0) * xx + m[0, 1] * yy + m[0, 2]
+            cv = m[1, 0] * xx + (m[1, 1] - 1.0) * yy + m[1, 2]
+            flow[..., 0] -= cu
+            flow[..., 1] -= cv
+            acc.camera[j] += float(np.hypot(cu, cv).mean())
             mag = np.hypot(flow[..., 0], flow[..., 1])
+            # a frame pair the camera model fits badly (a sudden jerk of the phone, motion
+            # blur) counts its unexplained motion as the camera's too
+            acc.camera[j] += float(mag.mean()) * max(0.0, 0.6 - inliers) / 0.6
             stack = np.dstack([flow, mag])
             acc.cells[j] += cv2.resize(stack, (gw, gh), interpolation=cv2.INTER_AREA)
             acc.light[j] += abs(mean - prev_mean)
@@ -333,10 +339,13 @@ def _reduce(acc: _Accumulator, block_i: int, bf: int, fs: float, params: MotionP
     else:
         a, b = mag[:, r0:rm, c0:c1], mag[:, rm:r1, c0:c1]
         up, lo = mag[:, r0:r1, c0:cm], mag[:, r0:r1, cm:c1]
+    # "outside" leaves a margin around the box (limbs reach past it in a big movement)
+    mr = max(1, int(round(0.2 * (r1 - r0))))
+    mc = max(1, int(round(0.2 * (c1 - c0))))
     inside = np.zeros((gh, gw), bool)
-    inside[r0:r1, c0:c1] = True
+    inside[max(0, r0 - mr):r1 + mr, max(0, c0 - mc):c1 + mc] = True
     n_out = int((~inside).sum())
-    outside = mag[:, ~inside].mean(1) if n_out else np.zeros(n)
+    outside = _top(mag[:, ~inside]) if n_out else np.zeros(n)
     uv = cells[:, r0:r1, c0:c1, :2].reshape(n, -1, 2)
     shift = np.hypot(*np.median(uv, axis=1).T)
     df = pd.DataFrame({

@@ -509,6 +509,7 @@ def simulate_video(
     portrait: bool = False,
     variable_fps: bool | None = None,
     n_clusters: int = 2,
+    spasms: pd.DataFrame | None = None,
     eeg: str | Path | None = None,
     crf: int = 28,
     seed: int = 0,
@@ -533,6 +534,8 @@ def simulate_video(
         Irregular frame intervals (phone); default: with ``handheld``.
     n_clusters : int
         Spasm clusters (0: ordinary movement only). With ``eeg``, the EEG simulation places them.
+    spasms : DataFrame, optional
+        ``onset, duration, cluster`` of the spasms, instead of drawing them (not with ``eeg``).
     eeg : str or Path, optional
         Also write a simulated hypsarrhythmic EEG (EDF+, with a deltoid-free montage) with the
         same spasms on the same timeline; its start is the video's creation time.
@@ -560,8 +563,9 @@ def simulate_video(
         width, height = min(width, height), max(width, height)
     width -= width % 2
     height -= height % 2
-    spasms = None
     eeg_path = None
+    if eeg is not None and spasms is not None:
+        raise ParameterError("give spasms or eeg, not both (the EEG simulation places spasms)")
     if eeg is not None:
         from hypsa.simulate import simulate_to_edf
         from hypsa.simulate.writer import events_tsv_path

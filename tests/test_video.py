@@ -1,0 +1,215 @@
+"""Video: reading, movement, events, page, CLI and video-EEG on short simulated clips."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("av")
+pytest.importorskip("cv2")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from hypsa.cli import app  # noqa: E402
+from hypsa.errors import CorruptFileError, FileAccessError, ParameterError  # noqa: E402
+from hypsa.video import analyze_video, statement  # noqa: E402
+from hypsa.video.align import place  # noqa: E402
+from hypsa.video.events import EventParams, find_clusters  # noqa: E402
+from hypsa.video.motion import MotionParams, measure_motion  # noqa: E402
+from hypsa.video.read import grab_frames, iter_frames, probe  # noqa: E402
+from hypsa.video.simulate import simulate_video, truth_path  # noqa: E402
+
+runner = CliRunner()
+
+SPASMS = pd.DataFrame({"onset": [6.0, 14.0, 22.0, 30.0], "duration": [1.4, 1.2, 1.6, 1.0],
+                       "cluster": [0, 0, 0, 0]})
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    """40 s, 192x108, 15 fps, fixed camera, four symmetric-or-not spasms 8 s apart."""
+    p = tmp_path_factory.mktemp("video") / "clip.mp4"
+    simulate_video(p, 40 / 60, width=192, height=108, fps=15, spasms=SPASMS, seed=3)
+    return p
+
+
+def _write(path: Path, frames, fps: int = 15) -> Path:
+    import av
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=fps)
+        s.width, s.height = frames[0].shape[1], frames[0].shape[0]
+        s.pix_fmt = "yuv420p"
+        for f in frames:
+            for pkt in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+    return path
+
+
+def _texture(h: int, w: int, seed: int = 0) -> np.ndarray:
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    t = cv2.GaussianBlur(rng.uniform(0, 255, (h, w, 3)).astype(np.float32), (0, 0), 2.0)
+    return np.clip((t - t.mean()) * 4 + 128, 0, 255).astype(np.uint8)
+
+
+def test_probe_and_frames(clip):
+    info = probe(clip)
+    assert (info.width, info.height) == (192, 108)
+    assert info.creation_time == datetime(2024, 1, 1, 9, 0, 0)
+    assert 38 < info.duration_s < 42
+    ts = [t for t, _ in iter_frames(clip, width=96, max_fps=5)]
+    assert 190 < len(ts) < 210 and np.all(np.diff(ts) >= 0.19)
+    imgs = grab_frames(clip, [10.0, 1.0], width=64)
+    assert imgs[0].shape[1] == 64 and imgs[0].shape[2] == 3
+    assert not np.array_equal(imgs[0], imgs[1])
+
+
+def test_simulated_spasms_found_and_clustered(clip):
+    res = analyze_video(clip)
+    truth = pd.read_csv(truth_path(clip), sep="\t")
+    assert (truth["trial_type"] == "spasm").sum() == 4
+    assert res.track.subject
+    found = [any(abs(o - e) < 1.0 for e in res.events["onset"]) for o in SPASMS["onset"]]
+    assert sum(found) >= 3
+    assert len(res.clusters) == 1
+    assert "cluster" in res.statement() and "not a diagnosis" in res.statement()
+
+
+def test_outputs_and_page(clip, tmp_path):
+    res = analyze_video(clip)
+    paths = res.save(tmp_path, blur_faces=True)
+    ev = pd.read_csv(paths["events"], sep="\t")
+    assert list(ev.columns[:3]) == ["onset", "duration", "trial_type"]
+    js = json.loads(paths["summary"].read_text())
+    assert js["n_events"] == len(ev) and js["moving_subject"] is True
+    page = paths["page"].read_text()
+    assert "<img" in page and "http" not in page.replace("http-equiv", "")
+    assert "not a diagnosis" in page or "does\nnot diagnose" in page
+    p2 = res.save(tmp_path / "nf", frames=False)["page"].read_text()
+    assert "<img" not in p2 and "<svg" in p2
+
+
+def test_blur_changes_skin_only():
+    from hypsa.video.page import blur_skin
+
+    img = np.zeros((60, 80, 3), np.uint8)
+    img[:] = (40, 90, 200)          # blue background (not skin)
+    img[20:40, 30:50] = (224, 172, 140)  # skin tone
+    img[28:32, 36:44] = (60, 30, 30)     # a feature inside the face
+    out = blur_skin(img)
+    assert not np.array_equal(out[20:40, 30:50], img[20:40, 30:50])
+    assert np.array_equal(out[:5, :5], img[:5, :5])
+
+
+def test_camera_motion_and_light_change_are_not_events(tmp_path):
+    base = _texture(160, 240)
+    frames = []
+    rng = np.random.default_rng(1)
+    for i in range(150):  # 10 s: slow pan, shake, a sudden jerk of the phone, a light switch
+        dx = 20 + 10 * np.sin(i / 20) + rng.normal(0, 0.7) + (12 if 70 <= i < 75 else 0)
+        dy = 15 + 5 * np.cos(i / 25) + rng.normal(0, 0.7)
+        f = base[int(dy):int(dy) + 108, int(dx):int(dx) + 192].astype(np.float32)
+        f *= 1.4 if i >= 100 else 1.0
+        frames.append(np.clip(f, 0, 255).astype(np.uint8))
+    p = _write(tmp_path / "pan.mp4", frames)
+    res = analyze_video(p)
+    assert len(res.events) == 0
+    assert res.track.signals["camera"].max() > 5 * res.track.signals["body"].median()
+
+
+def test_still_video_has_no_moving_subject(tmp_path):
+    f = _texture(108, 192)
+    p = _write(tmp_path / "still.mp4", [f] * 45)
+    res = analyze_video(p)
+    assert not res.track.subject
+    assert "No moving subject" in res.statement()
+    r = runner.invoke(app, ["video", str(p), "--out", str(tmp_path / "o"), "--no-frames"])
+    assert r.exit_code == 0 and "No moving subject" in r.output
+
+
+def test_given_region(clip):
+    tr = measure_motion(clip, MotionParams(region=(40, 10, 110, 90)))
+    assert tr.regions[0]["found"] and abs(tr.regions[0]["x"] - 40) < 12
+
+
+def test_bad_inputs(tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    with pytest.raises(CorruptFileError):
+        probe(bad)
+    with pytest.raises(FileAccessError):
+        probe(tmp_path / "missing.mp4")
+    r = runner.invoke(app, ["video", str(bad), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    err = r.stderr if hasattr(r, "stderr") else r.output
+    assert err.strip().count("\n") == 0 and "broken.mp4" in err
+    txt = tmp_path / "notes.txt"
+    txt.write_text("hello")
+    r = runner.invoke(app, ["video", str(txt)])
+    assert r.exit_code == 2
+    r = runner.invoke(app, ["video", str(bad), "--region", "1,2,3"])
+    assert r.exit_code == 2 and "--region" in r.output
+    with pytest.raises(ParameterError):
+        MotionParams(width=8)
+
+
+def test_clusters_need_three_close_events():
+    p = EventParams(cluster_gap_s=60, min_cluster=3)
+    on = np.array([10.0, 20.0, 35.0, 300.0, 500.0, 510.0])
+    assert find_clusters(on, p).tolist() == [0, 0, 0, -1, -1, -1]
+    assert statement(pd.DataFrame(columns=["onset"]), True).startswith("No sudden")
+
+
+def test_place_by_clock_offset_or_assumed():
+    start = datetime(2024, 1, 1, 9, 0, 0)
+    off, m, _ = place(start, datetime(2024, 1, 1, 9, 0, 30), None, 600, 100)
+    assert (off, m) == (30.0, "clock times")
+    off, m, _ = place(start, datetime(2024, 1, 1, 9, 0, 30), 12.5, 600, 100)
+    assert (off, m) == (12.5, "given offset")
+    off, m, text = place(None, None, None, 600, 100)
+    assert m == "assumed" and "--video-offset" in text
+    with pytest.raises(ParameterError):
+        place(start, datetime(2024, 1, 2, 9, 0, 0), None, 600, 100)
+
+
+def test_cli_simulate_then_video(tmp_path):
+    out = tmp_path / "s.mp4"
+    r = runner.invoke(app, ["simulate-video", str(out), "--minutes", "0.25", "--size", "160x90",
+                            "--fps", "15", "--handheld", "--portrait", "--seed", "4"])
+    assert r.exit_code == 0, r.output
+    assert probe(out).height == 160
+    assert truth_path(out).exists()
+    r = runner.invoke(app, ["video", str(out), "--out", str(tmp_path / "o"), "-q"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "o" / "s.video_events.tsv").exists()
+
+
+@pytest.mark.slow
+def test_video_eeg_end_to_end(tmp_path):
+    """Simulated EEG and video with the same spasms: the movement channel enters the detector
+    and the summary says how the clip was placed."""
+    vid = tmp_path / "rec.mp4"
+    sim = simulate_video(vid, 1.0, width=160, height=90, fps=15, eeg=tmp_path / "rec.edf",
+                         n_clusters=1, seed=5)
+    truth = pd.read_csv(sim.eeg.with_name("rec_events.tsv"), sep="\t")
+    n_true = int((truth["eventType"] == "sz_gen_m_spasms").sum())
+    assert n_true == len(sim.spasms) and n_true > 0
+    r = runner.invoke(app, ["analyze", str(sim.eeg), "--video", str(vid), "--out",
+                            str(tmp_path / "o"), "-j", "1", "--no-report"])
+    assert r.exit_code == 0, r.output
+    js = json.loads((tmp_path / "o" / "rec.summary.json").read_text())
+    assert js["video"]["clips"][0]["method"] == "clock times"
+    assert "clock times" in r.output
+    assert (tmp_path / "o" / "rec.video_events.tsv").exists()
+    r = runner.invoke(app, ["analyze", str(sim.eeg), "--video", str(vid), "--video-offset",
+                            "1e6", "--out", str(tmp_path / "o2")])
+    assert r.exit_code == 2 and "overlap" in r.output
