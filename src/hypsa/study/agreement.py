@@ -150,6 +150,15 @@ class AgreementResult:
 
 
 # ---------------------------------------------------------------------------- reading
+def is_spasm(trial_type) -> np.ndarray:
+    """Which event types are spasms (hypsa's ``SPASM_TYPES``), not decrement-only events."""
+    from hypsa import spasms
+
+    tt = pd.Series(trial_type).astype(str)
+    types = getattr(spasms, "SPASM_TYPES", None)
+    return (tt.isin(types) if types else (tt != "eeg_decrement") & (tt != "bckg")).to_numpy()
+
+
 def _read_table(path: Path, required: set[str]) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(path, "file not found (a study folder holds recordings.tsv, "
@@ -207,13 +216,16 @@ def read_hypsa_outputs(folder: str | Path, recordings: list[str]) -> tuple[pd.Da
             h = s["hypsarrhythmia"]
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(sp, f"not a hypsa summary ({exc})") from None
+        assessable = h.get("verdict") != "not_assessable" and h.get("based_score") is not None
         rows.append({"recording": r, "reader": "hypsa", "grade": h.get("based_score"),
-                     "hypsarrhythmia": float(bool(h.get("present"))),
+                     "hypsarrhythmia": float(bool(h.get("present"))) if assessable else np.nan,
                      "comment": (s.get("spasms") or {}).get("model", {}).get("name", "")
                      if isinstance((s.get("spasms") or {}).get("model"), dict) else ""})
         ep = folder / f"{r}.events.tsv"
         if ep.is_file():
             e = read_events(ep)
+            if "trial_type" in e:  # spasms only (not the decrement-only events)
+                e = e[is_spasm(e["trial_type"])]
             evs.append(pd.DataFrame({"recording": r, "reader": "hypsa",
                                      "onset": e["onset"].astype(float),
                                      "duration": e["duration"].astype(float)}))

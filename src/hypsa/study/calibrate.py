@@ -246,11 +246,9 @@ class SiteModel:
 def _spasm_rows(events: pd.DataFrame) -> np.ndarray:
     """Which rows are spasms (not electrodecrement-only events)."""
     if "trial_type" in events:
-        from hypsa import spasms as S
+        from hypsa.study.agreement import is_spasm
 
-        types = getattr(S, "SPASM_TYPES", None)
-        if types:
-            return events["trial_type"].astype(str).isin(types).to_numpy()
+        return is_spasm(events["trial_type"])
     return np.ones(len(events), dtype=bool)
 
 

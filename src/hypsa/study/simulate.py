@@ -105,7 +105,7 @@ def random_truth(n: int, seed: int = 0, duration_s: float = 3600.0,
 
 def truth_from_simulations(sims: dict[str, object], grades: dict[str, int]
                            ) -> list[TruthRecording]:
-    """Truth from :func:`hypsa.simulate.simulate` recordings (their spasm annotations).
+    """Truth from :func:`hypsa.simulate.simulate` recordings (their spasms).
 
     Parameters
     ----------
@@ -113,15 +113,14 @@ def truth_from_simulations(sims: dict[str, object], grades: dict[str, int]
         Recording name -> simulation.
     grades : dict of str to int
         The true grade of each (the simulation's pattern: e.g. 5 for classic
-        hypsarrhythmia, 1 for a normal background).
+        hypsarrhythmia, 0 for a normal background).
     """
     out = []
     for name, s in sims.items():
-        ann = s.annotations  # type: ignore[attr-defined]
-        ev = ann[ann["description"].astype(str).str.contains("spasm")] \
-            if "description" in ann else ann
+        ev = s.events  # type: ignore[attr-defined]
         out.append(TruthRecording(name, float(s.duration), int(grades[name]),  # type: ignore
-                                  ev[["onset", "duration"]].reset_index(drop=True)))
+                                  ev[["onset", "duration"]].astype(float)
+                                  .reset_index(drop=True)))
     return out
 
 

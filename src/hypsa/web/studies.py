@@ -179,12 +179,12 @@ def _progress(db: Session, s: Study) -> list[dict]:
 
 
 def _spasm_events(events: list[dict] | None) -> list[tuple[float, float]]:
-    from hypsa.spasms import SPASM_TYPES
+    from hypsa.study.agreement import is_spasm
 
     out = []
     for e in events or []:
         tt = e.get("trial_type")
-        if tt is None or tt in SPASM_TYPES:
+        if tt is None or is_spasm([tt])[0]:
             out.append((float(e["onset"]), float(e["duration"])))
     return out
 
@@ -223,7 +223,8 @@ def study_data(db: Session, s: Study):
             if an is None:
                 continue
             algorithm = "hypsa"
-            present = ((an.summary or {}).get("hypsarrhythmia") or {}).get("present")
+            h = (an.summary or {}).get("hypsarrhythmia") or {}
+            present = None if h.get("verdict") == "not_assessable" else h.get("present")
             scores.append({"recording": it.label, "reader": "hypsa",
                            "grade": None if an.based_score is None else float(an.based_score),
                            "hypsarrhythmia": None if present is None else float(bool(present)),
