@@ -242,7 +242,7 @@ SENSITIVITY_UV_MM = 20.0
 #: Time base of the snippets (mm per second of the printed figure).
 TIMEBASE_MM_S = 15.0
 #: Distance between two traces (mm).
-TRACE_SPACING_MM = 8.0
+TRACE_SPACING_MM = 10.0
 #: Display band of the EEG snippets (Hz) and of the EMG trace.
 EEG_BAND = (0.5, 45.0)
 EMG_BAND = (10.0, 100.0)
@@ -393,11 +393,13 @@ def snippet_figure(sn: Snippet, bad: list[str] | None = None,
     traces = [(nm, sn.data[i], any(e in bad for e in nm.split("-")))
               for i, nm in enumerate(sn.names)]
     if sn.emg is not None:
-        traces.append((f"EMG {sn.emg_name}", sn.emg[:m], False))
+        name = str(sn.emg_name or "EMG")
+        traces.append((name if name.upper().startswith("EMG") else f"EMG {name}", sn.emg[:m],
+                       False))
     k = len(traces)
     left, right, top, bottom = 22.0, 6.0, 9.0, 14.0  # margins, mm
     w_mm = dur * timebase_mm_s
-    h_mm = (k + 1.5) * TRACE_SPACING_MM
+    h_mm = (k + 1.8) * TRACE_SPACING_MM
     fig = Figure(figsize=((left + w_mm + right) * _MM, (top + h_mm + bottom) * _MM))
     FigureCanvasAgg(fig)
     W, H = left + w_mm + right, top + h_mm + bottom
@@ -414,11 +416,11 @@ def snippet_figure(sn: Snippet, bad: list[str] | None = None,
         ax.axhline(1.5 * sp, color="0.8", lw=0.5)
     if sn.mark_s is not None:
         ax.axvline(sn.mark_s, color="crimson", lw=0.8, ls="--")
-    ax.set_ylim(-0.5 * sp, (k + 1) * sp)
+    ax.set_ylim(-0.8 * sp, (k + 1) * sp)
     ax.set_xlim(sn.start_s, sn.start_s + dur)
     # scale bars: 1 s, 100 µV
     x1 = sn.start_s + dur - 0.1
-    yb = -0.3 * sp
+    yb = -0.45 * sp
     ax.plot([x1 - 1.0, x1], [yb, yb], color="#1971c2", lw=1.5, solid_capstyle="butt")
     ax.plot([x1, x1], [yb, yb + 100.0], color="#1971c2", lw=1.5, solid_capstyle="butt")
     ax.text(x1 - 0.5, yb - 0.05 * sp, "1 s", ha="center", va="top", fontsize=5.5,

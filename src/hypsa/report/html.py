@@ -142,6 +142,12 @@ def _state_source(analysis: Any) -> str:
             "short recording without NREM sleep may under-grade.")
 
 
+def _event_kinds() -> str:
+    from hypsa.rates import EVENT_KINDS
+
+    return "; ".join(f"{k}: {v}" for k, v in EVENT_KINDS.items())
+
+
 def processing_facts(analysis: Any, reference: str | None = None) -> dict:
     """Montage, reference, filters, notch and the counts behind the grade, as applied.
 
@@ -196,7 +202,8 @@ def processing_facts(analysis: Any, reference: str | None = None) -> dict:
 def _metadata(analysis: Any, source: Any) -> dict:
     """The recording metadata stored with the analysis, else read beside the recording."""
     meta = analysis.summary_.get("metadata")
-    if meta is None and source is not None and not hasattr(source, "channels"):
+    if not (meta or {}).get("sources") and source is not None and not hasattr(source,
+                                                                             "channels"):
         from hypsa.errors import InputError
         from hypsa.metadata import read_metadata
 
@@ -340,6 +347,7 @@ def report_context(analysis: Any, source: Any = None, reference: str | None = No
         "state_source": _state_source(analysis),
         "metadata": metadata,
         "age": describe_age(meta),
+        "event_kinds": _event_kinds(),
         "sensitivity": f"{FG.SENSITIVITY_UV_MM:g}",
         "timebase": f"{FG.TIMEBASE_MM_S:g}",
         "high_uv": thr.get("high_uv", 200.0),
@@ -420,12 +428,10 @@ def _reference(rec: Any) -> str | None:
 
 
 def _kind(ev: pd.DataFrame, i: Any) -> str:
-    from hypsa.rates import EVENT_KINDS
-
+    """The event's kind (``trial_type``), e.g. ``spasm_eeg_movement``."""
     for col in ("trial_type", "eventType"):
         if col in ev and isinstance(ev.loc[i, col], str):
-            k = ev.loc[i, col]
-            return f"{k}: {EVENT_KINDS[k]}" if k in EVENT_KINDS else k
+            return str(ev.loc[i, col])
     return "detected spasm"
 
 
@@ -460,8 +466,8 @@ def _gallery(analysis: Any, rec: Any, bad: list[str]) -> tuple[list, str | None]
         for i, label in _pick_spasms(ev, MAX_SPASM_SNIPPETS):
             on = float(ev.loc[i, "onset"])
             conf = float(ev.loc[i, "confidence"]) if "confidence" in ev else float("nan")
-            title = (f"Spasm at {_clock(start, on)} ({on:.1f} s), {label}, "
-                     f"pattern score {conf:.2f} ({_kind(ev, i)})")
+            title = (f"{_kind(ev, i)} at {_clock(start, on)} ({on:.1f} s), {label}, "
+                     f"pattern score {conf:.2f}")
             sn = FG.read_snippet(rec, on - SNIPPET_HALF_S, on + SNIPPET_HALF_S, mark_s=on,
                                  title=title, notch_hz=mains)
             out.append((FG.snippet_figure(sn, bad), title))
