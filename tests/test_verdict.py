@@ -104,3 +104,22 @@ def test_summary_json_carries_the_fields(slow_form) -> None:
     rate = s["spasms"]["rate"]
     assert rate["per_24h"] is None and s["spasms"]["per_24h"] is None  # 10 minutes: < 1 h
     assert rate["min_hours_for_24h"] == 1.0
+
+
+def test_cohort_row_reads_the_verdict_old_summaries_included(tmp_path: Path) -> None:
+    """The batch cohort table shows the verdict; a summary written before the field existed
+    gets it from its grade and slow-form flag."""
+    from hypsa.batch import BatchItem, cohort_row
+
+    item = BatchItem(path=tmp_path / "a.edf", rel="a.edf", out_dir=tmp_path, stem="a")
+    old = {"duration_s": 600.0, "recorded_s": 600.0, "analysed_s": 600.0, "excluded_s": 0.0,
+           "hypsarrhythmia": {**block(3, slow=True), "present": True, "probability": 0.6},
+           "spasms": {"count": 2, "per_hour": 12.0, "per_24h": 288.0, "n_clusters": 1},
+           "quality": {"bad_channels": []}}
+    item.marker.write_text(json.dumps(old))
+    row = cohort_row(item, "skipped")
+    assert row["verdict"] == PRESENT and row["present"] is True and row["based_score"] == 3
+    old["hypsarrhythmia"] = block(None)
+    item.marker.write_text(json.dumps(old))
+    row = cohort_row(item, "skipped")
+    assert row["verdict"] == NOT_ASSESSABLE and row["present"] is False

@@ -34,6 +34,7 @@ import pandas as pd
 
 from hypsa import __version__
 from hypsa.errors import FileAccessError, InputError, ParameterError
+from hypsa.metadata import read_metadata
 from hypsa.verdict import hypsarrhythmia_verdict, is_present
 
 __all__ = ["BatchItem", "find_recordings", "run_batch", "cohort_row", "SINGLE_THREAD_ENV"]
@@ -253,6 +254,8 @@ def process_item(item: BatchItem, report: bool = False, params: Any = None) -> d
             shutil.rmtree(old, ignore_errors=True)
         res = analyze(item.path, params=params, n_jobs=1)
         res.stem = item.stem
+        # age, medication, indication from <stem>.meta.json or the BIDS tables (hypsa.metadata)
+        res.summary_["metadata"] = read_metadata(item.path)
         stage = out / f".partial-{item.stem}-{uuid.uuid4().hex[:8]}"
         paths = res.save(stage)
         if report:
