@@ -544,9 +544,15 @@ def response_cmd(
                   if doc["response_visit"] else ""))
     if doc["relapse"]:
         typer.echo(f"relapse from {doc['relapse']['date']} (day {doc['relapse']['day']})")
+    for m in doc.get("missing") or []:
+        typer.echo(f"missing: {m}")
+    for fl in doc.get("flags") or []:
+        typer.echo(f"flag: {fl}")
     for v in doc["visits"]:
-        typer.echo(f"  {v['date']} day {v['day']}: {v['status']} — BASED {v['based_grade']}, "
-                   f"{v['spasms']} spasms")
+        typer.echo(f"  {v['date']} day {v['day']}: {v['status']} — hypsarrhythmia "
+                   f"{str(v['hypsarrhythmia']).replace('_', ' ')} (BASED {v['based_grade']}), "
+                   f"{v['spasms']} EEG events"
+                   + ("" if v.get("reviewed") else " (not reviewed)"))
     typer.echo(f"Outputs: {out / 'response.json'}, {out / 'response.html'}")
 
 
