@@ -1059,6 +1059,7 @@ def _intended_based(background: str, discharges: list[_Discharge], attenuations:
     centers = np.array([d.channel for d in discharges])
     gen = np.array([d.focus < 0 for d in discharges], dtype=bool)
     win = min(300, n_sec)
+    min_per_focus = max(2, math.ceil(3 * win / 300))  # 3 per 5 minutes
     starts = list(range(0, n_sec - win + 1, 15)) or [0]
     best: dict = {"intended_based": -1}
     for s0 in starts:
@@ -1067,7 +1068,7 @@ def _intended_based(background: str, discharges: list[_Discharge], attenuations:
         foc = {}
         for c in centers[sel & ~gen]:
             foc[c] = foc.get(c, 0) + 1
-        n_foci = sum(1 for v in foc.values() if v >= 3)
+        n_foci = sum(1 for v in foc.values() if v >= min_per_focus)
         bins = np.zeros(win, dtype=bool)
         if sel.any():
             bins[np.clip((on[sel] - s0).astype(int), 0, win - 1)] = True
@@ -1400,7 +1401,7 @@ def generate(out_dir: Path, *, seed: int, background: str, minutes: float = 10.0
     truth = {
         "generator": "independent",
         "background": background,
-        "hypsarrhythmic": bool(based["intended_based"] >= 4),
+        "hypsarrhythmic": hyps,
         "intended_based": int(based["intended_based"]),
         "gain": float(gain),
         "sfreq": fs,
