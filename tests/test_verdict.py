@@ -53,6 +53,14 @@ def test_a_stored_verdict_is_read_back_as_written() -> None:
     assert hypsarrhythmia_verdict(stored)["verdict"] == PRESENT
     # an older summary without the field: decided from its grade and slow-form flag
     assert hypsarrhythmia_verdict(block(3, True))["verdict"] == PRESENT
+    # a verdict set on review over the machine's rule says so, and the label follows the grade
+    machine = {**block(5), **hypsarrhythmia_verdict(block(5))}
+    reviewed = {**machine, "based_score": 3, "verdict": ABSENT, "present": False}
+    v = hypsarrhythmia_verdict(reviewed)
+    assert v["verdict"] == ABSENT and v["verdict_rule"].startswith("highest BASED grade 3")
+    assert v["grade_label"].startswith("epileptiform")
+    v = hypsarrhythmia_verdict({**machine, "verdict": ABSENT, "present": False})
+    assert v["verdict_rule"].startswith("set on review") and "present" in v["verdict_rule"]
 
 
 # ------------------------------------------------------------------ the slow-wave form, end to end

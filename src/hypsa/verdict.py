@@ -68,9 +68,21 @@ def hypsarrhythmia_verdict(hyp: dict | None) -> dict[str, Any]:
     """
     hyp = hyp or {}
     if hyp.get("verdict") in (PRESENT, ABSENT, NOT_ASSESSABLE):
-        return {"verdict": hyp["verdict"], "verdict_rule": hyp.get("verdict_rule", ""),
-                "grade_label": hyp.get("grade_label", grade_label(hyp)),
+        # a stored verdict stands (a reviewer may have set it); its rule is kept when it still
+        # belongs to it, and the grade label always follows the grade shown
+        fresh = _decide({k: v for k, v in hyp.items() if k not in ("verdict", "verdict_rule")})
+        rule = hyp.get("verdict_rule") or ""
+        if "review" not in rule.lower():
+            rule = fresh["verdict_rule"] if hyp["verdict"] == fresh["verdict"] else (
+                f"set on review (the rule on BASED grade {hyp.get('based_score')} alone gives "
+                f"{fresh['verdict'].replace('_', ' ')})")
+        return {"verdict": hyp["verdict"], "verdict_rule": rule,
+                "grade_label": grade_label(hyp),
                 "probability_label": hyp.get("probability_label", SCORE_LABEL)}
+    return _decide(hyp)
+
+
+def _decide(hyp: dict) -> dict[str, Any]:
     grade = hyp.get("based_score")
     ev = hyp.get("evidence") or {}
     n = ev.get("epochs_graded")
@@ -104,7 +116,7 @@ def grade_label(hyp: dict | None) -> str | None:
     if grade is None:
         return None
     text = GRADE_LABELS.get(int(grade), "")
-    if int(grade) == 3 and (_slow_form(hyp) or hyp.get("present")):
+    if int(grade) == 3 and _slow_form(hyp):
         text += "; with the slow-wave form of modified hypsarrhythmia"
     return text
 
