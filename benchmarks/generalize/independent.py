@@ -318,6 +318,7 @@ class _Spasm:
     weights: np.ndarray = field(default_factory=lambda: np.ones(_N_CH))
     lags: np.ndarray = field(default_factory=lambda: np.zeros(_N_CH))
     wave_peak_uv: float = 0.0
+    eeg_muscle: bool = False
 
     @property
     def end(self) -> float:
@@ -440,7 +441,7 @@ def _draw_spasm(rng: np.random.Generator, onset: float, cluster: int, plain: boo
     sharp = bool(trial != "spasm_decrement_only" and rng.random() < 0.4)
     pre_fast = bool(trial != "spasm_decrement_only" and rng.random() < 0.3)
     fast = bool(trial != "spasm_wave_only" and rng.random() < 0.5)
-    return _Spasm(
+    sp = _Spasm(
         onset=onset, trial_type=trial, cluster=cluster, wave_ratio=wave_ratio, polarity=polarity,
         phases=phases, field=str(fkind), field_center=center, lag_ms=lag_ms, sharp=sharp,
         pre_fast=pre_fast, wave_s=wave_s, decrement_depth=depth, decrement_s=dec_s,
@@ -449,15 +450,22 @@ def _draw_spasm(rng: np.random.Generator, onset: float, cluster: int, plain: boo
         ramp_up=rng.uniform(0.3, 1.0),
         fast_f=rng.uniform(10, 25), fast_rel=rng.uniform(0.04, 0.12), weights=w, lags=lags,
     )
+    sp.eeg_muscle = bool(rng.random() < 0.25)  # the contraction's muscle artifact reaches the EEG
+    return sp
 
 
 def _wake_up_before_clusters(rng: np.random.Generator, st: np.ndarray,
-                             clusters: list[list[float]], n_real: int) -> None:
-    """Spasm clusters often follow awakening: put wake over clusters, sleep just before some."""
+                             clusters: list[list[float]], sleepy: bool) -> None:
+    """Spasm clusters often follow awakening: put wake over clusters, sleep just before some.
+
+    On the sleep backgrounds half of the clusters stay in the sleep they fall in.
+    """
     has_sleep = bool((st != WAKE).any())
     n_sec = st.size
     wake_spans = []
-    for times in clusters[:n_real]:
+    for times in clusters:
+        if sleepy and rng.random() < 0.5:
+            continue
         t0, t1 = int(times[0]), int(times[-1])
         lead = int(rng.uniform(2, 20))
         wake_spans.append((max(t0 - lead, 0), min(t1 + int(rng.uniform(10, 60)), n_sec)))
@@ -813,7 +821,8 @@ def _real_background(rng: np.random.Generator, ctx: _Ctx) -> tuple[np.ndarray, n
 
 
 def _artifacts(rng: np.random.Generator, ctx: _Ctx, x: np.ndarray, *, heavy: bool,
-               move_times: list[tuple[float, float]], cry: list[tuple[float, float]]) -> dict:
+               move_times: list[tuple[float, float]], cry: list[tuple[float, float]],
+               spasm_muscle: list[float]) -> dict:
     """Mains hum, blinks, eye movements, movement, crying muscle, electrode pops, bad channels."""
     n, fs, dur = ctx.n, ctx.fs, ctx.dur
     t = np.arange(n) / fs
@@ -876,6 +885,14 @@ def _artifacts(rng: np.random.Generator, ctx: _Ctx, x: np.ndarray, *, heavy: boo
             if m > 8:
                 s = _noise(rng, 1, m, fs, 20, 0.45 * fs)[0] * rng.uniform(20, 70)
                 _add(x, int(t0 * fs), s * _gate(m, fs, [(0.2, (m / fs) - 0.2)], 0.2), musc)
+        # a spasm's contraction: a diamond-shaped muscle burst over temporal and frontal channels
+        for t0 in spasm_muscle:
+            m = int(rng.uniform(0.5, 2.0) * fs)
+            pk = int(m * rng.uniform(0.3, 0.5))
+            env = np.concatenate([np.linspace(0, 1, pk, endpoint=False),
+                                  np.linspace(1, 0, m - pk)])
+            s = _noise(rng, 1, max(m, 64), fs, 20, 0.45 * fs)[0][:m] * env * rng.uniform(15, 60)
+            _add(x, int((t0 + rng.uniform(-0.1, 0.2)) * fs), s, musc * rng.uniform(0.3, 1.0, _N_CH))
         # electrode pops on one or two bad electrodes
         bad = rng.choice(_N_CH, int(rng.integers(1, 3)), replace=False)
         n_pop = int(rng.integers(0, 7))
@@ -1192,7 +1209,8 @@ def generate(out_dir: Path, *, seed: int, background: str, minutes: float = 10.0
     n_real_clusters = len(groups)
     state_sec = _draw_states(r_state, background, n_sec)
     if groups:
-        _wake_up_before_clusters(r_state, state_sec, groups, n_real_clusters)
+        _wake_up_before_clusters(r_state, state_sec, groups, background in (
+            "normal_sleep", "sync_slow_sleep", "hyps_sleep_fragmented"))
     ctx = _Ctx(background=background, fs=fs, n=n, minutes=n_sec / 60, plain=plain,
                state_sec=state_sec)
     _state_weights(ctx)
@@ -1351,7 +1369,8 @@ def generate(out_dir: Path, *, seed: int, background: str, minutes: float = 10.0
             if state_sec[int(t0)] == WAKE and quiet:
                 cry.append((float(t0), float(min(t0 + r_move.uniform(10, 60), dur))))
     info.update(_artifacts(r_art, ctx, eeg, heavy=not plain,
-                           move_times=[m for m in move_times if r_art.random() < 0.7], cry=cry))
+                           move_times=[m for m in move_times if r_art.random() < 0.7], cry=cry,
+                           spasm_muscle=[s.onset for s in spasm_list if s.eeg_muscle]))
     eeg = eeg * gain
     emg_data = _emg(r_emg, ctx, spasm_list, move_times, cry) if emg else None
 
@@ -1367,7 +1386,7 @@ def generate(out_dir: Path, *, seed: int, background: str, minutes: float = 10.0
     ev_cols = ["onset", "duration", "trial_type", "cluster", "wave_ratio", "polarity", "phases",
                "field", "field_center", "lag_ms", "sharp", "pre_fast", "decrement_depth",
                "decrement_s", "decrement_onset", "fast_activity", "fast_hz", "wave_s",
-               "wave_peak_uv", "emg", "state"]
+               "wave_peak_uv", "emg", "eeg_muscle", "state"]
     rows = []
     for s in spasm_list:
         rows.append([s.onset, s.end - s.onset, s.trial_type, s.cluster, s.wave_ratio,
@@ -1376,7 +1395,7 @@ def generate(out_dir: Path, *, seed: int, background: str, minutes: float = 10.0
                      s.lag_ms if s.phases else 0.0, s.sharp, s.pre_fast, s.decrement_depth,
                      s.decrement_s, s.decrement_onset if s.decrement_s else float("nan"),
                      s.fast_activity, s.fast_f if s.fast_activity else float("nan"), s.wave_s,
-                     s.wave_peak_uv * gain, s.emg,
+                     s.wave_peak_uv * gain, s.emg, s.eeg_muscle and not plain,
                      _STATE_NAMES[int(state_sec[min(int(s.onset), n_sec - 1)])]])
     _write_tsv(case.events, ev_cols, rows)
     _write_tsv(case.discharges,
