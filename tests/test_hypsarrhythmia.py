@@ -104,3 +104,114 @@ def test_slow_variant_needs_diffuse_high_voltage_and_asynchrony():
     assert not slow_variant(3, 1, 3.0, 9, 18, 0.15)   # high voltage on half the derivations
     assert not slow_variant(2, 1, 3.0, 18, 18, 0.15)  # grade 2: no high amplitude
     assert not slow_variant(3, 1, 3.0, 18, 18, float("nan"))
+
+
+# ---------------------------------------------------------------- BASED as published
+
+
+def test_grouped_multifocal_spikes_give_four_without_high_amplitude():
+    sb = np.zeros(NB, dtype=bool)
+    g = grade_epoch(0.0, np.full((len(NAMES), NB), 80.0), NAMES, np.ones(NB, bool),
+                    np.zeros(NB, bool), sb, [["C3"], ["O2"], ["F8"]], 60, n_grouped=12)
+    assert g.grade == 4 and "grouped multifocal" in g.criteria[0]
+    g = grade_epoch(0.0, np.full((len(NAMES), NB), 80.0), NAMES, np.ones(NB, bool),
+                    np.zeros(NB, bool), sb, [["C3"], ["O2"], ["F8"]], 60, n_grouped=3)
+    assert g.grade == 3
+
+
+def test_attenuations_need_spikes_not_three_foci():
+    g = _grade(80, 1, 0.2, atten=3)
+    assert g.grade == 4 and "attenuation" in g.criteria[0]
+    assert _grade(80, 0, 0.0, atten=3).grade == 0  # attenuations alone: not epileptiform
+
+
+def test_amplitude_is_that_of_the_background_waves():
+    """Bins with a discharge are left out of the amplitude: spikes riding on a 150 µV
+    background do not make it 'high amplitude'."""
+    ptp = np.full((len(NAMES), NB), 150.0)
+    sb = np.zeros(NB, dtype=bool)
+    sb[::2] = True
+    ptp[:, sb] = 400.0
+    g = grade_epoch(0.0, ptp, NAMES, np.ones(NB, bool), np.zeros(NB, bool), sb, [["C3"]], 150)
+    assert g.high_amplitude_channels == []
+    assert g.grade == 2
+
+
+def test_find_attenuations_unaligned_one_second_episode():
+    from hypsa.hypsarrhythmia import find_attenuations
+
+    fs = 128.0
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((9, int(120 * fs))) * 50
+    for on, dur in ((20.4, 1.2), (61.7, 3.0)):
+        x[:, int(on * fs):int((on + dur) * fs)] *= 0.15
+    x[:, int(90 * fs):int(90.5 * fs)] *= 0.15  # 0.5 s: too short
+    eps, bins = find_attenuations(x, fs, np.ones(120, bool))
+    assert len(eps) == 2
+    assert abs(eps[0][0] - 20.4) < 0.5 and abs(eps[1][0] - 61.7) < 0.5
+    assert bins[20] and bins[62] and not bins[90]
+
+
+def test_montage_pairs_full_and_reduced():
+    from hypsa.channels import STANDARD_19
+    from hypsa.hypsarrhythmia import montage_pairs
+
+    assert montage_pairs(list(STANDARD_19)) == list(DOUBLE_BANANA)
+    nine = ["Fp1", "Fp2", "C3", "C4", "T7", "T8", "O1", "O2", "Cz"]
+    p9 = montage_pairs(nine)
+    for pair in [("Fp1", "T7"), ("T7", "O1"), ("Fp1", "C3"), ("C3", "O1"), ("Fp2", "C4"),
+                 ("C4", "O2"), ("Fp2", "T8"), ("T8", "O2"), ("T7", "C3"), ("C3", "Cz"),
+                 ("Cz", "C4"), ("C4", "T8")]:
+        assert pair in p9
+    assert len(p9) == 12
+    p11 = montage_pairs([*nine, "F3", "F4"])
+    assert ("Fp1", "F3") in p11 and ("F3", "C3") in p11 and ("C3", "O1") in p11
+
+
+def test_ictal_stretches_are_set_aside():
+    """Discharges inside a spasm (and its margin) count for nothing; the time is reported."""
+    from hypsa.channels import POSITIONS, STANDARD_19
+    from hypsa.hypsarrhythmia import grade_window, montage_pairs
+
+    fs = 128.0
+    rng = np.random.default_rng(1)
+    n = int(120 * fs)
+    x = rng.standard_normal((19, n)) * 10
+    pos = np.array([POSITIONS[c] for c in STANDARD_19])
+    for t in np.arange(40.0, 60.0, 0.5):  # a burst of spikes at P4, inside the "spasm"
+        d2 = ((pos - np.array(POSITIONS["P4"])) ** 2).sum(1)
+        i0 = int(t * fs)
+        x[:, i0:i0 + 8] -= 200 * np.exp(-d2 / 0.3)[:, None] * np.hanning(8)[None, :]
+    pairs = montage_pairs(list(STANDARD_19))
+    idx = {c: i for i, c in enumerate(STANDARD_19)}
+    bip = np.array([x[idx[a]] - x[idx[b]] for a, b in pairs])
+    ptp = np.stack([np.ptp(bip[:, i * 128:(i + 1) * 128], axis=1) for i in range(120)], axis=1)
+    kw = dict(usable=np.ones(120, bool), eye=np.zeros(120, bool), ptp_bip=ptp,
+              bip_names=[f"{a}-{b}" for a, b in pairs],
+              params=GradingParams(min_usable_s=30.0))
+    free = grade_window(x, fs, list(STANDARD_19), 0.0, **kw)
+    assert len(free.discharges) >= 20
+    held = grade_window(x, fs, list(STANDARD_19), 0.0, ictal_events=[(39.0, 22.0)], **kw)
+    assert len(held.discharges) == 0
+    assert held.grade.ictal_s >= 22.0
+
+
+def test_recording_evidence_warnings():
+    import pandas as pd
+
+    from hypsa.hypsarrhythmia import recording_evidence
+
+    base = {"grade": 4, "median_amplitude_uv": 900.0, "max_channel_amplitude_uv": 1500.0,
+            "criteria": [">= 3 foci (4) and 18 high-amplitude channel(s) > 200 µV"],
+            "derivations": ["Fp1-T7"], "assessed": ["amplitude"], "not_assessed": [],
+            "ictal_s": 12.0}
+    g = pd.DataFrame([{**base, "state": "wake_or_rem"}])
+    ev = recording_evidence(g, g)
+    assert any("NREM" in w for w in ev["warnings"])
+    assert any("implausible amplitude" in w for w in ev["warnings"])
+    assert ev["amplitude"]["grade_rests_on_voltage"]
+    assert ev["ictal_set_aside_s"] == 12.0
+    ok = pd.DataFrame([{**base, "state": "nrem", "median_amplitude_uv": 150.0,
+                        "max_channel_amplitude_uv": 400.0}])
+    assert recording_evidence(ok, ok)["warnings"] == []
+    assert recording_evidence(ok, ok)["by_state"] == {"nrem": 4}

@@ -19,12 +19,13 @@ def _background(seconds: float, seed: int = 0) -> np.ndarray:
 
 def _add_spike(x: np.ndarray, t: float, centre: str, amp: float = 200.0) -> None:
     w = int(0.06 * FS)
-    shape = -amp * np.hanning(w)
+    rise = int(0.02 * FS)  # a spike: steep 20-ms rise, 40-ms fall
+    shape = -amp * np.r_[np.linspace(0, 1, rise, endpoint=False), np.linspace(1, 0, w - rise)]
     c = np.array(POSITIONS[centre])
     for i, n in enumerate(STANDARD_19):
         d2 = float(((np.array(POSITIONS[n]) - c) ** 2).sum())
         i0 = int(t * FS)
-        x[i, i0:i0 + w] += shape * np.exp(-d2 / 0.08)
+        x[i, i0:i0 + w] += shape * np.exp(-d2 / 0.3)  # neighbours at 0.5 see ~40 %
 
 
 def test_detects_spikes_at_their_location():
@@ -68,3 +69,41 @@ def test_group_foci_single_vs_multifocal():
     # a location with too few discharges is not a focus
     foci, label = group_foci(np.array([idx["O1"]] * 30 + [idx["Fp2"]]), pos, min_events=3)
     assert len(foci) == 1 and label[-1] == -1
+
+
+def test_judged_against_local_background():
+    """A spike on a high-voltage slow background is found; the same deflection inside an
+    equally large rhythmic 10 Hz burst is not (it does not stand out from its surroundings)."""
+    rng = np.random.default_rng(4)
+    n = int(40 * FS)
+    t = np.arange(n) / FS
+    x = _background(40, seed=4)
+    x += 150 * np.sin(2 * np.pi * 1.0 * t + rng.uniform(0, 6, (19, 1)))  # high-voltage delta
+    for tt in (5.0, 12.0, 19.0):
+        _add_spike(x, tt, "P3", amp=150.0)
+    burst = (t > 25) & (t < 35)
+    x[:, burst] += 60 * np.sin(2 * np.pi * 10 * t[burst])  # alpha-like rhythm everywhere
+    pos = np.array([POSITIONS[n] for n in STANDARD_19])
+    d = detect_discharges(x, FS, positions=pos)
+    assert all(np.any(np.abs(d.time_s - tt) < 0.15) for tt in (5.0, 12.0, 19.0))
+    assert not np.any((d.time_s > 25) & (d.time_s < 35))
+
+
+def test_needs_a_field_and_is_not_generalized():
+    x = _background(20, seed=5)
+    i0 = int(5 * FS)
+    x[STANDARD_19.index("O1"), i0:i0 + 8] += 300 * np.hanning(8)  # one electrode only
+    x[:, int(12 * FS):int(12 * FS) + 8] += 300 * np.hanning(8)     # every electrode alike
+    pos = np.array([POSITIONS[n] for n in STANDARD_19])
+    d = detect_discharges(x, FS, positions=pos)
+    assert not np.any(np.abs(d.time_s - 5.0) < 0.2)
+    assert not np.any(np.abs(d.time_s - 12.0) < 0.2)
+
+
+def test_foci_not_merged_across_midline():
+    names = ["C3", "Cz", "C4"]
+    pos = np.array([POSITIONS[n] for n in names])
+    loc = np.array([0] * 20 + [2] * 20)
+    foci, _ = group_foci(loc, pos, radius=10.0)  # a radius that spans the head
+    assert len(foci) == 2
+    assert not any(0 in f and 2 in f for f in foci)

@@ -444,7 +444,8 @@ def make_hyps(rng, form, names, n, fs, P=PARAMS):
             add_event(spikes, int(t * fs) + j, amp * w, gain(pos, mirror(src), sigma))
         rows.append((t, f_id, int(np.argmax(g))))
     info.update(spike_rate_hz=rate, n_spikes=len(rows), n_foci_active=n_act,
-                n_foci_total=fid + (1 if fixed is not None else 0))
+                n_foci_total=fid + (1 if fixed is not None else 0),
+                spikes=[[round(float(r[0]), 3), names[r[2]]] for r in rows])  # (time, max channel)
     # fraction of 1-s bins with >= 3 distinct foci (the BASED 'definite' criterion, from truth)
     if rows:
         sec = np.array([int(r[0]) for r in rows])
@@ -518,8 +519,10 @@ def make_single_focus(rng, names, n, fs, P=PARAMS):
     for t in times:
         w, _ = spike_waveform(rng, fs, P)
         add_event(x, int(t * fs), U(rng, P["singlefocus_amp_uv"]) * w, gain(pos, src, sigma))
+    peak = names[int(np.argmax(gain(pos, src, sigma)))]
     return x, {"form": "single_focus", "rate_hz": rate, "n_spikes": len(times),
-               "focus_nearest": names[int(np.argmax(pos @ src))]}
+               "focus_nearest": names[int(np.argmax(pos @ src))],
+               "spikes": [[round(float(t), 3), peak] for t in times]}  # (time, max channel)
 
 
 # --------------------------------------------------------------------------------------

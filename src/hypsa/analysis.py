@@ -22,9 +22,15 @@ import numpy as np
 import pandas as pd
 
 from hypsa import features as F
-from hypsa.channels import DOUBLE_BANANA, POSITIONS, STANDARD_19, bipolar
+from hypsa.channels import STANDARD_19, bipolar
 from hypsa.errors import BadSignalError, NoEEGChannelsError
-from hypsa.hypsarrhythmia import GradingParams, grade_epoch, probability, slow_variant
+from hypsa.hypsarrhythmia import (
+    GradingParams,
+    grade_window,
+    montage_pairs,
+    probability,
+    slow_variant,
+)
 from hypsa.io import Recording, as_recording, read
 from hypsa.kernels import median
 from hypsa.signal import (
@@ -34,7 +40,7 @@ from hypsa.signal import (
     conditioned,
 )
 from hypsa.spasms import EEG_EVENT, SpasmParams, cluster_spasms, detect_spasms, emg_envelope
-from hypsa.spikes import SpikeParams, detect_discharges, group_foci
+from hypsa.spikes import SpikeParams
 
 __all__ = ["AnalysisParams", "analyze", "analyze_window"]
 
@@ -81,6 +87,8 @@ class WindowResult:
     mains: float | None
     excluded_s: float
     analysed_s: float
+    discharges: pd.DataFrame | None = None
+    attenuations: pd.DataFrame | None = None
 
 
 def _bad_channels(x: np.ndarray, sfreq: float, names: list[str],
@@ -174,36 +182,36 @@ def analyze_window(
     art = artifact_mask(raw_core, xc, fs, gnames, hf=hf_all[good], slow=slow_all[:, core],
                         ptp=ptp_all[good])
     badbins = art.bad[:n_bins]
-    # --- bipolar montage and amplitude per 1-s bin
-    bip, bnames = bipolar(xc, gnames, DOUBLE_BANANA)
+    # --- bipolar montage (what the recorded electrodes allow) and amplitude per 1-s bin
+    bip, bnames = bipolar(xc, gnames, montage_pairs(gnames))
     ptp_bip = bin_ptp(bip, fs)[:, :n_bins] if len(bnames) else np.zeros((0, n_bins))
-    # --- discharges and foci
-    excl = np.zeros((len(good), n_bins), dtype=bool) | badbins[None, :]
-    fp = [i for i, n in enumerate(gnames) if n in EYE_CHANNELS]
-    excl[fp] |= art.eye[:n_bins][None, :]
-    sp = params.spikes
-    # transients far above a channel's own ongoing amplitude are artifacts (movement, eye,
-    # electrode), not discharges riding on the background
-    excl |= ptp_ref > sp.outlier_factor * median(ptp_ref, axis=1, keepdims=True)
-    dis = detect_discharges(xc, fs, excluded=excl, k_mad=sp.k_mad, floor_uv=sp.floor_uv,
-                            min_ptp_uv=sp.min_ptp_uv, group_ms=sp.group_ms,
-                            band=bank.band(main, (8.0, 45.0, 3), rows=good)[:, core])
-    dis = dis.select((dis.n_channels >= sp.min_channels)
-                     & (dis.n_channels <= sp.max_channel_fraction * len(good)))
-    pos = np.array([POSITIONS[n] for n in gnames], dtype=float)
-    minutes = max(float((~badbins).sum()) / 60.0, 1e-3)
-    foci_idx, label = group_foci(dis.channel, pos,
-                                 min_events=max(sp.focus_min_events,
-                                                int(np.ceil(sp.focus_min_per_min * minutes))),
-                                 min_fraction=sp.focus_min_fraction)
-    foci = [[gnames[i] for i in f] for f in foci_idx]
-    counted = dis.select(label >= 0)
-    spike_bins = np.zeros(n_bins, dtype=bool)
-    sb = np.minimum(counted.time_s.astype(int), n_bins - 1)
-    spike_bins[sb] = True
-    usable = ~badbins
-    eg = grade_epoch(onset_s, ptp_bip, bnames, usable, art.eye[:n_bins], spike_bins, foci,
-                     len(counted), params.grading)
+    # --- spasms (on the padded window for context)
+    emg_env = None
+    if emg is not None and emg_sfreq:
+        env = emg_envelope(emg, emg_sfreq, params.spasms.frame_s)
+        spf = max(1, int(round(params.spasms.frame_s * fs)))
+        nf = xg.shape[1] // spf
+        emg_env = env[:nf] if env.size >= nf else np.pad(env, (0, nf - env.size), mode="edge")
+    all_bad = np.zeros(int(xg.shape[1] // round(fs)) + 1, dtype=bool)
+    b0 = pb // int(round(fs))
+    all_bad[b0:b0 + n_bins] = badbins
+    ev = detect_spasms(xg, fs, emg_env=emg_env, excluded=all_bad,
+                       core=(pb / fs, (pb + n_core) / fs), params=params.spasms,
+                       ch_names=list(gnames),
+                       bands=(slow_all, bank.band(main, (1.0, 45.0, 2), rows=good),
+                              bank.band(main, (4.0, 12.0, 2), rows=good)))
+    # --- interictal discharges, foci, attenuations and the BASED grade (spasms set aside)
+    ictal = [(float(o) - pb / fs, float(d)) for o, d in zip(ev["onset"], ev["duration"],
+                                                            strict=True)] if len(ev) else []
+    if len(ev):
+        ev["onset"] = ev["onset"] - pb / fs + onset_s
+    wg = grade_window(xc, fs, gnames, onset_s, usable=~badbins, eye=art.eye[:n_bins],
+                      ptp_bip=ptp_bip, bip_names=bnames,
+                      band=bank.band(main, (8.0, 45.0, 3), rows=good)[:, core],
+                      ptp_ref=ptp_ref, eye_channels=EYE_CHANNELS, ictal_events=ictal,
+                      spikes=params.spikes, params=params.grading)
+    eg, dis, spike_bins = wg.grade, wg.discharges, wg.spike_bins
+    counted = dis
     # --- per-epoch features
     ep = F.epochs_view(xc, fs, params.epoch_s)
     ne = ep.shape[1]
@@ -258,23 +266,6 @@ def analyze_window(
         "state": _state(rel_delta, rel_fast),
         "n_channels": len(good),
     })
-    # --- spasms (on the padded window for context)
-    emg_env = None
-    if emg is not None and emg_sfreq:
-        env = emg_envelope(emg, emg_sfreq, params.spasms.frame_s)
-        spf = max(1, int(round(params.spasms.frame_s * fs)))
-        nf = xg.shape[1] // spf
-        emg_env = env[:nf] if env.size >= nf else np.pad(env, (0, nf - env.size), mode="edge")
-    all_bad = np.zeros(int(xg.shape[1] // round(fs)) + 1, dtype=bool)
-    b0 = pb // int(round(fs))
-    all_bad[b0:b0 + n_bins] = badbins
-    ev = detect_spasms(xg, fs, emg_env=emg_env, excluded=all_bad,
-                       core=(pb / fs, (pb + n_core) / fs), params=params.spasms,
-                       ch_names=list(gnames),
-                       bands=(slow_all, bank.band(main, (1.0, 45.0, 2), rows=good),
-                              bank.band(main, (4.0, 12.0, 2), rows=good)))
-    if len(ev):
-        ev["onset"] = ev["onset"] - pb / fs + onset_s
     excluded_s = float(badbins.sum())
     grade = eg.to_dict()
     grade["n_detections"] = int(len(dis))
@@ -282,7 +273,14 @@ def analyze_window(
     grade["perm_entropy"] = float(ep_df["perm_entropy"].mean())
     grade["connectivity"] = float(ep_df["connectivity"].mean())
     grade["mains_hz"] = mains
-    return WindowResult(ep_df, grade, ev, bad, mains, excluded_s, float(n_bins) - excluded_s)
+    dis_df = pd.DataFrame({"onset": onset_s + dis.time_s,
+                           "channel": [gnames[c] for c in dis.channel],
+                           "amplitude_uv": dis.amplitude, "n_channels": dis.n_channels,
+                           "contrast": dis.contrast, "in_focus": wg.in_focus})
+    att_df = pd.DataFrame(wg.attenuations, columns=["onset", "duration"])
+    att_df["onset"] += onset_s
+    return WindowResult(ep_df, grade, ev, bad, mains, excluded_s, float(n_bins) - excluded_s,
+                        dis_df, att_df)
 
 
 # --------------------------------------------------------------------------------------------
@@ -439,6 +437,11 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
         raise BadSignalError(rec.path or "<array>",
                              "no usable EEG: every window is artifact or has < 3 live channels")
     mains = sorted({r.mains for r in results if r.mains})
-    return cls.build(rec, epochs=epochs, grades=grades, events=events, bad_channels=bad,
-                     analysed_s=analysed, excluded_s=excluded, mains=mains,
-                     params=asdict(replace(params)))
+    out = cls.build(rec, epochs=epochs, grades=grades, events=events, bad_channels=bad,
+                    analysed_s=analysed, excluded_s=excluded, mains=mains,
+                    params=asdict(replace(params)))
+    # interictal discharges and attenuation episodes, for review and validation
+    for key in ("discharges", "attenuations"):
+        parts = [getattr(r, key) for r in results if getattr(r, key) is not None]
+        out.extra[key] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return out

@@ -5,17 +5,20 @@ The BASED score (Mytinger et al. 2021; see docs/methods.md) reads almost as an a
 ==== ====================================================================================
 5    >= 3 spike foci, spikes in >= 50 % of 1-s bins (>= 10 of the twenty 15-s pages hold
      >= 8 one-second bins with a spike)
-4    >= 3 foci in < 50 % of bins plus >= 1 high-amplitude channel; or paroxysmal voltage
-     attenuations in a multifocal background
+4    >= 3 foci in < 50 % of bins plus >= 1 high-amplitude channel; or grouped multifocal
+     spikes; or paroxysmal voltage attenuations (in a background with spikes)
 3    >= 3 foci and no high-amplitude channel; or 1-2 foci with >= 1 high-amplitude channel
 2    1-2 spike foci and no high-amplitude channel
 1    a definite non-epileptiform abnormality (high amplitude without spikes, discontinuity)
 0    normal
 ==== ====================================================================================
 
-Amplitude is peak-to-peak per 1-s bin on the longitudinal bipolar montage; a channel is "high
-amplitude" when its median bin amplitude over the usable bins exceeds ``high_uv`` (200 µV).
-Grades 4-5 are hypsarrhythmia.
+Amplitude is peak-to-peak per 1-s bin on the longitudinal bipolar montage, measured on the
+background waves (bins holding a discharge left out); a channel is "high amplitude" when its
+median bin amplitude over the usable bins exceeds ``high_uv`` (200 µV). The spike burden counts
+1-s bins holding any discharge. Grades 4-5 are hypsarrhythmia. :func:`grade_window` builds the
+evidence of one window from its EEG (discharges, foci, attenuation episodes, the montage actually
+recorded, the stretches set aside as ictal) and grades it with :func:`grade_epoch`.
 
 One form escapes the grade: Hrachovy's modified hypsarrhythmia made of "mostly high-voltage slow
 waves with few spikes" has too few discharges for three foci and grades 3. The
@@ -34,9 +37,26 @@ import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
+from scipy import ndimage
+from scipy import signal as sps
 
-__all__ = ["GradingParams", "EpochGrade", "grade_epoch", "probability", "slow_variant",
-           "PRESENT_FROM"]
+from hypsa.channels import POSITIONS
+from hypsa.kernels import frames_rms, median
+from hypsa.spikes import Discharges, SpikeParams, detect_discharges, group_foci, side_of
+
+__all__ = ["GradingParams", "EpochGrade", "WindowGrade", "grade_epoch", "grade_window",
+           "montage_pairs", "find_attenuations", "probability", "slow_variant", "PRESENT_FROM",
+           "CHAINS", "TRANSVERSE", "PLAUSIBLE_UV", "recording_evidence", "not_graded_reason"]
+
+#: Longitudinal chains of the 10-20 system, front to back (the double banana joins neighbours).
+CHAINS: tuple[tuple[str, ...], ...] = (
+    ("Fp1", "F7", "T7", "P7", "O1"), ("Fp1", "F3", "C3", "P3", "O1"), ("Fz", "Cz", "Pz"),
+    ("Fp2", "F4", "C4", "P4", "O2"), ("Fp2", "F8", "T8", "P8", "O2"),
+)
+#: The central transverse chain, added when the longitudinal chains skip electrodes (the
+#: reduced infant montage: Fp1-T7, T7-O1, Fp1-C3, C3-O1, ..., T7-C3, C3-Cz, Cz-C4, C4-T8).
+TRANSVERSE: tuple[str, ...] = ("T7", "C3", "Cz", "C4", "T8")
 
 #: Grades at or above this are hypsarrhythmia.
 PRESENT_FROM = 4
@@ -57,8 +77,8 @@ class GradingParams:
     min_foci : int
         Foci that make a background "multifocal".
     attenuation_frac : float
-        A 1-s bin is attenuated when its median channel amplitude falls below this fraction of
-        the epoch's median amplitude.
+        The whole head is attenuated when the median channel's RMS falls below this fraction of
+        its own median over the epoch (:func:`find_attenuations`).
     min_attenuations : int
         Attenuation episodes needed for the "paroxysmal voltage attenuation" criterion.
     discontinuity_frac : float
@@ -74,6 +94,15 @@ class GradingParams:
     min_detections_per_min : float
         Discharges a minute (in a focus or not) that count as "few spikes"
         (:func:`slow_variant`).
+    attenuation_min_s : float
+        Shortest paroxysmal attenuation episode (BASED: 1 s and longer).
+    grouped_span_s, grouped_min_foci, grouped_min : float, int, int
+        Grouped multifocal spikes: at least ``grouped_min`` stretches of ``grouped_span_s``
+        holding discharges from ``grouped_min_foci`` different foci.
+    ictal_margin_s : float
+        Seconds set aside on each side of a spasm or electrodecrement (the grade is interictal).
+    min_electrodes : int
+        Electrodes a window needs to be graded at all.
     """
 
     high_uv: float = 200.0
@@ -81,13 +110,19 @@ class GradingParams:
     pages_needed: int = 10
     bins_per_page: int = 8
     min_foci: int = 3
-    attenuation_frac: float = 0.25
-    min_attenuations: int = 3
+    attenuation_frac: float = 0.35
+    min_attenuations: int = 2
     discontinuity_frac: float = 0.2
     min_usable_s: float = 60.0
     diffuse_fraction: float = 0.85
     max_connectivity: float = 0.3
     min_detections_per_min: float = 1.0
+    attenuation_min_s: float = 1.0
+    grouped_span_s: float = 2.0
+    grouped_min_foci: int = 3
+    grouped_min: int = 10
+    ictal_margin_s: float = 3.0
+    min_electrodes: int = 5
 
 
 @dataclass
@@ -112,6 +147,11 @@ class EpochGrade:
     criteria: list[str] = field(default_factory=list)
     severity: float = 0.0
     n_bipolar: int = 0
+    n_grouped: int = 0
+    ictal_s: float = 0.0
+    derivations: list[str] = field(default_factory=list)
+    assessed: list[str] = field(default_factory=list)
+    not_assessed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain-JSON dictionary."""
@@ -135,6 +175,10 @@ def grade_epoch(
     foci: list[list[str]],
     n_discharges: int,
     params: GradingParams = GradingParams(),
+    *,
+    attenuated: np.ndarray | None = None,
+    n_attenuations: int | None = None,
+    n_grouped: int = 0,
 ) -> EpochGrade:
     """Grade one epoch (normally 5 minutes) on the BASED scale.
 
@@ -147,17 +191,25 @@ def grade_epoch(
     bip_names : list of str
         Names of the derivations (``"Fp1-F7"`` ...).
     usable : ndarray of bool, shape (n_bins,)
-        Bins free of artifact.
+        Bins free of artifact (and outside spasms).
     eye : ndarray of bool, shape (n_bins,)
         Bins with eye artifact: derivations from Fp1, Fp2, F7 and F8 are ignored there.
     spike_bins : ndarray of bool, shape (n_bins,)
-        Bins holding at least one discharge (from a counted focus).
+        Bins holding at least one discharge. Their amplitude is left out of the background
+        amplitude when at least ``min_usable_s`` bins without a discharge remain.
     foci : list of list of str
         Channels of each spike focus found in the epoch.
     n_discharges : int
         Discharges counted in the epoch.
     params : GradingParams
         Thresholds.
+    attenuated : ndarray of bool, shape (n_bins,), optional
+        Bins inside a paroxysmal attenuation episode (:func:`find_attenuations`); when absent,
+        bins whose median derivation falls below ``attenuation_frac`` of the epoch's median.
+    n_attenuations : int, optional
+        Attenuation episodes (default: runs of ``attenuated``).
+    n_grouped : int
+        Stretches with grouped multifocal spikes (:func:`grade_window`).
 
     Returns
     -------
@@ -166,17 +218,24 @@ def grade_epoch(
     nb = ptp_bip.shape[1]
     usable_s = float(usable.sum())
     g = EpochGrade(onset_s=onset_s, duration_s=float(nb), grade=None, usable_s=usable_s,
-                   n_discharges=int(n_discharges), n_foci=len(foci), foci=foci)
+                   n_discharges=int(n_discharges), n_foci=len(foci), foci=foci,
+                   n_grouped=int(n_grouped), derivations=list(bip_names))
     if usable_s < params.min_usable_s or ptp_bip.shape[0] == 0:
-        g.criteria.append(f"not graded: {usable_s:.0f} s usable < {params.min_usable_s:.0f} s")
+        why = (f"{usable_s:.0f} s usable < {params.min_usable_s:.0f} s"
+               if ptp_bip.shape[0] else "no bipolar derivation can be formed")
+        g.criteria.append(f"not graded: {why}")
         return g
     amp = ptp_bip.astype(float).copy()
     fp = np.array([n.startswith(("Fp1", "Fp2", "F7", "F8")) for n in bip_names])
     amp[np.ix_(fp, eye)] = np.nan
     amp[:, ~usable] = np.nan
+    quiet = usable & ~spike_bins
+    bg = amp.copy()
+    if quiet.sum() >= params.min_usable_s:
+        bg[:, spike_bins] = np.nan  # background waves: the bins without a discharge
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        ch_med = np.nanmedian(amp, axis=1)
+        ch_med = np.nanmedian(bg, axis=1)
     ch_med = np.nan_to_num(ch_med)
     high = [bip_names[i] for i in np.flatnonzero(ch_med > params.high_uv)]
     g.high_amplitude_channels = high
@@ -185,9 +244,12 @@ def grade_epoch(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN bins (artifact) are expected
         bin_med = np.nanmedian(amp, axis=0)
-        g.median_amplitude_uv = float(np.nan_to_num(np.nanmedian(bin_med)))
-    att = usable & (bin_med < params.attenuation_frac * g.median_amplitude_uv)
-    g.n_attenuations = _runs(att)
+        g.median_amplitude_uv = float(np.nan_to_num(np.nanmedian(np.nanmedian(bg, axis=0))))
+    if attenuated is None:
+        ref = float(np.nan_to_num(np.nanmedian(bin_med)))
+        attenuated = usable & (bin_med < params.attenuation_frac * ref)
+    att = attenuated & usable
+    g.n_attenuations = _runs(att) if n_attenuations is None else int(n_attenuations)
     g.attenuated_fraction = float(att.sum() / max(usable.sum(), 1))
     sb = spike_bins & usable
     g.spike_bin_fraction = float(sb.sum() / max(usable.sum(), 1))
@@ -201,8 +263,10 @@ def grade_epoch(
         params.pages_needed
     multi = g.n_foci >= params.min_foci
     is_high = bool(high)
-    # paroxysmal: brief attenuations in a continuous background, not a discontinuous one
-    attenuations = (g.n_attenuations >= params.min_attenuations and multi
+    grouped = multi and g.n_grouped >= params.grouped_min
+    # paroxysmal: brief attenuations in a continuous background with spikes, not a
+    # discontinuous one (burst suppression) nor a background without discharges
+    attenuations = (g.n_attenuations >= params.min_attenuations and g.n_foci >= 1
                     and g.attenuated_fraction <= params.discontinuity_frac)
     crit = g.criteria
     if multi and n_pages and g.positive_pages >= max(pages_needed, 1):
@@ -214,10 +278,16 @@ def grade_epoch(
         grade = 4
         crit.append(f">= {params.min_foci} foci ({g.n_foci}) and {len(high)} high-amplitude "
                     f"channel(s) > {params.high_uv:.0f} µV")
+    elif grouped:
+        grade = 4
+        crit.append(f"grouped multifocal spikes ({g.n_grouped} stretches of "
+                    f"{params.grouped_span_s:g} s with discharges from >= "
+                    f"{params.grouped_min_foci} foci; {g.n_foci} foci)")
     elif attenuations:
         grade = 4
-        crit.append(f"paroxysmal voltage attenuations ({g.n_attenuations}) in a multifocal "
-                    f"background ({g.n_foci} foci)")
+        crit.append(f"paroxysmal voltage attenuations ({g.n_attenuations} episodes >= "
+                    f"{params.attenuation_min_s:g} s) in a background with spikes "
+                    f"({g.n_foci} foci)")
     elif multi:
         grade = 3
         crit.append(f">= {params.min_foci} foci ({g.n_foci}), no high-amplitude channel")
@@ -242,6 +312,279 @@ def grade_epoch(
     g.severity = grade + 0.5 * min(g.spike_bin_fraction, 1.0) + 0.25 * min(
         g.max_channel_amplitude_uv / (2 * params.high_uv), 1.0) + 0.05 * min(g.n_foci, 5) / 5
     return g
+
+
+def montage_pairs(names: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    """The longitudinal bipolar montage that the recorded electrodes allow.
+
+    Each 10-20 chain (:data:`CHAINS`) joins its successive *recorded* electrodes, so a full
+    montage gives the double banana and a reduced infant montage (Fp1/2, C3/4, T7/8, O1/2, Cz)
+    gives Fp1-T7, T7-O1, Fp1-C3, C3-O1 ...; when a chain skips an electrode the central
+    transverse chain (:data:`TRANSVERSE`) is added, as in the reduced neonatal-infant montage.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Normalised 10-20 names of the recorded, usable electrodes.
+
+    Returns
+    -------
+    list of (str, str)
+    """
+    have = set(names)
+    pairs: list[tuple[str, str]] = []
+    skipped = False
+    for chain in CHAINS:
+        present = [e for e in chain if e in have]
+        if len(present) < len(chain) and len(present) >= 2:
+            first, last = chain.index(present[0]), chain.index(present[-1])
+            skipped |= (last - first + 1) > len(present)
+        pairs += list(zip(present[:-1], present[1:], strict=True))
+    if skipped:
+        tr = [e for e in TRANSVERSE if e in have]
+        pairs += [p for p in zip(tr[:-1], tr[1:], strict=True) if p not in pairs]
+    return pairs
+
+
+def find_attenuations(
+    x: np.ndarray,
+    sfreq: float,
+    usable: np.ndarray,
+    *,
+    frac: float = 0.35,
+    min_s: float = 1.0,
+    frame_s: float = 0.125,
+    ref_s: float = 21.0,
+) -> tuple[list[tuple[float, float]], np.ndarray]:
+    """Paroxysmal voltage attenuation episodes: the whole head's activity drops for >= ``min_s``.
+
+    Each channel's analytic amplitude (Hilbert), averaged (RMS) in ``frame_s`` frames, is
+    divided by its median over the ``ref_s`` seconds around (usable bins only);
+    a frame is attenuated when the median channel falls below ``frac`` (averaged over 0.25 s,
+    so one quiet frame does not make an episode); runs of at least ``min_s`` are episodes,
+    within the 0.25 s the frames and the averaging blur an episode's edges by. The measure is
+    relative to the recording's own level, not to absolute µV.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_channels, n_samples)
+        Filtered EEG (µV).
+    sfreq : float
+        Sampling rate (Hz).
+    usable : ndarray of bool, shape (n_bins,)
+        1-s bins to consider (artifact and spasms excluded).
+    frac, min_s, frame_s, ref_s : float
+        Depth, shortest episode, frame length, span of the reference level.
+
+    Returns
+    -------
+    episodes : list of (onset_s, duration_s)
+        From the start of ``x``.
+    bins : ndarray of bool, shape (n_bins,)
+        1-s bins overlapped by an episode.
+    """
+    nb = usable.size
+    bins = np.zeros(nb, dtype=bool)
+    spf = max(1, int(round(frame_s * sfreq)))
+    if x.shape[0] == 0 or x.shape[1] < 4 * spf:
+        return [], bins
+    # the analytic amplitude follows a wave through its zero crossings, so slow waves do not
+    # dip into "attenuation" between their peaks as a short-frame RMS would
+    amp = np.abs(sps.hilbert(x - x.mean(axis=1, keepdims=True), axis=1)).astype(np.float32)
+    rms = frames_rms(amp, spf)
+    nf = rms.shape[1]
+    fpb = max(1, int(round(1.0 / frame_s)))
+    fu = np.repeat(usable, fpb)[:nf]
+    if fu.size < nf:
+        fu = np.pad(fu, (0, nf - fu.size))
+    if fu.sum() < 8:
+        return [], bins
+    # the reference is the activity around each moment (median over ``ref_s``), so a change of
+    # state (sleep to wake) is not an attenuation, only a sudden, brief drop is
+    lvl = np.where(fu[None, :], rms, np.nan)
+    blk = max(1, int(round(1.0 / frame_s)))
+    nbk = nf // blk
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        bm = np.nanmedian(lvl[:, : nbk * blk].reshape(lvl.shape[0], nbk, blk), axis=2)
+        glob = np.nanmedian(lvl, axis=1, keepdims=True)
+    bm = np.where(np.isfinite(bm), bm, glob)
+    kk = max(1, int(round(ref_s)) | 1)
+    bm = ndimage.median_filter(bm, size=(1, min(kk, bm.shape[1] | 1)), mode="nearest")
+    ref = bm[:, np.minimum(np.arange(nf) // blk, nbk - 1)]
+    rel = median(rms / np.maximum(ref, 1e-6), axis=0)
+    k = max(1, int(round(0.25 / frame_s)))
+    rel = np.convolve(rel, np.ones(k) / k, mode="same")
+    low = (rel < frac) & fu
+    edges = np.diff(np.r_[0, low.astype(np.int8), 0])
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    episodes = []
+    for a, b in zip(starts, stops, strict=True):
+        if (b - a) * frame_s >= min_s - 0.25 - 1e-9:
+            episodes.append((a * frame_s, (b - a) * frame_s))
+            bins[int(a * frame_s): min(nb, int(np.ceil(b * frame_s)))] = True
+    return episodes, bins
+
+
+@dataclass
+class WindowGrade:
+    """The grade of one window with the evidence it was built from.
+
+    Attributes
+    ----------
+    grade : EpochGrade
+        Grade, counts and criteria.
+    discharges : Discharges
+        Every discharge found (times from the window start).
+    in_focus : ndarray of bool
+        Whether each discharge lies in a counted focus.
+    spike_bins : ndarray of bool
+        1-s bins holding a discharge (outside the ictal stretches).
+    attenuations : list of (onset_s, duration_s)
+        Paroxysmal attenuation episodes (from the window start).
+    ictal : ndarray of bool
+        1-s bins set aside around spasms and electrodecrements.
+    """
+
+    grade: EpochGrade
+    discharges: Discharges
+    in_focus: np.ndarray
+    spike_bins: np.ndarray
+    attenuations: list[tuple[float, float]]
+    ictal: np.ndarray
+
+
+def _ictal_bins(events: list[tuple[float, float]], n_bins: int, margin_s: float) -> np.ndarray:
+    out = np.zeros(n_bins, dtype=bool)
+    for on, dur in events:
+        a = max(0, int(np.floor(on - margin_s)))
+        b = min(n_bins, int(np.ceil(on + max(dur, 0.0) + margin_s)))
+        if b > a:
+            out[a:b] = True
+    return out
+
+
+def _grouped(d: Discharges, label: np.ndarray, n_bins: int, span_s: float,
+             min_foci: int) -> int:
+    """Stretches of ``span_s`` (aligned on the bins) with discharges from >= ``min_foci``
+    different foci."""
+    span = max(1, int(round(span_s)))
+    n_sp = n_bins // span
+    if n_sp == 0 or not len(d):
+        return 0
+    inf = label >= 0
+    if not inf.any():
+        return 0
+    k = np.minimum((d.time_s[inf] // span).astype(int), n_sp - 1)
+    pairs = np.unique(np.c_[k, label[inf]], axis=0)
+    return int((np.bincount(pairs[:, 0], minlength=n_sp) >= min_foci).sum())
+
+
+def grade_window(
+    x: np.ndarray,
+    sfreq: float,
+    names: list[str],
+    onset_s: float,
+    *,
+    usable: np.ndarray,
+    eye: np.ndarray,
+    ptp_bip: np.ndarray,
+    bip_names: list[str],
+    band: np.ndarray | None = None,
+    ptp_ref: np.ndarray | None = None,
+    eye_channels: tuple[str, ...] = ("Fp1", "Fp2", "F7", "F8"),
+    ictal_events: list[tuple[float, float]] | None = None,
+    spikes: SpikeParams = SpikeParams(),
+    params: GradingParams = GradingParams(),
+) -> WindowGrade:
+    """Find the interictal evidence of one window and grade it.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_channels, n_samples)
+        Conditioned (0.5-45 Hz) referential EEG of the usable electrodes.
+    sfreq : float
+        Sampling rate (Hz).
+    names : list of str
+        10-20 names of the rows of ``x``.
+    onset_s : float
+        Recording time of the first sample.
+    usable : ndarray of bool, shape (n_bins,)
+        1-s bins free of artifact.
+    eye : ndarray of bool, shape (n_bins,)
+        Bins with eye artifact.
+    ptp_bip, bip_names : ndarray (n_bipolar, n_bins), list of str
+        Bipolar peak-to-peak per 1-s bin and the derivations' names (:func:`montage_pairs`).
+    band : ndarray, optional
+        ``x`` filtered to 8-45 Hz.
+    ptp_ref : ndarray (n_channels, n_bins), optional
+        Referential peak-to-peak per bin (for the per-channel outlier gate).
+    eye_channels : tuple of str
+        Electrodes ignored during eye artifact.
+    ictal_events : list of (onset_s, duration_s), optional
+        Spasms and electrodecrements found in the window (s from its start); they and
+        ``params.ictal_margin_s`` on each side are set aside.
+    spikes, params : SpikeParams, GradingParams
+        Thresholds.
+
+    Returns
+    -------
+    WindowGrade
+    """
+    n_bins = usable.size
+    ictal = _ictal_bins(ictal_events or [], n_bins, params.ictal_margin_s)
+    clean = usable & ~ictal
+    excl = np.zeros((len(names), n_bins), dtype=bool) | ~clean[None, :]
+    fp = [i for i, n in enumerate(names) if n in eye_channels]
+    excl[fp] |= eye[None, :]
+    if ptp_ref is not None and ptp_ref.shape[1] >= n_bins:
+        pr = ptp_ref[:, :n_bins]
+        excl |= pr > spikes.outlier_factor * median(pr, axis=1, keepdims=True)
+    pos = np.array([POSITIONS[n] for n in names], dtype=float) if names else np.zeros((0, 2))
+    dis = detect_discharges(x, sfreq, params=spikes, excluded=excl, band=band, positions=pos)
+    minutes = max(float(clean.sum()) / 60.0, 1e-3)
+    foci_idx, label = group_foci(dis.channel, pos,
+                                 min_events=max(spikes.focus_min_events,
+                                                int(np.ceil(spikes.focus_min_per_min
+                                                            * minutes))),
+                                 min_fraction=spikes.focus_min_fraction)
+    foci = [[names[i] for i in f] for f in foci_idx]
+    spike_bins = np.zeros(n_bins, dtype=bool)
+    if len(dis):
+        spike_bins[np.minimum(dis.time_s.astype(int), n_bins - 1)] = True
+    spike_bins &= clean
+    n_grouped = _grouped(dis, label, n_bins, params.grouped_span_s, params.grouped_min_foci)
+    episodes, att_bins = find_attenuations(x, sfreq, clean, frac=params.attenuation_frac,
+                                           min_s=params.attenuation_min_s)
+    g = grade_epoch(onset_s, ptp_bip, bip_names, clean, eye, spike_bins, foci, len(dis),
+                    params, attenuated=att_bins, n_attenuations=len(episodes),
+                    n_grouped=n_grouped)
+    g.ictal_s = float((ictal & usable).sum())
+    g.assessed, g.not_assessed = _assessed(names, bip_names)
+    if len(names) < params.min_electrodes:
+        g.grade, g.severity = None, 0.0
+        g.criteria = [f"not graded: {len(names)} usable electrodes "
+                      f"(< {params.min_electrodes})"
+                      + "".join(f"; {m}" for m in g.not_assessed)]
+    return WindowGrade(g, dis, label >= 0, spike_bins, episodes, ictal)
+
+
+def _assessed(names: list[str], bip_names: list[str]) -> tuple[list[str], list[str]]:
+    """Which BASED criteria the recorded electrodes allow, and what is missing for the rest."""
+    side = side_of(np.array([POSITIONS[n] for n in names], dtype=float)) if names else np.zeros(0)
+    left, right = int((side < 0).sum()), int((side > 0).sum())
+    ok, missing = [], []
+    if bip_names:
+        ok.append(f"amplitude on {len(bip_names)} bipolar derivations")
+    else:
+        missing.append("amplitude: no bipolar derivation (needs two electrodes of one chain)")
+    if left >= 2 and right >= 2:
+        ok.append(f"spike foci and multifocality ({left} left, {right} right electrodes)")
+    else:
+        missing.append(f"multifocality: needs >= 2 electrodes on each side ({left} left, "
+                       f"{right} right)")
+    ok += ["spike burden (1-s bins)", "paroxysmal attenuations"]
+    return ok, missing
 
 
 def slow_variant(grade: int | None, n_foci: int, detections_per_min: float, n_high: int,
@@ -317,3 +660,79 @@ def probability(
     if connectivity is not None and np.isfinite(connectivity):
         z += 0.3 * float(np.clip((connectivity - 0.4) / 0.2, -1, 1))
     return float(1.0 / (1.0 + math.exp(-z)))
+
+
+#: Median bipolar background amplitude (µV) below or above which a recording's gain is doubtful:
+#: infant EEG, awake or asleep, normal or hypsarrhythmic, lies well within these bounds.
+PLAUSIBLE_UV: tuple[float, float] = (15.0, 600.0)
+
+
+def recording_evidence(graded: pd.DataFrame, grades: pd.DataFrame,
+                       high_uv: float = 200.0) -> dict:
+    """What the recording-level verdict adds to the graded epoch's evidence.
+
+    Parameters
+    ----------
+    graded : DataFrame
+        The graded 5-minute epochs (``grades.tsv`` rows with a grade), the most epileptic first.
+    grades : DataFrame
+        Every epoch, graded or not.
+    high_uv : float
+        The high-amplitude threshold in force.
+
+    Returns
+    -------
+    dict
+        ``by_state`` (highest grade per sleep-wake state), ``montage`` (derivations, criteria
+        assessed and not), ``ictal_set_aside_s``, ``amplitude`` (the background level, the
+        threshold's margin and whether the grade rests on absolute voltage) and ``warnings``.
+    """
+    out: dict = {"warnings": []}
+    warn = out["warnings"]
+    if "ictal_s" in grades:
+        out["ictal_set_aside_s"] = float(pd.to_numeric(grades["ictal_s"],
+                                                       errors="coerce").fillna(0).sum())
+    if not len(graded):
+        return out
+    worst = graded.iloc[0]
+    if "state" in graded:
+        st = graded.assign(state=graded["state"].fillna("unknown").astype(str))
+        out["by_state"] = {s: int(g["grade"].max()) for s, g in st.groupby("state")}
+        if not (st["state"] == "nrem").any():
+            warn.append("no NREM sleep among the graded epochs: BASED grades the most "
+                        "epileptic 5 minutes of sleep, so the grade may understate")
+    out["montage"] = {k: _as_list(worst.get(k)) for k in ("derivations", "assessed",
+                                                          "not_assessed")}
+    if out["montage"]["not_assessed"]:
+        warn.append("reduced montage: " + "; ".join(out["montage"]["not_assessed"]))
+    amp = pd.to_numeric(graded.get("median_amplitude_uv"), errors="coerce")
+    level = float(amp.median()) if amp is not None and amp.notna().any() else float("nan")
+    mx = float(worst.get("max_channel_amplitude_uv") or 0.0)
+    crit = " ".join(_as_list(worst.get("criteria")))
+    rests = "high-amplitude" in crit or "high amplitude" in crit
+    out["amplitude"] = {"background_median_uv": level, "max_channel_uv": mx,
+                        "high_uv": high_uv, "ratio_to_threshold": mx / high_uv,
+                        "grade_rests_on_voltage": bool(rests)}
+    if np.isfinite(level) and not PLAUSIBLE_UV[0] <= level <= PLAUSIBLE_UV[1]:
+        warn.append(f"implausible amplitude: the background's median bipolar amplitude is "
+                    f"{level:.0f} µV (infant EEG: {PLAUSIBLE_UV[0]:.0f}-{PLAUSIBLE_UV[1]:.0f}); "
+                    "check the recording's gain and units: the > 200 µV criterion depends on it")
+    elif rests and 0.8 < mx / high_uv < 1.25:
+        warn.append(f"the grade rests on the > {high_uv:.0f} µV criterion with a narrow margin "
+                    f"(largest channel {mx:.0f} µV): a gain error of 25 % would change it")
+    return out
+
+
+def not_graded_reason(grades: pd.DataFrame) -> str:
+    """Why no epoch was graded (the most common reason among the epochs)."""
+    if "criteria" not in grades or not len(grades):
+        return "not graded: no epoch had enough usable EEG"
+    reasons = [c[0] for c in grades["criteria"] if isinstance(c, list | tuple) and c]
+    return pd.Series(reasons).mode().iat[0] if reasons else \
+        "not graded: no epoch had enough usable EEG"
+
+
+def _as_list(v) -> list:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return []
+    return list(v) if isinstance(v, list | tuple | np.ndarray) else [v]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from hypsa import DISCLAIMER, __version__
 from hypsa.errors import InputError
-from hypsa.hypsarrhythmia import PRESENT_FROM
+from hypsa.hypsarrhythmia import PRESENT_FROM, not_graded_reason, recording_evidence
 from hypsa.rates import count_includes, rate_text, spasm_rate
 from hypsa.verdict import PRESENT, hypsarrhythmia_verdict, verdict_text
 from hypsa.vigilance import (
@@ -172,7 +172,8 @@ class Analysis:
                         "n_foci", "foci", "spike_bin_fraction", "positive_pages", "n_pages",
                         "high_amplitude_channels", "median_amplitude_uv",
                         "max_channel_amplitude_uv", "n_attenuations", "attenuated_fraction",
-                        "perm_entropy", "connectivity", "slow_variant")},
+                        "n_grouped", "ictal_s", "perm_entropy", "connectivity",
+                        "slow_variant", "derivations", "assessed", "not_assessed")},
                     "criteria_met": list(worst["criteria"]),
                     "epochs_graded": int(len(graded)),
                     "epochs_not_graded": int(len(gdf) - len(graded)),
@@ -181,9 +182,14 @@ class Analysis:
                     "thresholds": params["grading"],
                 },
             }
+            extra = recording_evidence(order, gdf, float(params["grading"]["high_uv"]))
+            hyp["warnings"] = extra.pop("warnings")
+            hyp["evidence"].update(extra)
         else:
+            extra = recording_evidence(graded, gdf)
             hyp = {"present": False, "probability": None, "based_score": None,
-                   "evidence": {"criteria_met": ["not graded: no epoch had enough usable EEG"]}}
+                   "warnings": extra.pop("warnings"),
+                   "evidence": {"criteria_met": [not_graded_reason(gdf)], **extra}}
         # one verdict (hypsa.verdict), which `present` mirrors for older readers
         hyp.update(hypsarrhythmia_verdict(hyp))
         hyp["present"] = hyp["verdict"] == PRESENT
@@ -279,6 +285,17 @@ class Analysis:
                 f"BASED grade {h['based_score']} ({v['grade_label']}); score "
                 f"{h['probability']:.2f} (uncalibrated); "
                 + "; ".join(h["evidence"]["criteria_met"]))
+        ev = h.get("evidence") or {}
+        mont = ev.get("montage") or {}
+        if mont.get("derivations"):
+            lines.append(f"Montage: {len(mont['derivations'])} derivations "
+                         f"({', '.join(mont['derivations'])}); assessed: "
+                         + "; ".join(mont.get("assessed") or []))
+        if ev.get("ictal_set_aside_s"):
+            lines.append(f"Interictal grade: {ev['ictal_set_aside_s']:.0f} s around spasms "
+                         "and decrements set aside")
+        for w in h.get("warnings") or []:
+            lines.append(f"Warning: {w}")
         iso = int(sp.get("isolated", 0))
         sw = sp.get("sleep_wake") or {}
         waking = (f"; {sw.get('clusters_on_waking', 0)} on waking, "

@@ -1,11 +1,17 @@
 """Epileptiform discharge (spike / sharp wave) detection and grouping into foci.
 
-A discharge is a transient that stands out from the ongoing activity by its steep slopes: we
-detect peaks of the 8-45 Hz component of each average-referenced channel that exceed both an
-absolute floor and a multiple of that channel's robust background level, and keep those whose
-broadband deflection is large enough to be a spike or sharp wave (20-200 ms). Detections on
-several channels within ``group_ms`` are one discharge, located at the channel where it is
-largest. Discharges whose locations lie within one inter-electrode distance form one focus.
+A discharge is a transient that stands out from the activity *around it on its own channel*:
+peaks of the 8-45 Hz component of each average-referenced channel are candidates when they exceed
+a multiple of that channel's **local** level (the median over the surrounding ~5 s, so a spike is
+judged against the background it rides on, whatever the recording's gain or state) and, more
+loosely, of the channel's level over the whole window (so that deep attenuation does not turn
+small waves into spikes). A candidate is kept when its broadband deflection has the steep slope of
+a spike or sharp wave, relative to the same local slope level. Detections on several channels
+within ``group_ms`` are one discharge, located at the channel where it is largest; a discharge
+needs a field (a neighbouring electrode sees it too) and must not be generalized (seen at
+nearly equal amplitude on most channels). Discharges whose locations lie within one
+inter-electrode distance *on the same side of the head* form one focus (foci are never merged
+across the midline).
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 from scipy import signal as sps
 
 from hypsa.kernels import median
 from hypsa.signal import bandpass
 
-__all__ = ["SpikeParams", "Discharges", "detect_discharges", "group_foci"]
+__all__ = ["SpikeParams", "Discharges", "detect_discharges", "group_foci", "side_of"]
 
 
 @dataclass(frozen=True)
@@ -27,38 +34,56 @@ class SpikeParams:
 
     Attributes
     ----------
-    k_mad : float
-        Threshold on the 8-45 Hz envelope in robust standard deviations of that channel.
+    k_local : float
+        Threshold on the 8-45 Hz envelope in robust standard deviations of the channel's local
+        level (median over ``local_s`` around the candidate).
+    k_global : float
+        Threshold in robust standard deviations of the channel's level over the whole window
+        (a looser floor that keeps deeply attenuated stretches from producing spikes).
+    local_s : float
+        Span of the local background level (s).
     floor_uv : float
-        Absolute floor of the 8-45 Hz peak (µV).
+        Absolute floor of the 8-45 Hz peak (µV): keeps low-voltage noise from counting.
     min_ptp_uv : float
         Minimum broadband peak-to-peak within ±100 ms (µV).
+    k_slope : float
+        The steepest broadband slope within ±50 ms must exceed this multiple of the channel's
+        local median absolute slope (sharpness against the background, not absolute µV).
     group_ms : float
         Detections closer than this on different channels form one discharge.
+    k_field : float
+        A channel "sees" a discharge when its 8-45 Hz envelope within ±50 ms reaches this many
+        robust SD of its own local level.
     min_channels : int
-        Channels a discharge must be seen on: a "spike" confined to one electrode is an
-        electrode artifact more often than a cerebral discharge, whose field spans neighbours.
-    max_channel_fraction : float
-        Discharges seen on more than this fraction of channels are generalized transients
-        (or artifacts common to all electrodes) and are not counted as focal.
+        Channels that must see a discharge, a neighbour of its location among them: a "spike"
+        confined to one electrode is an electrode artifact more often than a cerebral
+        discharge.
+    generalized_fraction : float
+        A discharge seen on more than this share of the channels, with at least half of the
+        location's amplitude on most of them, is a generalized transient (or a common artifact),
+        not focal.
     outlier_factor : float
         1-s bins whose peak-to-peak on a channel exceeds this multiple of the channel's median
-        are artifact for that channel (applied by :func:`hypsa.analysis.analyze_window`).
+        are artifact for that channel (electrode pops, movement).
     focus_min_events, focus_min_per_min, focus_min_fraction : int, float, float
         A focus counts when it fires recurrently: at least ``focus_min_events`` discharges and
         ``focus_min_per_min`` per minute of usable EEG (15 in a 5-minute epoch), and this share
         of all discharges.
     """
 
-    k_mad: float = 6.0
-    floor_uv: float = 15.0
-    min_ptp_uv: float = 60.0
+    k_local: float = 6.0
+    k_global: float = 3.0
+    local_s: float = 5.0
+    floor_uv: float = 12.0
+    min_ptp_uv: float = 40.0
+    k_slope: float = 4.0
     group_ms: float = 80.0
+    k_field: float = 3.0
     min_channels: int = 2
-    max_channel_fraction: float = 0.5
+    generalized_fraction: float = 0.7
+    outlier_factor: float = 6.0
     focus_min_events: int = 8
-    focus_min_per_min: float = 1.6
-    outlier_factor: float = 3.0
+    focus_min_per_min: float = 3.0
     focus_min_fraction: float = 0.05
 
 
@@ -76,34 +101,60 @@ class Discharges:
         Number of channels on which it was seen.
     amplitude : ndarray
         Peak-to-peak broadband amplitude at the location (µV).
+    contrast : ndarray
+        Peak of the 8-45 Hz envelope at the location over the channel's local level (robust SD).
     """
 
     time_s: np.ndarray
     channel: np.ndarray
     n_channels: np.ndarray
     amplitude: np.ndarray
+    contrast: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.contrast is None:
+            self.contrast = np.zeros(self.time_s.size)
 
     def __len__(self) -> int:
         return int(self.time_s.size)
 
     def select(self, keep: np.ndarray) -> Discharges:
         """Subset by a boolean mask."""
+        con = self.contrast if self.contrast is not None else np.zeros(self.time_s.size)
         return Discharges(self.time_s[keep], self.channel[keep], self.n_channels[keep],
-                          self.amplitude[keep])
+                          self.amplitude[keep], con[keep])
+
+
+def _empty() -> Discharges:
+    e = np.zeros(0)
+    return Discharges(e, e.astype(int), e.astype(int), e, e.copy())
+
+
+def _local_level(a: np.ndarray, sfreq: float, span_s: float) -> np.ndarray:
+    """Median of ``a`` (n_channels, n_samples) over ``span_s`` around each sample: block medians
+    of 0.5 s, then a running median of the blocks."""
+    blk = max(1, int(round(0.5 * sfreq)))
+    n = a.shape[1]
+    nb = max(1, n // blk)
+    med = median(a[:, : nb * blk].reshape(a.shape[0], nb, blk), axis=2) if n >= blk else \
+        median(a, axis=1, keepdims=True)
+    k = max(1, int(round(span_s / 0.5)) | 1)
+    if med.shape[1] > 1 and k > 1:
+        med = ndimage.median_filter(med, size=(1, min(k, med.shape[1] | 1)), mode="nearest")
+    idx = np.minimum(np.arange(n) // blk, med.shape[1] - 1)
+    return med[:, idx]
 
 
 def detect_discharges(
     data: np.ndarray,
     sfreq: float,
     *,
-    k_mad: float = 6.0,
-    floor_uv: float = 15.0,
-    min_ptp_uv: float = 60.0,
-    group_ms: float = 80.0,
+    params: SpikeParams | None = None,
     excluded: np.ndarray | None = None,
     band: np.ndarray | None = None,
+    positions: np.ndarray | None = None,
 ) -> Discharges:
-    """Detect spikes and sharp waves.
+    """Detect spikes and sharp waves, each judged against its own channel's local background.
 
     Parameters
     ----------
@@ -111,78 +162,94 @@ def detect_discharges(
         Band-passed (0.5-45 Hz) EEG in µV, referential; it is average-referenced here.
     sfreq : float
         Sampling rate in Hz (>= 100).
-    k_mad : float
-        Threshold on the 8-45 Hz envelope in robust standard deviations of that channel.
-    floor_uv : float
-        Absolute floor of the 8-45 Hz peak (µV): keeps low-voltage noise from counting.
-    min_ptp_uv : float
-        Minimum broadband peak-to-peak within ±100 ms (µV).
-    group_ms : float
-        Detections closer than this on different channels form one discharge.
+    params : SpikeParams, optional
+        Thresholds (defaults documented in :class:`SpikeParams`).
     excluded : ndarray of bool, shape (n_channels, n_bins) or (n_bins,), optional
-        1-s bins (per channel or for all) where detections are ignored (artifact).
+        1-s bins (per channel or for all) where detections are ignored (artifact, spasms).
     band : ndarray, optional
         ``data`` already filtered to 8-45 Hz (referential); computed when absent.
+    positions : ndarray, shape (n_channels, 2), optional
+        Scalp positions; when given, a discharge needs a neighbouring electrode (within 1.6
+        inter-electrode distances of its location) among the channels that see it.
 
     Returns
     -------
     Discharges
     """
+    p = params or SpikeParams()
     x = data - data.mean(axis=0, keepdims=True)
-    if band is None:
-        hp = bandpass(x, sfreq, 8.0, 45.0, order=3)
-    else:
-        hp = band - band.mean(axis=0, keepdims=True)
+    hp = bandpass(x, sfreq, 8.0, 45.0, order=3) if band is None else \
+        band - band.mean(axis=0, keepdims=True)
+    n_ch, n = x.shape
+    if n < int(sfreq):
+        return _empty()
     env = np.abs(hp)
-    sigma = median(env, axis=1) / 0.6745  # robust scale per channel
+    sig_glob = median(env, axis=1) / 0.6745
+    sig_loc = _local_level(env, sfreq, p.local_s) / 0.6745
+    slope = np.abs(np.diff(x, axis=1, append=x[:, -1:])) * sfreq
+    slope_loc = _local_level(slope, sfreq, p.local_s)
     half = int(round(0.1 * sfreq))
+    q = max(1, int(round(0.05 * sfreq)))
     dist = max(1, int(round(0.15 * sfreq)))
-    times: list[np.ndarray] = []
-    chans: list[np.ndarray] = []
-    amps: list[np.ndarray] = []
-    n = x.shape[1]
-    for c in range(x.shape[0]):
-        thr = max(floor_uv, k_mad * float(sigma[c]))
+    win = np.arange(-half, half + 1)
+    win_s = np.arange(-q, q + 1)
+    times, chans, amps, cons = [], [], [], []
+    for c in range(n_ch):
+        thr = np.maximum(np.maximum(p.k_local * sig_loc[c], p.k_global * sig_glob[c]),
+                         p.floor_uv)
         pk, _ = sps.find_peaks(env[c], height=thr, distance=dist)
+        pk = pk[(pk >= half) & (pk < n - half)]
         if pk.size == 0:
             continue
-        lo = np.clip(pk - half, 0, n - 1)
-        hi = np.clip(pk + half, 0, n - 1)
-        seg_idx = lo[:, None] + np.arange(2 * half + 1)[None, :]
-        seg_idx = np.minimum(seg_idx, hi[:, None])
-        seg = x[c][seg_idx]
+        seg = x[c][pk[:, None] + win[None, :]]
         ptp = seg.max(axis=1) - seg.min(axis=1)
-        keep = ptp >= min_ptp_uv
+        steep = slope[c][pk[:, None] + win_s[None, :]].max(axis=1)
+        keep = (ptp >= p.min_ptp_uv) & (steep >= p.k_slope * slope_loc[c, pk])
         if excluded is not None:
             b = np.minimum((pk / sfreq).astype(int), excluded.shape[-1] - 1)
-            ex = excluded[c, b] if excluded.ndim == 2 else excluded[b]
-            keep &= ~ex
+            keep &= ~(excluded[c, b] if excluded.ndim == 2 else excluded[b])
         times.append(pk[keep] / sfreq)
         chans.append(np.full(int(keep.sum()), c))
         amps.append(ptp[keep])
-    if not times:
-        e = np.zeros(0)
-        return Discharges(e, e.astype(int), e.astype(int), e)
+        cons.append(env[c, pk[keep]] / np.maximum(sig_loc[c, pk[keep]], 1e-6))
+    if not times or not sum(t.size for t in times):
+        return _empty()
     t = np.concatenate(times)
     ch = np.concatenate(chans)
     a = np.concatenate(amps)
+    co = np.concatenate(cons)
     order = np.argsort(t, kind="stable")
-    t, ch, a = t[order], ch[order], a[order]
-    if t.size == 0:
-        return Discharges(t, ch, ch.copy(), a)
-    gid = _group_ids(t, group_ms / 1000.0)
+    t, ch, a, co = t[order], ch[order], a[order], co[order]
+    gid = _group_ids(t, p.group_ms / 1000.0)
     ng = int(gid[-1]) + 1
-    # location = channel of largest amplitude in each group
     best = np.full(ng, -1.0)
     np.maximum.at(best, gid, a)
     is_best = a >= best[gid]
     first_best = np.zeros(ng, dtype=int)
     idx = np.flatnonzero(is_best)
     first_best[gid[idx][::-1]] = idx[::-1]
-    counts = np.bincount(gid, minlength=ng)
-    return Discharges(
-        time_s=t[first_best], channel=ch[first_best], n_channels=counts, amplitude=a[first_best]
-    )
+    loc = ch[first_best]
+    s0 = np.round(t[first_best] * sfreq).astype(int)
+    # the field: how strongly every channel shows the transient at that moment, each against
+    # its own local level (a neighbour need not cross the detection threshold itself)
+    w = s0[None, :, None] + np.arange(-q, q + 1)[None, None, :]
+    w = np.clip(w, 0, n - 1)
+    pk = env[np.arange(n_ch)[:, None, None], w].max(axis=2)    # (n_ch, n_discharges)
+    ratio = pk / np.maximum(sig_loc[:, s0], 1e-6)
+    seen = ratio >= p.k_field
+    n_seen = seen.sum(axis=0)
+    keep = n_seen >= p.min_channels
+    if positions is not None and n_ch > 1:
+        d = np.sqrt(((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1))
+        nn = float(median(np.sort(d, axis=1)[:, 1]))
+        near = (d <= 1.6 * nn) & ~np.eye(n_ch, dtype=bool)
+        keep &= (near[loc] & seen.T).any(axis=1)
+    # generalized: at least half the location's size on most channels
+    strong = (pk >= 0.5 * pk[loc, np.arange(loc.size)][None, :]).sum(axis=0)
+    keep &= strong <= p.generalized_fraction * n_ch
+    fb = first_best[keep]
+    return Discharges(time_s=t[fb], channel=ch[fb], n_channels=n_seen[keep],
+                      amplitude=a[fb], contrast=co[fb])
 
 
 def _group_ids(t: np.ndarray, window_s: float) -> np.ndarray:
@@ -198,6 +265,12 @@ def _group_ids(t: np.ndarray, window_s: float) -> np.ndarray:
     return gid
 
 
+def side_of(positions: np.ndarray, tol: float = 0.05) -> np.ndarray:
+    """Side of the head of each position: -1 left, +1 right, 0 midline."""
+    xs = np.asarray(positions, dtype=float)[:, 0]
+    return np.where(xs < -tol, -1, np.where(xs > tol, 1, 0))
+
+
 def group_foci(
     channel: np.ndarray,
     positions: np.ndarray,
@@ -209,15 +282,17 @@ def group_foci(
     """Group discharge locations into spatially separate foci.
 
     Greedy: the electrode with most discharges seeds a focus that absorbs every location within
-    ``radius``; repeat on what is left. A focus counts when it holds at least ``min_events``
-    discharges and ``min_fraction`` of all.
+    ``radius`` on the same side of the head (a midline seed takes midline electrodes only; a
+    lateral seed takes its own side and the midline), never across the midline; repeat on what
+    is left. A focus counts when it holds at least ``min_events`` discharges and
+    ``min_fraction`` of all.
 
     Parameters
     ----------
     channel : ndarray of int
         Location (channel index) of each discharge.
     positions : ndarray, shape (n_channels, 2)
-        Scalp positions of the channels.
+        Scalp positions of the channels (x: left negative, right positive).
     min_events, min_fraction : int, float
         What it takes for a group to count as a focus.
     radius : float, optional
@@ -236,6 +311,7 @@ def group_foci(
     if radius is None:
         nn = np.sort(d, axis=1)[:, 1] if n_ch > 1 else np.array([1.0])
         radius = 1.5 * float(median(nn))
+    side = side_of(positions)
     counts = np.bincount(channel, minlength=n_ch).astype(float)
     remaining = counts.copy()
     total = counts.sum()
@@ -243,7 +319,9 @@ def group_foci(
     foci: list[list[int]] = []
     while remaining.sum() > 0:
         seed = int(np.argmax(remaining))
-        members = np.flatnonzero((d[seed] <= radius) & (remaining > 0) & (chan_focus < 0))
+        same = (side == side[seed]) if side[seed] == 0 else (side != -side[seed])
+        members = np.flatnonzero((d[seed] <= radius) & (remaining > 0) & (chan_focus < 0)
+                                 & same)
         n_ev = counts[members].sum()
         remaining[members] = 0
         if n_ev >= min_events and n_ev >= min_fraction * total:
