@@ -272,7 +272,7 @@ def _draw_states(rng: np.random.Generator, background: str, n_sec: int) -> np.nd
         return st
     if background in ("normal_sleep", "sync_slow_sleep", "hyps_sleep_fragmented"):
         p = {WAKE: 0.12, NREM: 0.78, REM: 0.10}
-        first = WAKE if rng.random() < 0.4 else NREM
+        first = NREM
     else:
         p = {WAKE: 0.5, NREM: 0.4, REM: 0.1}
         first = WAKE if rng.random() < 0.6 else NREM
@@ -473,6 +473,8 @@ def _wake_up_before_clusters(rng: np.random.Generator, st: np.ndarray,
             a = max(t0 - lead - int(rng.uniform(40, 120)), 0)
             st[a: max(t0 - lead, 0)] = NREM
     for a, b in wake_spans:
+        if sleepy and (np.sum(st == NREM) - np.sum(st[a:b] == NREM)) / n_sec < 0.4:
+            continue  # a sleep recording stays asleep for at least 40 % of its length
         st[a:b] = WAKE
 
 
