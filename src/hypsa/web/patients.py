@@ -30,8 +30,13 @@ from hypsa.web.security import audit
 __all__ = ["router", "MAX_IMPORT_ROWS"]
 
 router = APIRouter()
-PID = Path(ge=1, le=MAX_ID)
-ROW = Path(ge=1, le=MAX_ID)
+
+
+def _id() -> Any:
+    """A path id: 1 to MAX_ID (a new parameter object for each use)."""
+    return Path(ge=1, le=MAX_ID)
+
+
 #: Most rows one diary CSV may add (a larger file is refused as a whole).
 MAX_IMPORT_ROWS = 2000
 EVENTS = ("start", "stop", "change")
@@ -155,7 +160,7 @@ def _audited_doc(db: Session, user: User, request: Request, pid: int, definition
 
 
 @router.get("/patients/{pid}", response_class=HTMLResponse)
-def patient_page(request: Request, pid: int = PID, definition: str = "west-delphi",
+def patient_page(request: Request, pid: int = _id(), definition: str = "west-delphi",
                  user: User = Depends(current_user),
                  db: Session = Depends(get_db)) -> HTMLResponse:
     """The patient page."""
@@ -167,7 +172,7 @@ def patient_page(request: Request, pid: int = PID, definition: str = "west-delph
 
 
 @router.get("/api/patients/{pid}")
-def api_patient(request: Request, pid: int = PID, definition: str = "west-delphi",
+def api_patient(request: Request, pid: int = _id(), definition: str = "west-delphi",
                 user: User = Depends(current_user), db: Session = Depends(get_db)) -> dict:
     """The patient's visits, treatments, diary and response."""
     return _audited_doc(db, user, request, pid, definition, "patient.read")
@@ -190,7 +195,7 @@ def _treatment_text(t: Treatment) -> str:
 
 
 @router.post("/patients/{pid}/treatments", dependencies=[Depends(csrf)])
-async def add_treatment(request: Request, pid: int = PID, user: User = Depends(current_user),
+async def add_treatment(request: Request, pid: int = _id(), user: User = Depends(current_user),
                         db: Session = Depends(get_db)) -> Response:
     """Add a treatment event."""
     p = _get_patient(db, pid)
@@ -211,7 +216,7 @@ def _own_row(db: Session, model: Any, pid: int, row_id: int) -> Any:
 
 
 @router.post("/patients/{pid}/treatments/{tid}", dependencies=[Depends(csrf)])
-async def edit_treatment(request: Request, pid: int = PID, tid: int = ROW,
+async def edit_treatment(request: Request, pid: int = _id(), tid: int = _id(),
                          user: User = Depends(current_user),
                          db: Session = Depends(get_db)) -> Response:
     """Change a treatment event (the old and new values are audited)."""
@@ -226,7 +231,7 @@ async def edit_treatment(request: Request, pid: int = PID, tid: int = ROW,
 
 
 @router.post("/patients/{pid}/treatments/{tid}/delete", dependencies=[Depends(csrf)])
-def delete_treatment(request: Request, pid: int = PID, tid: int = ROW,
+def delete_treatment(request: Request, pid: int = _id(), tid: int = _id(),
                      user: User = Depends(current_user),
                      db: Session = Depends(get_db)) -> Response:
     """Delete a treatment event (what it said is audited)."""
@@ -258,7 +263,7 @@ def _diary_text(d: Any) -> str:
 
 
 @router.post("/patients/{pid}/diary", dependencies=[Depends(csrf)])
-async def add_diary(request: Request, pid: int = PID, user: User = Depends(current_user),
+async def add_diary(request: Request, pid: int = _id(), user: User = Depends(current_user),
                     db: Session = Depends(get_db)) -> Response:
     """Add a diary row."""
     p = _get_patient(db, pid)
@@ -274,7 +279,7 @@ async def add_diary(request: Request, pid: int = PID, user: User = Depends(curre
 
 
 @router.post("/patients/{pid}/diary/{did}", dependencies=[Depends(csrf)])
-async def edit_diary(request: Request, pid: int = PID, did: int = ROW,
+async def edit_diary(request: Request, pid: int = _id(), did: int = _id(),
                      user: User = Depends(current_user),
                      db: Session = Depends(get_db)) -> Response:
     """Change a diary row (the old and new values are audited)."""
@@ -291,7 +296,7 @@ async def edit_diary(request: Request, pid: int = PID, did: int = ROW,
 
 
 @router.post("/patients/{pid}/diary/{did}/delete", dependencies=[Depends(csrf)])
-def delete_diary(request: Request, pid: int = PID, did: int = ROW,
+def delete_diary(request: Request, pid: int = _id(), did: int = _id(),
                  user: User = Depends(current_user),
                  db: Session = Depends(get_db)) -> Response:
     """Delete a diary row (what it said is audited)."""
@@ -304,7 +309,7 @@ def delete_diary(request: Request, pid: int = PID, did: int = ROW,
 
 
 @router.post("/patients/{pid}/diary.csv", dependencies=[Depends(csrf)])
-async def import_diary(request: Request, pid: int = PID, user: User = Depends(current_user),
+async def import_diary(request: Request, pid: int = _id(), user: User = Depends(current_user),
                        db: Session = Depends(get_db)) -> Response:
     """Import diary rows from a CSV: rows already there (same date, time, spasms, note) are
     skipped and counted; more than :data:`MAX_IMPORT_ROWS` rows refuse the file."""

@@ -49,7 +49,10 @@ MONTAGES = ("referential", "average", "double_banana")
 EXTRA_KINDS = ("emg", "ecg", "eog")
 #: Two added events closer than this (s) are the same event.
 DUPLICATE_S = 0.5
-RID = Path(ge=1, le=MAX_ID)
+
+
+def _rid() -> Any:
+    return Path(ge=1, le=MAX_ID)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -283,7 +286,7 @@ def _store(request: Request, staged: FsPath, name: str, error: str | None, pid: 
 
 # ------------------------------------------------------------------------------ one recording
 @router.get("/recordings/{rid}", response_class=HTMLResponse)
-def recording_page(request: Request, rid: int = RID, user: User = Depends(current_user),
+def recording_page(request: Request, rid: int = _rid(), user: User = Depends(current_user),
                    db: Session = Depends(get_db)) -> HTMLResponse:
     """The review page."""
     rec, an, revs, job = load_recording(db, rid)
@@ -296,7 +299,7 @@ def recording_page(request: Request, rid: int = RID, user: User = Depends(curren
 
 
 @router.get("/api/recordings/{rid}")
-def api_recording(request: Request, rid: int = RID, user: User = Depends(current_user),
+def api_recording(request: Request, rid: int = _rid(), user: User = Depends(current_user),
                   db: Session = Depends(get_db)) -> dict:
     """One recording with its reviewed analysis."""
     rec, an, revs, job = load_recording(db, rid)
@@ -398,7 +401,7 @@ def _insert_review_box(body: str, rs: dict, an: AnalysisRow) -> str:
 
 
 @router.get("/recordings/{rid}/report")
-async def report(request: Request, rid: int = RID, user: User = Depends(current_user),
+async def report(request: Request, rid: int = _rid(), user: User = Depends(current_user),
                  db: Session = Depends(get_db)) -> FileResponse:
     """The HTML report: of the reviewed state once anyone reviewed, the machine's before."""
     rec, an, revs, _ = load_recording(db, rid)
@@ -418,7 +421,7 @@ async def report(request: Request, rid: int = RID, user: User = Depends(current_
 
 
 @router.get("/recordings/{rid}/timeline.png")
-def timeline(request: Request, rid: int = RID, user: User = Depends(current_user),
+def timeline(request: Request, rid: int = _rid(), user: User = Depends(current_user),
              db: Session = Depends(get_db)) -> FileResponse:
     """The timeline figure of the analysis."""
     rec, an, _, _ = load_recording(db, rid)
@@ -427,7 +430,7 @@ def timeline(request: Request, rid: int = RID, user: User = Depends(current_user
 
 
 @router.get("/api/recordings/{rid}/window")
-async def window(request: Request, rid: int = RID, start: str = "0", duration: str = "10",
+async def window(request: Request, rid: int = _rid(), start: str = "0", duration: str = "10",
                  montage: str = "referential", max_points: str = "1200",
                  user: User = Depends(current_user), db: Session = Depends(get_db)) -> dict:
     """A window of EEG for the viewer, with the EMG/ECG/EOG signals and the events in it."""
@@ -515,7 +518,7 @@ def window_data(path: FsPath, start: float, duration: float, montage: str,
 
 
 @router.post("/api/recordings/{rid}/reviews", dependencies=[Depends(csrf)])
-async def add_review(request: Request, rid: int = RID, user: User = Depends(current_user),
+async def add_review(request: Request, rid: int = _rid(), user: User = Depends(current_user),
                      db: Session = Depends(get_db)) -> dict:
     """One decision: confirm/reject an event, add one, overrule the grade, or settle a
     decision that could not be carried (``resolve``, optionally adding the event again)."""
@@ -584,7 +587,7 @@ async def add_review(request: Request, rid: int = RID, user: User = Depends(curr
 
 
 @router.get("/recordings/{rid}/export.edf")
-async def export(request: Request, rid: int = RID, user: User = Depends(current_user),
+async def export(request: Request, rid: int = _rid(), user: User = Depends(current_user),
                  db: Session = Depends(get_db)) -> Response:
     """A copy of the recording with the reviewed events as EDF+ annotations."""
     from hypsa.export import export_annotations
@@ -615,7 +618,7 @@ async def export(request: Request, rid: int = RID, user: User = Depends(current_
 
 
 @router.post("/api/recordings/{rid}/reanalyze", dependencies=[Depends(csrf)])
-async def reanalyze(request: Request, rid: int = RID, user: User = Depends(current_user),
+async def reanalyze(request: Request, rid: int = _rid(), user: User = Depends(current_user),
                     db: Session = Depends(get_db)) -> dict:
     """Queue a new analysis. A reviewed recording needs ``{"confirm": true}``: its decisions
     are carried onto the new analysis, and what cannot be carried is put to the reviewer."""

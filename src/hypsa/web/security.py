@@ -62,8 +62,9 @@ def check_password(password: str, username: str = "") -> None:
     """Check ``password`` against the policy.
 
     At least :data:`MIN_PASSWORD` characters, at most 1024, not one of the 30,000 most
-    common passwords (the list shipped by the ``zxcvbn`` package), not the user name, and
-    not a single repeated character.
+    common passwords (the list shipped by the ``zxcvbn`` package) nor one of them followed by
+    digits or signs, not digits only, not containing the user name, and at least three
+    different characters.
 
     Raises
     ------
@@ -76,8 +77,13 @@ def check_password(password: str, username: str = "") -> None:
     if len(pw) > 1024:
         raise ParameterError("password must have at most 1024 characters")
     low = pw.lower()
-    if low in _common_passwords() or low.strip() in _common_passwords():
+    common = _common_passwords()
+    # a common password as is, or with digits and signs stuck on at the end ("dragon2024!")
+    stem = re.sub(r"[\d\W_]+$", "", low.strip())
+    if low in common or low.strip() in common or (len(stem) >= 4 and stem in common):
         raise ParameterError("password is one of the most common passwords: choose another")
+    if pw.isdigit():
+        raise ParameterError("password must not be digits only")
     if username and username.lower() in low:
         raise ParameterError("password must not contain the user name")
     if len(set(pw)) < 3:
