@@ -1459,6 +1459,78 @@ def _json_default(o: object) -> object:
     raise TypeError(type(o).__name__)
 
 
+CHECK_BACKGROUNDS = ("hyps_classic", "hyps_slow", "normal_wake", "normal_sleep",
+                     "burst_suppression")
+
+
+def check_labels(out_dir: Path, *, seeds: tuple[int, ...] = (1, 2),
+                 backgrounds: tuple[str, ...] = CHECK_BACKGROUNDS) -> list[dict]:
+    """Measure the drawn spasm patterns back from the written EDF files.
+
+    For every spasm, the wave's peak-to-peak at its field centre (0.5-30 Hz) over the median
+    5th-95th percentile range of the 10 s before, and the decrement's residual (2-30 Hz standard
+    deviation inside it over the 10 s before, median over channels), compared with the labels.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Folder for the generated recordings.
+    seeds : tuple of int
+        Seeds per background.
+    backgrounds : tuple of str
+        Backgrounds to check.
+
+    Returns
+    -------
+    list of dict
+        One row per background: spasms, median measured / drawn wave ratio and decrement residual,
+        and their Spearman correlations.
+    """
+    from edfio import read_edf
+    from scipy.signal import butter, sosfiltfilt
+    from scipy.stats import spearmanr
+
+    rows = []
+    for bg in backgrounds:
+        w_true, w_meas, d_true, d_meas = [], [], [], []
+        for seed in seeds:
+            case = generate(out_dir, seed=seed, background=bg, minutes=10.0)
+            edf = read_edf(case.edf)
+            fs = edf.signals[0].sampling_frequency
+            x = np.array([sig.data for sig in edf.signals[:_N_CH]])
+            slow = sosfiltfilt(butter(4, [0.5, 30], "bandpass", fs=fs, output="sos"), x, axis=1)
+            fast = sosfiltfilt(butter(4, [2, 30], "bandpass", fs=fs, output="sos"), x, axis=1)
+            with open(case.events) as fh:
+                header = fh.readline().rstrip("\n").split("\t")
+                events = [dict(zip(header, line.rstrip("\n").split("\t"), strict=True))
+                          for line in fh]
+            for e in events:
+                i = int(float(e["onset"]) * fs)
+                pre = slice(i - int(10 * fs), i)
+                if e["trial_type"] != "spasm_decrement_only":
+                    ref = np.median(np.percentile(slow[:, pre], 95, axis=1)
+                                    - np.percentile(slow[:, pre], 5, axis=1))
+                    c = _IDX[e["field_center"]]
+                    wave = slow[c, i: i + int((float(e["wave_s"]) + 0.1) * fs)]
+                    w_true.append(float(e["wave_ratio"]))
+                    w_meas.append(float(np.ptp(wave) / ref))
+                if e["trial_type"] != "spasm_wave_only" and float(e["decrement_s"]) >= 1.0:
+                    j = int((float(e["decrement_onset"]) + 0.3) * fs)
+                    k = j + int((float(e["decrement_s"]) - 0.3) * fs)
+                    d_true.append(float(e["decrement_depth"]))
+                    d_meas.append(float(np.median(fast[:, j:k].std(axis=1)
+                                                  / fast[:, pre].std(axis=1))))
+        wt, wm, dt, dm = map(np.array, (w_true, w_meas, d_true, d_meas))
+        rows.append({
+            "background": bg, "spasms_with_wave": len(wt), "spasms_with_decrement": len(dt),
+            "wave_measured_over_drawn": float(np.median(wm / wt)),
+            "wave_spearman": float(spearmanr(wt, wm).statistic),
+            "residual_measured_over_drawn": float(np.median(dm / dt)),
+            "residual_spearman": float(spearmanr(dt, dm).statistic),
+        })
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write a varied data set and its ``manifest.tsv``.
 
@@ -1480,7 +1552,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sfreq", type=float, default=256.0)
     ap.add_argument("--backgrounds", default="",
                     help="comma-separated subset of backgrounds (default: all)")
+    ap.add_argument("--check", action="store_true",
+                    help="measure the drawn spasm patterns back from the files and print a table")
     args = ap.parse_args(argv)
+    if args.check:
+        rows = check_labels(args.out)
+        print("\t".join(rows[0]))
+        for r in rows:
+            print("\t".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in r.values()))
+        return 0
     rng = np.random.default_rng([int(args.seed), 7919])
     pool = [b.strip() for b in args.backgrounds.split(",") if b.strip()] or list(BACKGROUNDS)
     bad = [b for b in pool if b not in BACKGROUNDS]
