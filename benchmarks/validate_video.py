@@ -3,7 +3,8 @@
 Usage::
 
     nice -n 10 python benchmarks/validate_video.py --out /tmp/hv [--minutes 10] [--seeds 100-119]
-        [--ordinary 200-209] [--eeg 300-303] [--width 320]
+        [--ordinary 200-209] [--eeg 300-303] [--width 256]
+    python benchmarks/validate_video.py --merge /tmp/hvA /tmp/hvB   # pool runs made in parts
 
 Per clip it simulates (``hypsa.video.simulate.simulate_video``: fixed and hand-held cameras
 alternating, every third clip in portrait framing, variable frame rate with the hand-held ones),
@@ -93,15 +94,56 @@ def one_clip(seed: int, out: Path, minutes: float, width: int, n_clusters: int, 
     return row
 
 
+def summarize(df: pd.DataFrame) -> dict:
+    """Pooled numbers over the clips of a validation table."""
+    sp = df[df["has_clusters"]]
+    hours = df["minutes"].sum() / 60.0
+    orden = df[~df["has_clusters"]]
+    summary = {
+        "clips": len(df),
+        "spasm_clips": int(len(sp)),
+        "ordinary_clips": int(len(orden)),
+        "hours": round(float(hours), 2),
+        "spasms": int(sp["n_spasms"].sum()),
+        "per_spasm_sensitivity": float(sp["tp"].sum() / max(sp["n_spasms"].sum(), 1)),
+        "false_events_per_hour": float(df["fp"].sum() / hours),
+        "false_events_per_hour_ordinary": float(
+            orden["fp"].sum() / max(orden["minutes"].sum() / 60.0, 1e-9)),
+        "clusters_found_fraction": float(sp["cluster_found"].mean()) if len(sp) else None,
+        "ordinary_clips_with_a_cluster": int((orden["clusters_reported"] > 0).sum()),
+        "by_camera": {("hand-held" if k else "fixed"): {
+            "clips": int(len(g)),
+            "sensitivity": float(g["tp"].sum() / max(g["n_spasms"].sum(), 1)),
+            "false_events_per_hour": float(g["fp"].sum() / (g["minutes"].sum() / 60.0))}
+            for k, g in df.groupby("handheld")},
+    }
+    if "eeg_sensitivity" in df:
+        e = df[df["eeg_sensitivity"].notna()]
+        h = e["minutes"].sum() / 60.0
+        n = e["n_spasms"].sum()
+        summary["eeg_clips"] = int(len(e))
+        for label in ("eeg", "eeg_video"):
+            summary[f"{label}_sensitivity"] = float(e[f"{label}_tp"].sum() / max(n, 1))
+            summary[f"{label}_fp_per_hour"] = float(e[f"{label}_fp"].sum() / max(h, 1e-9))
+    return summary
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("/tmp/hypsa-video-validation"))
     ap.add_argument("--minutes", type=float, default=10.0)
-    ap.add_argument("--width", type=int, default=320)
+    ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--seeds", default="100-119", help="clips with spasm clusters")
     ap.add_argument("--ordinary", default="200-209", help="clips with ordinary movement only")
     ap.add_argument("--eeg", default="", help="clips with a simulated EEG (video-EEG)")
+    ap.add_argument("--merge", type=Path, nargs="*", default=None,
+                    help="only pool the validation.tsv of these earlier --out folders")
     args = ap.parse_args()
+    if args.merge:
+        df = pd.concat([pd.read_csv(d / "validation.tsv", sep="\t") for d in args.merge],
+                       ignore_index=True)
+        print(json.dumps(summarize(df), indent=2))
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     for s in _seeds(args.seeds):
@@ -115,32 +157,7 @@ def main() -> None:
         print(rows[-1], flush=True)
     df = pd.DataFrame(rows)
     df.to_csv(args.out / "validation.tsv", sep="\t", index=False)
-    sp = df[df["has_clusters"]]
-    hours = df["minutes"].sum() / 60.0
-    summary = {
-        "clips": len(df),
-        "spasm_clips": int(len(sp)),
-        "ordinary_clips": int((~df["has_clusters"]).sum()),
-        "per_spasm_sensitivity": float(sp["tp"].sum() / max(sp["n_spasms"].sum(), 1)),
-        "false_events_per_hour": float(df["fp"].sum() / hours),
-        "false_events_per_hour_ordinary": float(
-            df.loc[~df["has_clusters"], "fp"].sum()
-            / max(df.loc[~df["has_clusters"], "minutes"].sum() / 60.0, 1e-9)),
-        "clusters_found_fraction": float(sp["cluster_found"].mean()) if len(sp) else None,
-        "ordinary_clips_with_a_cluster": int((df.loc[~df["has_clusters"],
-                                                     "clusters_reported"] > 0).sum()),
-        "by_camera": {("hand-held" if k else "fixed"): {
-            "sensitivity": float(g["tp"].sum() / max(g["n_spasms"].sum(), 1)),
-            "false_events_per_hour": float(g["fp"].sum() / (g["minutes"].sum() / 60.0))}
-            for k, g in df.groupby("handheld")},
-    }
-    if "eeg_sensitivity" in df:
-        e = df[df["eeg_sensitivity"].notna()]
-        h = e["minutes"].sum() / 60.0
-        n = e["n_spasms"].sum()
-        for label in ("eeg", "eeg_video"):
-            summary[f"{label}_sensitivity"] = float(e[f"{label}_tp"].sum() / max(n, 1))
-            summary[f"{label}_fp_per_hour"] = float(e[f"{label}_fp"].sum() / max(h, 1e-9))
+    summary = summarize(df)
     print(json.dumps(summary, indent=2))
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
 

@@ -5,10 +5,11 @@ pair of kept frames:
 
 1. both frames are normalised (zero mean, unit spread), so a global change of light does not read
    as motion;
-2. dense optical flow (Farnebäck 2003, OpenCV) gives a displacement per pixel;
 3. the camera's own motion (pan, shake, rotation, zoom of a hand-held phone) is the affine motion
-   that most of the picture shares: it is fitted robustly (RANSAC) to the flow on a grid and
-   subtracted;
+   that most of the picture shares: points on a grid are tracked (pyramidal Lucas-Kanade), the
+   affine motion is fitted to them robustly (RANSAC), and the earlier frame is moved onto the
+   later one by it before the dense flow is computed, so the flow holds what the camera does
+   not explain: dense optical flow (Farnebäck 2003, OpenCV), a displacement per pixel;
 4. the remaining displacement is summed into a coarse grid of cells and into frames of
    ``frame_s`` seconds (0.125 s, the spasm detector's frame).
 
@@ -45,7 +46,7 @@ class MotionParams:
     Attributes
     ----------
     width : int
-        Processing width in pixels (the clip is downscaled to it).
+        Processing size in pixels of the picture's longer side (the clip is downscaled to it).
     max_fps : float
         Highest processing rate (frames in between are decoded, not measured).
     frame_s : float
@@ -136,21 +137,24 @@ def _norm(gray: np.ndarray) -> np.ndarray:
     return np.clip((g - m) / max(sd, 1.0) * 48.0 + 128.0, 0, 255).astype(np.uint8)
 
 
-def _camera(flow: np.ndarray, grid: tuple[np.ndarray, np.ndarray]):
-    """Affine camera motion fitted to the flow on a grid (RANSAC); returns its field."""
+def _camera(prev: np.ndarray, cur: np.ndarray, pts: np.ndarray):
+    """Affine camera motion from ``prev`` to ``cur``: grid points tracked (pyramidal
+    Lucas-Kanade), the motion most of them share fitted robustly (RANSAC).
+
+    Returns the 2x3 matrix and the fraction of tracked points it explains."""
     import cv2
 
-    gy, gx = grid
-    src = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)
-    d = flow[gy, gx].reshape(-1, 2)
-    dst = src + d
+    nxt, st, _ = cv2.calcOpticalFlowPyrLK(prev, cur, pts, None, winSize=(15, 15), maxLevel=3)
+    ok = st.ravel() == 1
+    if ok.sum() < 6:
+        return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), 0.0
+    src, dst = pts[ok].reshape(-1, 2), nxt[ok].reshape(-1, 2)
     m, inl = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=0.5,
                                   maxIters=200, confidence=0.95, refineIters=5)
     if m is None:  # no consistent motion: the median shift stands for the camera's
-        med = np.median(d, axis=0)
-        m = np.array([[1.0, 0.0, med[0]], [0.0, 1.0, med[1]]])
-        return m, 0.0
-    return m, float(inl.mean()) if inl is not None else 0.0
+        med = np.median(dst - src, axis=0)
+        return np.array([[1.0, 0.0, med[0]], [0.0, 1.0, med[1]]]), 0.0
+    return m, float(inl.sum()) / len(pts)
 
 
 class _Accumulator:
@@ -200,18 +204,23 @@ def measure_motion(path: str | Path, params: MotionParams = MotionParams()) -> M
     scale = None
     grid = None
     gh = gw = 0
-    for t, gray in iter_frames(path, width=params.width, max_fps=params.max_fps):
+    # the picture's longer side is brought to params.width (portrait clips as landscape ones)
+    width = params.width if info.width >= info.height else \
+        max(16, int(round(params.width * info.width / info.height)))
+    for t, gray in iter_frames(path, width=width, max_fps=params.max_fps):
         h, w = gray.shape
         if scale is None:
             scale = w / float(info.width)
             step = max(2, int(round(max(h, w) / 24)))
             ys, xs = np.mgrid[step // 2:h:step, step // 2:w:step]
-            grid = (ys, xs)
+            grid = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float32).reshape(-1, 1, 2)
+            xx = np.arange(w, dtype=np.float32)[None, :]
+            yy = np.arange(h, dtype=np.float32)[:, None]
             long_side = max(h, w)
             gw = max(2, int(round(params.cells * w / long_side)))
             gh = max(2, int(round(params.cells * h / long_side)))
             acc = _Accumulator(bf, gh, gw)
-        cur = _norm(gray)
+        cur = cv2.GaussianBlur(_norm(gray), (0, 0), 1.0)  # fine texture and block noise out
         mean = float(gray.mean())
         if prev is not None:
             k = int((prev_t + t) / 2.0 // fs)
@@ -220,15 +229,20 @@ def measure_motion(path: str | Path, params: MotionParams = MotionParams()) -> M
                 block_i += 1
                 acc = _Accumulator(bf, gh, gw)
             j = k - block_i * bf
-            flow = cv2.calcOpticalFlowFarneback(prev, cur, None, 0.5, 3, 13, 2, 5, 1.1, 0)
-            m, inliers = _camera(flow, grid)
-            xx = np.arange(w, dtype=np.float32)[None, :]
-            yy = np.arange(h, dtype=np.float32)[:, None]
+            # the camera's motion first; the previous frame is moved onto the current one by
+            # it, and the dense flow between them is what the camera does not explain
+            m, inliers = _camera(prev, cur, grid)
             cu = (m[0, 0] - 1.0) * xx + m[0, 1] * yy + m[0, 2]
             cv = m[1, 0] * xx + (m[1, 1] - 1.0) * yy + m[1, 2]
-            flow[..., 0] -= cu
-            flow[..., 1] -= cv
-            acc.camera[j] += float(np.hypot(cu, cv).mean())
+            cam = np.hypot(cu, cv)
+            acc.camera[j] += float(cam.mean())
+            still = prev
+            if cam.max() > 0.05:
+                still = cv2.warpAffine(prev, m.astype(np.float32), (w, h),
+                                       flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            flow = cv2.calcOpticalFlowFarneback(still, cur, None, 0.5, 3, 13, 2, 5, 1.1, 0)
+            edge = int(np.ceil(cam.max())) + 2  # the strip the warp filled in
+            flow[:edge], flow[-edge:], flow[:, :edge], flow[:, -edge:] = 0, 0, 0, 0
             mag = np.hypot(flow[..., 0], flow[..., 1])
             # a frame pair the camera model fits badly (a sudden jerk of the phone, motion
             # blur) counts its unexplained motion as the camera's too
