@@ -6,7 +6,14 @@ import pandas as pd
 import pytest
 from scipy.stats import poisson
 
-from hypsa.rates import MIN_HOURS_FOR_24H, count_includes, poisson_ci, rate_text, spasm_rate
+from hypsa.rates import (
+    MIN_HOURS_FOR_24H,
+    count_includes,
+    poisson_ci,
+    rate_short,
+    rate_text,
+    spasm_rate,
+)
 
 
 def test_short_recording_has_no_per_24h_figure() -> None:
@@ -18,6 +25,7 @@ def test_short_recording_has_no_per_24h_figure() -> None:
     assert r["min_hours_for_24h"] == MIN_HOURS_FOR_24H
     text = rate_text(r)
     assert "per 24 h" not in text and "no per-24-h figure" in text and "95 % CI" in text
+    assert "24 h" not in rate_short(r) and rate_short(r).startswith("60.0/h (")
 
 
 def test_long_recording_says_what_it_extrapolates_from() -> None:
@@ -25,6 +33,7 @@ def test_long_recording_says_what_it_extrapolates_from() -> None:
     assert r["per_24h"] == pytest.approx(20 / 2.5 * 24)
     assert r["extrapolated_from_h"] == 2.5
     assert "extrapolated from 2.5 h" in rate_text(r)
+    assert rate_short(r).endswith("; 192/24 h")
     assert spasm_rate(5, 0.0)["per_hour"] is None
 
 

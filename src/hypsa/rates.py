@@ -15,7 +15,7 @@ from typing import Any
 from scipy.stats import chi2
 
 __all__ = ["MIN_HOURS_FOR_24H", "EVENT_KINDS", "spasm_rate", "poisson_ci", "rate_text",
-           "count_includes"]
+           "rate_short", "count_includes"]
 
 #: Analysed hours from which a per-24-h figure is given (below: count and rate per hour only).
 MIN_HOURS_FOR_24H = 1.0
@@ -94,6 +94,18 @@ def rate_text(rate: dict | None, noun: str = "spasm(s)") -> str:
                        "of analysed EEG")
     return text + (f"; {rate['per_24h']:.0f} per 24 h, extrapolated from "
                    f"{rate['extrapolated_from_h']:.1f} h")
+
+
+def rate_short(rate: dict | None) -> str:
+    """The rate for a table cell: ``78.0/h (41.5-133.4) in 0.17 h``, with ``; 1872/24 h`` only
+    from :data:`MIN_HOURS_FOR_24H` analysed hours."""
+    if not rate or rate.get("per_hour") is None:
+        return "n/a"
+    lo, hi = rate.get("per_hour_ci95") or (float("nan"), float("nan"))
+    text = f"{rate['per_hour']:.1f}/h ({lo:.1f}-{hi:.1f}) in {rate['analysed_h']:.2f} h"
+    if rate.get("per_24h") is not None:
+        text += f"; {rate['per_24h']:.0f}/24 h"
+    return text
 
 
 #: The event kinds of ``events.tsv`` (``trial_type``) and what each one is.

@@ -997,14 +997,14 @@ img{max-width:100%}
 <h2>Timeline</h2><img alt="course timeline" src="{{ img }}">
 <h2>Visits</h2>
 <table><tr><th>date</th><th>day</th><th>label</th><th>status</th><th>hypsarrhythmia</th>
-<th>BASED</th><th>EEG events (reviewed?)</th><th>rate</th><th>clusters</th>
+<th>BASED</th><th>EEG events (reviewed?)</th><th>rate per hour (95 % CI)</th><th>clusters</th>
 <th>score</th><th>amplitude µV (Δ%)</th><th>perm. entropy (Δ%)</th><th>connectivity (Δ%)</th>
 <th>recording (h)</th></tr>
 {% for v in d.visits %}<tr><td>{{ v.date }}</td><td>{{ v.day }}</td><td>{{ v.label }}</td>
 <td><b>{{ v.status }}</b>{% for f in v.flags %}<br><span class="muted">{{ f }}</span>
 {% endfor %}</td><td>{{ v.hypsarrhythmia|replace("_", " ") }}</td><td>{{ v.based_grade }}</td>
 <td>{{ v.spasms }} ({{ "reviewed: %s confirmed"|format(v.confirmed_spasms)
-  if v.reviewed else "not reviewed" }})</td><td>{{ rate_text(v.rate) }}</td>
+  if v.reviewed else "not reviewed" }})</td><td>{{ rate_short(v.rate) }}</td>
 <td>{{ v.n_clusters }}</td><td>{{ fmt(v.probability, 2) }}</td>
 <td>{{ fmt(v.median_amplitude_uv, 0) }} ({{ fmt(v.median_amplitude_uv_change_pct, 0) }})</td>
 <td>{{ fmt(v.perm_entropy, 3) }} ({{ fmt(v.perm_entropy_change_pct, 0) }})</td>
@@ -1029,7 +1029,7 @@ def write_response_html(doc: dict, path: str | Path) -> Path:
     """Write the self-contained response page (inline CSS, figure as base64 PNG)."""
     import jinja2
 
-    from hypsa.rates import rate_text
+    from hypsa.rates import rate_short
 
     fig = timeline_figure(doc)
     buf = io.BytesIO()
@@ -1040,7 +1040,7 @@ def write_response_html(doc: dict, path: str | Path) -> Path:
         return "n/a" if v is None else f"{v:.{nd}f}"
 
     env = jinja2.Environment(autoescape=True)
-    text = env.from_string(_HTML).render(d=doc, img=img, fmt=fmt, rate_text=rate_text)
+    text = env.from_string(_HTML).render(d=doc, img=img, fmt=fmt, rate_short=rate_short)
     path = Path(path)
     path.write_text(text, encoding="utf-8")
     return path
