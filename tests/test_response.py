@@ -162,6 +162,18 @@ def test_insufficient_data_when_the_window_is_not_covered() -> None:
     assert statuses(res)[1] == "insufficient data"
 
 
+def test_west_delphi_run_may_start_after_unrecorded_days() -> None:
+    """A diary that starts on day 5 can still show 28 spasm-free days begun by day 14."""
+    dia = diary({}, 40, first=5)
+    res = evaluate("west-delphi", [visit(0, 12, 5), visit(14, 0, 2)], START, dia)
+    assert res["outcome"] == "response"
+    assert res["spasm_free_window"]["from_day"] == 5 and res["spasm_free_window"]["to_day"] == 32
+    # a diary that starts on day 15 cannot: the run had to begin by day 14
+    res = evaluate("west-delphi", [visit(0, 12, 5), visit(14, 0, 2)], START,
+                   diary({}, 60, first=15))
+    assert res["outcome"] == "insufficient data" and res["spasm_free_window"]["missing_days"]
+
+
 def test_west_delphi_boundaries() -> None:
     # a spasm on day 13 is the last one allowed: the run days 14-41 must then be free
     ok = diary({0: 12, 13: 2}, 45)

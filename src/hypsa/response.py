@@ -127,10 +127,10 @@ DEFINITIONS: dict[str, Definition] = {
             "witnessed spasms from within 14 days of commencement of treatment, and for >= 28 "
             "consecutive days from the last witnessed spasm. Primary electroclinical outcome "
             "denotes cessation of spasms with resolution of hypsarrhythmia.\"",
-            "Cessation: the last witnessed spasm on day 13 at the latest, then days last+1 to "
-            "last+28 all covered and spasm-free (day 1 to 28 when no spasm is recorded on days "
-            "1-13). Electroclinical response (primary here): cessation and the verdict 'absent' "
-            "on the first EEG from day 14 to day 42.",
+            "Cessation: a run of 28 consecutive days, all covered and spasm-free, that begins "
+            "after the last spasm recorded on days 1-13 and no later than day 14 (the first "
+            "such run counts). Electroclinical response (primary here): cessation and the "
+            "verdict 'absent' on the first EEG from day 14 to day 42.",
             14, None, 28, True, ((14, 42),),
             choices=(*_COMMON,
                      "'From within 14 days' is read as: the spasm-free run has begun by day 14, "
@@ -529,15 +529,38 @@ def _eeg_check(defn: Definition, visits: list[Visit], start: date
     return "resolved", notes, []
 
 
-def _window(defn: Definition, days: dict[int, dict]) -> tuple[int, int, str | None]:
-    """The spasm-free window (inclusive) and, for the dynamic one, the last spasm's note."""
+def _window(defn: Definition, days: dict[int, dict]
+            ) -> tuple[int, int, str, list[int], list[int], str | None]:
+    """The spasm-free window (inclusive), its state, spasm days and missing days, and for the
+    dynamic West Delphi window a note on the last spasm.
+
+    The dynamic window is a run of ``sustain_days`` covered, spasm-free days that begins after
+    the last spasm recorded on days 1 to ``free_from - 1`` and no later than day ``free_from``:
+    the first such run counts. When none is free, a run with a spasm in every candidate means
+    no response; otherwise the candidate with the fewest missing days is shown.
+    """
     if defn.free_to is not None:
-        return defn.free_from, defn.free_to, None
+        lo, hi = defn.free_from, defn.free_to
+        return (lo, hi, *window_state(days, lo, hi), None)
+    n = defn.sustain_days or 0
     before = [d for d, e in days.items() if 1 <= d < defn.free_from and e["spasms"] > 0]
     last = max(before) if before else 0
     note = (f"last spasm before day {defn.free_from}: day {last}" if before else
             f"no spasm recorded on days 1-{defn.free_from - 1}")
-    return last + 1, last + (defn.sustain_days or 0), note
+    best = None
+    spasm_all = True
+    for start in range(last + 1, defn.free_from + 1):
+        state, pos, missing = window_state(days, start, start + n - 1)
+        if state == "free":
+            return start, start + n - 1, state, pos, missing, note
+        if state != "spasms":
+            spasm_all = False
+            if best is None or len(missing) < len(best[4]):
+                best = (start, start + n - 1, state, pos, missing)
+    if spasm_all:
+        lo, hi = last + 1, last + n
+        return (lo, hi, *window_state(days, lo, hi), note)
+    return (*best, note)
 
 
 def evaluate(defn: Definition | str, visits: list[Visit], treatments: list[Treatment],
@@ -593,8 +616,7 @@ def evaluate(defn: Definition | str, visits: list[Visit], treatments: list[Treat
                               "dose": starts[0].dose}
     days = spasm_days(visits, diary, start)
     # ---- spasm-free window
-    lo, hi, last_note = _window(defn, days)
-    state, pos, missing = window_state(days, lo, hi)
+    lo, hi, state, pos, missing, last_note = _window(defn, days)
     res["spasm_free_window"] = {"from_day": lo, "to_day": hi, "state": state,
                                 "spasm_days": pos, "missing_days": missing}
     if last_note:
