@@ -37,7 +37,7 @@ def edf_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from hypsa.simulate import simulate
 
     d = tmp_path_factory.mktemp("e2e-sim")
-    return simulate(60, hypsarrhythmia="classic", n_clusters=2, seed=3).write_edf(
+    return simulate(60, hypsarrhythmia="classic", n_clusters=2, seed=3, emg=True).write_edf(
         d / "infant_visit1.edf")
 
 
@@ -58,15 +58,19 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def server(data_dir: Path, *, worker: bool = True, **extra: str) -> Iterator[str]:
-    """``hypsa serve`` on a free loopback port; yields its base URL."""
+def server(data_dir: Path, *, worker: bool = True, args: tuple[str, ...] = (),
+           procs: list | None = None, **extra: str) -> Iterator[str]:
+    """``hypsa serve`` on a free loopback port; yields its base URL (``procs`` gets the
+    process)."""
     port = free_port()
     cmd = [sys.executable, "-c", "from hypsa.cli import app; app()", "serve", "--host",
-           "127.0.0.1", "--port", str(port), "--worker" if worker else "--no-worker"]
+           "127.0.0.1", "--port", str(port), "--worker" if worker else "--no-worker", *args]
     log = open(data_dir.parent / f"server-{port}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(cmd, env=base_env(data_dir, **extra), stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    if procs is not None:
+        procs.append(proc)
     try:
         t_end = time.monotonic() + 60
         while True:
@@ -145,6 +149,7 @@ def test_browser_upload_review_export(tmp_path, edf_file):
             assert grade.isdigit() and spasms >= 1
             if shots:
                 page.screenshot(path=str(shots / "web-dashboard.png"), full_page=True)
+            row_id = row.get_attribute("data-rec")
             row.locator("td a").click()
             page.wait_for_selector("#events tbody tr[data-key]")
             expect = sync_api.expect
@@ -175,6 +180,38 @@ def test_browser_upload_review_export(tmp_path, edf_file):
             page.wait_for_selector("#visits")
             if shots:
                 page.screenshot(path=str(shots / "web-patient.png"), full_page=True)
+            # the EMG channel is drawn below the EEG, and can be hidden
+            page.goto(f"{url}/recordings/{row_id}")
+            page.wait_for_selector("#events tbody tr[data-key]")
+            expect(page.locator("#show-emg")).to_be_checked()
+            expect(page.locator("#eeg")).to_have_attribute("data-drawn-extra", "EMG")
+            page.uncheck("#show-emg")
+            expect(page.locator("#eeg")).to_have_attribute("data-drawn-extra", "")
+            # overrule the grade, then analyse again: every decision survives
+            page.select_option("#grade-value", "2")
+            page.fill("#grade-comment", "no high amplitude")
+            page.click("#grade-form button")
+            expect(page.locator("#grade")).to_have_text("2")
+            expect(page.locator("#present")).to_have_text("absent")
+            machine = page.inner_text("#machine")
+            assert machine.startswith("machine: BASED")
+            rejected_at = page.locator("#events tbody tr.rejected a.jump").first.inner_text()
+            page.on("dialog", lambda d: d.accept())
+            page.click("#reanalyze")
+            page.wait_for_selector("#rerun")
+            page.wait_for_selector("#rerun", state="detached", timeout=90_000)
+            page.wait_for_selector("#events tbody tr[data-key]")
+            expect(page.locator("#grade")).to_have_text("2")
+            expect(page.locator("#grade-note")).to_contain_text("by admin")
+            expect(page.locator("#grade-note")).to_contain_text("no high amplitude")
+            assert page.inner_text("#machine") == machine
+            carried = page.locator("#events tbody tr.rejected")
+            expect(carried).to_have_count(1)
+            expect(carried.locator(".ev-status")).to_have_text("rejected (carried)")
+            assert carried.locator("a.jump").inner_text() == rejected_at
+            assert int(page.inner_text("#spasm-count")) == spasms - 1
+            if shots:
+                page.screenshot(path=str(shots / "web-review-carried.png"), full_page=True)
         finally:
             browser.close()
 
@@ -270,3 +307,117 @@ def test_hypsa_worker_command_help():
         pytest.skip("hypsa script not installed")
     out = subprocess.run([exe, "worker", "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "worker" in out.stdout
+
+
+
+# ------------------------------------------------------------------------------ signals
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            out += [int(x) for x in (task / "children").read_text().split()]
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_stop_signal_stops_server_and_worker(tmp_path, sig):
+    if not Path("/proc/self/task").is_dir():
+        pytest.skip("needs /proc")
+    procs: list = []
+    with server(tmp_path / "data", procs=procs):
+        proc = procs[0]
+        t_end = time.monotonic() + 30
+        while not (kids := _children(proc.pid)):
+            assert time.monotonic() < t_end, "no worker child started"
+            time.sleep(0.2)
+        proc.send_signal(sig)  # the server process only, as systemd or docker stop do
+        proc.wait(timeout=30)
+        t_end = time.monotonic() + 10
+        while any(_alive(k) for k in kids) and time.monotonic() < t_end:
+            time.sleep(0.2)
+        assert not any(_alive(k) for k in kids), "the worker outlived the server"
+
+
+@pytest.mark.slow
+def test_dead_worker_job_requeued_at_once(tmp_path, edf_file):
+    """The server's worker is killed mid-job: its job goes back to the queue within seconds
+    (not after the 30-s heartbeat staleness) and the restarted worker takes it."""
+    procs: list = []
+    with server(tmp_path / "data", procs=procs, HYPSA_TEST_JOB_DELAY_S="20") as url:
+        c, tok = http_login(url)
+        with open(edf_file, "rb") as f:
+            r = c.post("/api/uploads", headers={"X-CSRF-Token": tok},
+                       files=[("files", (edf_file.name, f, "application/octet-stream"))])
+        jid = r.json()["files"][0]["job_id"]
+
+        def job() -> dict:
+            return c.get(f"/api/jobs?ids={jid}").json()["jobs"][0]
+
+        t_end = time.monotonic() + 60
+        while job()["status"] != "running":
+            assert time.monotonic() < t_end, "the worker never claimed the job"
+            time.sleep(0.2)
+        kids = _children(procs[0].pid)
+        assert len(kids) == 1
+        os.kill(kids[0], signal.SIGKILL)
+        t0 = time.monotonic()
+        while job()["attempts"] < 2:
+            assert time.monotonic() - t0 < 10, f"job not re-queued: {job()}"
+            time.sleep(0.2)
+        assert job()["status"] in ("queued", "running")
+        while job()["status"] != "running":
+            assert time.monotonic() - t0 < 60, f"job not taken again: {job()}"
+            time.sleep(0.2)
+        t_stop = time.monotonic()
+    # stopped mid-job with SIGTERM (leaving the with-block): quickly, and the job is queued
+    assert time.monotonic() - t_stop < 15
+    from hypsa.web.db import make_engine, make_sessionmaker
+    from hypsa.web.settings import Settings
+
+    eng = make_engine(Settings(data_dir=tmp_path / "data").database_url)
+    try:
+        with make_sessionmaker(eng)() as db:
+            from hypsa.web.db import Job
+
+            assert db.get(Job, jid).status == "queued"
+    finally:
+        eng.dispose()
+
+
+@pytest.mark.slow
+def test_behind_proxy_secure_cookie_and_client_address(tmp_path):
+    import re
+
+    with server(tmp_path / "data", worker=False, args=("--forwarded-allow-ips", "127.0.0.1"),
+                ) as url:
+        # the cookie is Secure (the proxy speaks HTTPS to the browser): carried by hand here
+        c = httpx.Client(base_url=url, timeout=60)
+        via = {"x-forwarded-for": "198.51.100.23", "x-forwarded-proto": "https"}
+
+        def cookie(r: httpx.Response) -> str:
+            sc = r.headers["set-cookie"]
+            assert "secure" in sc.lower(), sc
+            return sc.split(";")[0]
+
+        r = c.get("/login", headers=via)
+        jar = cookie(r)
+        tok = re.search(r'name="csrf-token" content="([^"]+)"', r.text).group(1)
+        form = {"username": "admin", "password": "wrong password", "csrf_token": tok}
+        r = c.post("/login", data=form, headers={**via, "cookie": jar})
+        assert r.status_code == 401
+        r = c.post("/login", data={**form, "password": PASSWORD},
+                   headers={**via, "cookie": jar})
+        assert r.status_code == 303
+        jar = cookie(r)
+        page = c.get("/admin/audit", params={"action": "login.failed"},
+                     headers={**via, "cookie": jar}).text
+        assert "198.51.100.23" in page and "127.0.0.1" not in page

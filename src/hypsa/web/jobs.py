@@ -56,6 +56,15 @@ class UploadRejected(HypsaError):
     """An uploaded file was refused; ``str()`` is the one-line reason shown on its row."""
 
 
+class WorkerStopped(BaseException):
+    """Raised in a worker's main thread by SIGTERM/SIGINT while it runs a job: the job goes
+    back to the queue and the worker exits at once (a service stop must not wait for an
+    analysis)."""
+
+
+_busy = threading.Event()  # set while this process runs a job (the stop signal interrupts it)
+
+
 # ----------------------------------------------------------------------------- uploads
 def display_name(name: str | None) -> str:
     """A harmless display form of a client-supplied file name.
@@ -339,6 +348,7 @@ def run_job(settings: Settings, db_factory: sessionmaker[Session], job_id: int,
         return "missing"
     hb = _Heartbeat(db_factory, job_id, worker_id, settings.heartbeat_s)
     hb.start()
+    _busy.set()
     try:
         delay = _test_delay()
         if delay:
@@ -382,7 +392,16 @@ def run_job(settings: Settings, db_factory: sessionmaker[Session], job_id: int,
             still.finished_at = utcnow()
             still.heartbeat = utcnow()
         return "done"
+    except WorkerStopped:
+        _busy.clear()
+        with db_factory() as db, db.begin():
+            db.execute(update(Job).where(Job.id == job_id, Job.worker == worker_id,
+                                         Job.status == "running")
+                       .values(status="queued", worker=None, progress=0.0))
+        log.info("job %s put back in the queue: the worker was stopped", job_id)
+        raise
     finally:
+        _busy.clear()
         hb.stop.set()
         hb.join(timeout=5)
 
@@ -439,8 +458,9 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, poll_
     settings : Settings
         Server settings (same data folder and database as the server).
     stop : threading.Event, optional
-        Set it to end the loop after the current job; SIGTERM/SIGINT do the same when this
-        runs in the main thread.
+        Set it to end the loop after the current job. SIGTERM/SIGINT stop the loop when
+        this runs in the main thread, interrupting a running job, which goes back to the
+        queue (:class:`WorkerStopped`).
     poll_s : float
         Sleep between polls of an empty queue.
     max_jobs : int, optional
@@ -461,8 +481,14 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, poll_
     db_factory = make_sessionmaker(engine)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
+        def on_signal(*_: Any) -> None:
+            stop.set()
+            if _busy.is_set():
+                _busy.clear()
+                raise WorkerStopped()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, on_signal)
     wid = _worker_id()
     log.info("worker %s started on %s", wid, engine.url.render_as_string(hide_password=True))
     requeue_dead(db_factory)
@@ -486,7 +512,10 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, poll_
         if jid is None:
             stop.wait(poll_s)
             continue
-        status = run_job(settings, db_factory, jid, wid)
+        try:
+            status = run_job(settings, db_factory, jid, wid)
+        except WorkerStopped:
+            break
         log.info("job %s: %s", jid, status)
         n += 1
         if max_jobs is not None and n >= max_jobs:
