@@ -421,3 +421,93 @@ def test_behind_proxy_secure_cookie_and_client_address(tmp_path):
         page = c.get("/admin/audit", params={"action": "login.failed"},
                      headers={**via, "cookie": jar}).text
         assert "198.51.100.23" in page and "127.0.0.1" not in page
+
+
+# ------------------------------------------------------------------------------ deployment recipes
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "web.md"
+
+
+def _recipe(marker: str, lang: str) -> str:
+    import re
+
+    m = re.search(marker + r".*?```" + lang + r"\n(.*?)```", DOCS.read_text(), re.S)
+    assert m, f"no {lang} block after {marker} in docs/web.md"
+    return m.group(1)
+
+
+def test_systemd_recipe_verifies(tmp_path):
+    exe = shutil.which("systemd-analyze")
+    hypsa = shutil.which("hypsa") or str(Path(sys.executable).with_name("hypsa"))
+    if not exe or not Path(hypsa).exists():
+        pytest.skip("needs systemd-analyze and the hypsa script")
+    unit = (_recipe("systemd-recipe", "ini").replace("/opt/hypsa/venv/bin/hypsa", hypsa)
+            .replace("User=hypsa", "User=root").replace("Group=hypsa", "Group=root")
+            .replace("/var/lib/hypsa", str(tmp_path)))
+    assert "KillMode=mixed" in unit and "--forwarded-allow-ips 127.0.0.1" in unit
+    f = tmp_path / "hypsa.service"
+    f.write_text(unit)
+    out = subprocess.run([exe, "verify", str(f)], capture_output=True, text=True, timeout=60)
+    text = out.stdout + out.stderr
+    assert out.returncode == 0 and "hypsa.service" not in text, text
+
+
+@pytest.mark.slow
+def test_nginx_recipe_in_front_of_hypsa(tmp_path):
+    """The documented nginx site, with a self-signed certificate, in front of ``hypsa serve
+    --forwarded-allow-ips 127.0.0.1``: HTTPS login works with a Secure cookie, and a client
+    cannot forge its address in X-Forwarded-For."""
+    import re
+
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
+                                      else None)
+    openssl = shutil.which("openssl")
+    if not nginx or not openssl:
+        pytest.skip("needs nginx and openssl")
+    key, crt = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(crt)],
+                   check=True, capture_output=True, timeout=60)
+    procs: list = []
+    with server(tmp_path / "data", worker=False, args=("--forwarded-allow-ips", "127.0.0.1"),
+                procs=procs) as url:
+        port = url.rsplit(":", 1)[1]
+        nport = free_port()
+        site = (_recipe("nginx-recipe", "nginx")
+                .replace("listen 443 ssl", f"listen 127.0.0.1:{nport} ssl")
+                .replace("/etc/ssl/certs/eeg.example.org.pem", str(crt))
+                .replace("/etc/ssl/private/eeg.example.org.key", str(key))
+                .replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))
+        t = tmp_path / "ng"
+        t.mkdir()
+        conf = t / "nginx.conf"
+        conf.write_text(
+            ("user root;\n" if os.geteuid() == 0 else "")
+            + f"daemon off;\npid {t}/nginx.pid;\nerror_log {t}/error.log;\nevents {{}}\n"
+            f"http {{\naccess_log off;\nclient_body_temp_path {t}/body;\n"
+            f"proxy_temp_path {t}/proxy;\nfastcgi_temp_path {t}/fcgi;\n"
+            f"uwsgi_temp_path {t}/uwsgi;\nscgi_temp_path {t}/scgi;\n{site}\n}}\n")
+        ng = subprocess.Popen([nginx, "-c", str(conf), "-p", str(t)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base = f"https://127.0.0.1:{nport}"
+            c = httpx.Client(base_url=base, verify=False, timeout=60,
+                             headers={"x-forwarded-for": "6.6.6.6"})
+            t_end = time.monotonic() + 20
+            while True:
+                try:
+                    r = c.get("/login")
+                    break
+                except httpx.HTTPError:
+                    assert time.monotonic() < t_end, (t / "error.log").read_text()
+                    time.sleep(0.2)
+            assert "secure" in r.headers["set-cookie"].lower()
+            tok = re.search(r'name="csrf-token" content="([^"]+)"', r.text).group(1)
+            form = {"username": "admin", "password": "wrong password", "csrf_token": tok}
+            assert c.post("/login", data=form).status_code == 401
+            r = c.post("/login", data={**form, "password": PASSWORD})
+            assert r.status_code == 303
+            page = c.get("/admin/audit", params={"action": "login.failed"}).text
+            assert "6.6.6.6" not in page and "127.0.0.1" in page
+        finally:
+            ng.terminate()
+            ng.wait(timeout=20)
