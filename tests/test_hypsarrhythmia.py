@@ -215,3 +215,30 @@ def test_recording_evidence_warnings():
                         "max_channel_amplitude_uv": 400.0}])
     assert recording_evidence(ok, ok)["warnings"] == []
     assert recording_evidence(ok, ok)["by_state"] == {"nrem": 4}
+
+
+def test_sliding_window_finds_the_five_minutes_across_two_windows():
+    from hypsa.hypsarrhythmia import Span, grade_span, sliding_grades
+
+    names = ["Fp1", "Fp2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2", "T7", "T8", "Cz"]
+    bip = ["Fp1-F3", "F3-C3", "C3-P3", "P3-O1", "Fp2-F4", "F4-C4", "C4-P4", "P4-O2"]
+    rng = np.random.default_rng(0)
+
+    def span(onset, spiky):
+        t = np.concatenate([b + rng.uniform(0, 1, 1) for b in range(NB) if spiky(b)])
+        ch = rng.choice([names.index(c) for c in ("F3", "O2", "T7", "C4")], t.size)
+        ones = np.ones(NB, bool)
+        return Span(onset, names, bip, np.full((len(bip), NB), 100.0, np.float32), ones,
+                    ~ones, ~ones, t, ch, ~ones, np.zeros(0))
+
+    # spikes in 9 of 15 bins of each page, in the last 9 pages of A and the first 9 of B
+    a = span(0.0, lambda b: b >= 165 and b % 15 < 9)
+    b = span(300.0, lambda b: b < 135 and b % 15 < 9)
+    ga, gb = grade_span(a)[0], grade_span(b)[0]
+    assert ga.grade == 3 and gb.grade == 3  # 9 positive pages each: not >= 50 %
+    found = sliding_grades([a, b], [ga.grade, gb.grade])
+    assert len(found) == 1
+    i, g = found[0]
+    assert i == 0 and g.grade == 5 and g.onset_s % 15 == 0 and 0 < g.onset_s < 300
+    assert "sliding window" in g.criteria[-1]
+    assert sliding_grades([a, None], [ga.grade, None]) == []

@@ -29,6 +29,7 @@ from hypsa.hypsarrhythmia import (
     grade_window,
     montage_pairs,
     probability,
+    sliding_rows,
     slow_variant,
 )
 from hypsa.io import Recording, as_recording, read
@@ -89,6 +90,7 @@ class WindowResult:
     analysed_s: float
     discharges: pd.DataFrame | None = None
     attenuations: pd.DataFrame | None = None
+    span: Any = None
 
 
 def _bad_channels(x: np.ndarray, sfreq: float, names: list[str],
@@ -280,7 +282,7 @@ def analyze_window(
     att_df = pd.DataFrame(wg.attenuations, columns=["onset", "duration"])
     att_df["onset"] += onset_s
     return WindowResult(ep_df, grade, ev, bad, mains, excluded_s, float(n_bins) - excluded_s,
-                        dis_df, att_df)
+                        dis_df, att_df, wg.span)
 
 
 # --------------------------------------------------------------------------------------------
@@ -393,8 +395,10 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
     epochs = pd.concat([r.epochs for r in results if len(r.epochs)], ignore_index=True) \
         if any(len(r.epochs) for r in results) else pd.DataFrame()
     grades = [r.grade for r in results]
-    for gi, g in enumerate(grades):
-        g["epoch"] = gi
+    # the most epileptic 5 minutes may straddle two fixed windows: a page-aligned sliding window
+    sliding = sliding_rows([r.span for r in results], grades, params.spikes, params.grading)
+    for gi, g in enumerate(grades + sliding):
+        g["epoch"] = gi if gi < len(grades) else None
         g["slow_variant"] = slow_variant(g.get("grade"), g.get("n_foci", 0),
                                          g.get("n_detections", 0)
                                          / max(g.get("usable_s", 0.0) / 60.0, 1e-3),
@@ -439,7 +443,7 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
     mains = sorted({r.mains for r in results if r.mains})
     out = cls.build(rec, epochs=epochs, grades=grades, events=events, bad_channels=bad,
                     analysed_s=analysed, excluded_s=excluded, mains=mains,
-                    params=asdict(replace(params)))
+                    params=asdict(replace(params)), sliding=sliding)
     # interictal discharges and attenuation episodes, for review and validation
     for key in ("discharges", "attenuations"):
         parts = [getattr(r, key) for r in results if getattr(r, key) is not None]

@@ -47,7 +47,9 @@ from hypsa.spikes import Discharges, SpikeParams, detect_discharges, group_foci,
 
 __all__ = ["GradingParams", "EpochGrade", "WindowGrade", "grade_epoch", "grade_window",
            "montage_pairs", "find_attenuations", "probability", "slow_variant", "PRESENT_FROM",
-           "CHAINS", "TRANSVERSE", "PLAUSIBLE_UV", "recording_evidence", "not_graded_reason"]
+           "CHAINS", "TRANSVERSE", "PLAUSIBLE_UV", "Span", "grade_span", "sliding_grades",
+           "sliding_rows", "with_sliding",
+           "recording_evidence", "not_graded_reason"]
 
 #: Longitudinal chains of the 10-20 system, front to back (the double banana joins neighbours).
 CHAINS: tuple[tuple[str, ...], ...] = (
@@ -444,6 +446,8 @@ class WindowGrade:
         Paroxysmal attenuation episodes (from the window start).
     ictal : ndarray of bool
         1-s bins set aside around spasms and electrodecrements.
+    span : Span
+        The per-second evidence, for the sliding window (:func:`sliding_grades`).
     """
 
     grade: EpochGrade
@@ -452,6 +456,7 @@ class WindowGrade:
     spike_bins: np.ndarray
     attenuations: list[tuple[float, float]]
     ictal: np.ndarray
+    span: Span | None = None
 
 
 def _ictal_bins(events: list[tuple[float, float]], n_bins: int, margin_s: float) -> np.ndarray:
@@ -542,31 +547,202 @@ def grade_window(
         excl |= pr > spikes.outlier_factor * median(pr, axis=1, keepdims=True)
     pos = np.array([POSITIONS[n] for n in names], dtype=float) if names else np.zeros((0, 2))
     dis = detect_discharges(x, sfreq, params=spikes, excluded=excl, band=band, positions=pos)
+    episodes, att_bins = find_attenuations(x, sfreq, clean, frac=params.attenuation_frac,
+                                           min_s=params.attenuation_min_s)
+    span = Span(onset_s=onset_s, names=list(names), bip_names=list(bip_names),
+                ptp_bip=np.asarray(ptp_bip, dtype=np.float32), clean=clean, eye=eye,
+                ictal=ictal & usable, dis_t=dis.time_s, dis_ch=dis.channel,
+                att_bins=att_bins, att_onsets=np.array([e[0] for e in episodes]))
+    g, label, spike_bins = grade_span(span, spikes, params)
+    return WindowGrade(g, dis, label >= 0, spike_bins, episodes, ictal, span)
+
+
+@dataclass
+class Span:
+    """Per-second evidence of a stretch of EEG, enough to grade any part of it again (the
+    sliding window joins two neighbouring windows' spans).
+
+    Attributes
+    ----------
+    onset_s : float
+        Recording time of the first bin.
+    names, bip_names : list of str
+        Electrodes and bipolar derivations.
+    ptp_bip : ndarray (n_bipolar, n_bins)
+        Bipolar peak-to-peak per 1-s bin.
+    clean, eye, ictal, att_bins : ndarray of bool (n_bins,)
+        Usable interictal bins, eye-artifact bins, bins set aside as ictal, attenuated bins.
+    dis_t, dis_ch : ndarray
+        Discharge times (s from ``onset_s``) and location (index into ``names``).
+    att_onsets : ndarray
+        Attenuation episode onsets (s from ``onset_s``).
+    """
+
+    onset_s: float
+    names: list[str]
+    bip_names: list[str]
+    ptp_bip: np.ndarray
+    clean: np.ndarray
+    eye: np.ndarray
+    ictal: np.ndarray
+    dis_t: np.ndarray
+    dis_ch: np.ndarray
+    att_bins: np.ndarray
+    att_onsets: np.ndarray
+
+    @property
+    def n_bins(self) -> int:
+        """Number of 1-s bins."""
+        return int(self.clean.size)
+
+    def join(self, other: Span) -> Span:
+        """This span followed by ``other`` (same electrodes and derivations)."""
+        nb = self.n_bins
+        return Span(self.onset_s, self.names, self.bip_names,
+                    np.concatenate([self.ptp_bip, other.ptp_bip], axis=1),
+                    np.r_[self.clean, other.clean], np.r_[self.eye, other.eye],
+                    np.r_[self.ictal, other.ictal], np.r_[self.dis_t, other.dis_t + nb],
+                    np.r_[self.dis_ch, other.dis_ch], np.r_[self.att_bins, other.att_bins],
+                    np.r_[self.att_onsets, other.att_onsets + nb])
+
+    def cut(self, start: int, n: int) -> Span:
+        """Bins ``start`` to ``start + n``."""
+        sl = slice(start, start + n)
+        inside = (self.dis_t >= start) & (self.dis_t < start + n)
+        ai = (self.att_onsets >= start) & (self.att_onsets < start + n)
+        return Span(self.onset_s + start, self.names, self.bip_names, self.ptp_bip[:, sl],
+                    self.clean[sl], self.eye[sl], self.ictal[sl], self.dis_t[inside] - start,
+                    self.dis_ch[inside], self.att_bins[sl], self.att_onsets[ai] - start)
+
+
+def grade_span(span: Span, spikes: SpikeParams = SpikeParams(),
+               params: GradingParams = GradingParams()) -> tuple[EpochGrade, np.ndarray,
+                                                                  np.ndarray]:
+    """Foci, spike burden, grouped spikes and the BASED grade of one span of evidence.
+
+    Returns
+    -------
+    grade : EpochGrade
+    label : ndarray of int
+        Focus of each discharge (-1: none).
+    spike_bins : ndarray of bool
+        1-s bins holding a discharge.
+    """
+    names, n_bins, clean = span.names, span.n_bins, span.clean
+    pos = np.array([POSITIONS[n] for n in names], dtype=float) if names else np.zeros((0, 2))
     minutes = max(float(clean.sum()) / 60.0, 1e-3)
-    foci_idx, label = group_foci(dis.channel, pos,
+    foci_idx, label = group_foci(span.dis_ch, pos,
                                  min_events=max(spikes.focus_min_events,
                                                 int(np.ceil(spikes.focus_min_per_min
                                                             * minutes))),
                                  min_fraction=spikes.focus_min_fraction)
     foci = [[names[i] for i in f] for f in foci_idx]
     spike_bins = np.zeros(n_bins, dtype=bool)
-    if len(dis):
-        spike_bins[np.minimum(dis.time_s.astype(int), n_bins - 1)] = True
+    if span.dis_t.size:
+        spike_bins[np.minimum(span.dis_t.astype(int), n_bins - 1)] = True
     spike_bins &= clean
+    dis = Discharges(span.dis_t, span.dis_ch, np.zeros(span.dis_t.size, dtype=int),
+                     np.zeros(span.dis_t.size))
     n_grouped = _grouped(dis, label, n_bins, params.grouped_span_s, params.grouped_min_foci)
-    episodes, att_bins = find_attenuations(x, sfreq, clean, frac=params.attenuation_frac,
-                                           min_s=params.attenuation_min_s)
-    g = grade_epoch(onset_s, ptp_bip, bip_names, clean, eye, spike_bins, foci, len(dis),
-                    params, attenuated=att_bins, n_attenuations=len(episodes),
-                    n_grouped=n_grouped)
-    g.ictal_s = float((ictal & usable).sum())
-    g.assessed, g.not_assessed = _assessed(names, bip_names)
+    g = grade_epoch(span.onset_s, span.ptp_bip, span.bip_names, clean, span.eye, spike_bins,
+                    foci, int(span.dis_t.size), params, attenuated=span.att_bins,
+                    n_attenuations=int(span.att_onsets.size), n_grouped=n_grouped)
+    g.ictal_s = float(span.ictal.sum())
+    g.assessed, g.not_assessed = _assessed(names, span.bip_names)
     if len(names) < params.min_electrodes:
         g.grade, g.severity = None, 0.0
         g.criteria = [f"not graded: {len(names)} usable electrodes "
                       f"(< {params.min_electrodes})"
                       + "".join(f"; {m}" for m in g.not_assessed)]
-    return WindowGrade(g, dis, label >= 0, spike_bins, episodes, ictal)
+    return g, label, spike_bins
+
+
+def sliding_grades(spans: list[Span | None], grades: list[int | None],
+                   spikes: SpikeParams = SpikeParams(),
+                   params: GradingParams = GradingParams()) -> list[tuple[int, EpochGrade]]:
+    """The most epileptic 5 minutes found with a window sliding by whole 15-s pages.
+
+    The fixed windows start at the recording's (or segment's) beginning, so the most epileptic
+    5 minutes can straddle two of them. Between every two contiguous windows with the same
+    electrodes where either holds spikes (grade >= 2), the window is moved page by page across
+    the boundary and regraded; where a position grades higher than both fixed windows, its grade
+    is returned (the recording's grade then comes from it).
+
+    Parameters
+    ----------
+    spans : list of Span or None
+        The windows' evidence, in recording order.
+    grades : list of int or None
+        Their grades.
+    spikes, params : SpikeParams, GradingParams
+        Thresholds.
+
+    Returns
+    -------
+    list of (int, EpochGrade)
+        At most one per pair of windows (the index of the first): its best position, when
+        better than both.
+    """
+    out: list[tuple[int, EpochGrade]] = []
+    page = int(round(params.page_s))
+    for i in range(len(spans) - 1):
+        a, b = spans[i], spans[i + 1]
+        ga, gb = grades[i], grades[i + 1]
+        if a is None or b is None or ga is None or gb is None or max(ga, gb) < 2:
+            continue
+        if a.names != b.names or a.bip_names != b.bip_names or \
+                abs(a.onset_s + a.n_bins - b.onset_s) > 0.5 or a.n_bins < 2 * page:
+            continue
+        both = a.join(b)
+        best: EpochGrade | None = None
+        for k in range(1, a.n_bins // page):
+            start = k * page
+            if start > b.n_bins:
+                break
+            g, _, _ = grade_span(both.cut(start, a.n_bins), spikes, params)
+            if g.grade is not None and (best is None or (g.grade, g.severity)
+                                        > (best.grade, best.severity)):
+                best = g
+        if best is not None and best.grade is not None and best.grade > max(ga, gb):
+            best.criteria = [*best.criteria, f"sliding window: {best.onset_s:.0f} s, "
+                             f"across the boundary of two fixed 5-minute windows"]
+            out.append((i, best))
+    return out
+
+
+def sliding_rows(spans: list[Span | None], rows: list[dict],
+                 spikes: SpikeParams = SpikeParams(),
+                 params: GradingParams = GradingParams()) -> list[dict]:
+    """:func:`sliding_grades` as rows like the fixed windows' ones (``sliding`` true, no
+    ``epoch``; state, entropy and connectivity taken from the two windows it straddles)."""
+    out = []
+    for i, g in sliding_grades(spans, [r.get("grade") for r in rows], spikes, params):
+        a, b = rows[i], rows[i + 1]
+        d = g.to_dict()
+        d.update(sliding=True, n_detections=d["n_discharges"],
+                 state=a.get("state") if a.get("state") == b.get("state") else
+                 f"{a.get('state')}/{b.get('state')}",
+                 perm_entropy=float(np.nanmean([a.get("perm_entropy", np.nan),
+                                                b.get("perm_entropy", np.nan)])),
+                 connectivity=float(np.nanmean([a.get("connectivity", np.nan),
+                                                b.get("connectivity", np.nan)])),
+                 mains_hz=a.get("mains_hz"))
+        out.append(d)
+    return out
+
+
+def with_sliding(graded: pd.DataFrame, sliding: list[dict] | None) -> pd.DataFrame:
+    """The graded fixed windows plus the sliding ones, each marked ``_hyps`` (grade >= 4 or
+    the slow-wave form), for choosing the most epileptic 5 minutes."""
+    if not sliding:
+        return graded
+    sl = pd.DataFrame(sliding)
+    sl = sl[sl["grade"].notna()]
+    if not len(sl):
+        return graded
+    sv = sl["slow_variant"].fillna(False).astype(bool) if "slow_variant" in sl else False
+    sl = sl.assign(_hyps=(sl["grade"] >= PRESENT_FROM) | sv)
+    return pd.concat([graded, sl], ignore_index=True)
 
 
 def _assessed(names: list[str], bip_names: list[str]) -> tuple[list[str], list[str]]:
@@ -695,8 +871,10 @@ def recording_evidence(graded: pd.DataFrame, grades: pd.DataFrame,
     if not len(graded):
         return out
     worst = graded.iloc[0]
-    if "state" in graded:
-        st = graded.assign(state=graded["state"].fillna("unknown").astype(str))
+    fixed = graded[~graded["sliding"].fillna(False).astype(bool)] if "sliding" in graded \
+        else graded
+    if "state" in fixed and len(fixed):
+        st = fixed.assign(state=fixed["state"].fillna("unknown").astype(str))
         out["by_state"] = {s: int(g["grade"].max()) for s, g in st.groupby("state")}
         if not (st["state"] == "nrem").any():
             warn.append("no NREM sleep among the graded epochs: BASED grades the most "

@@ -13,7 +13,12 @@ import pandas as pd
 
 from hypsa import DISCLAIMER, __version__
 from hypsa.errors import InputError
-from hypsa.hypsarrhythmia import PRESENT_FROM, not_graded_reason, recording_evidence
+from hypsa.hypsarrhythmia import (
+    PRESENT_FROM,
+    not_graded_reason,
+    recording_evidence,
+    with_sliding,
+)
 from hypsa.rates import count_includes, rate_text, spasm_rate
 from hypsa.verdict import PRESENT, hypsarrhythmia_verdict, verdict_text
 from hypsa.vigilance import (
@@ -147,7 +152,7 @@ class Analysis:
     # ------------------------------------------------------------------ construction
     @classmethod
     def build(cls, rec, *, epochs, grades, events, bad_channels, analysed_s, excluded_s, mains,
-              params) -> Analysis:
+              params, sliding: list[dict] | None = None) -> Analysis:
         """Assemble the summary from per-window results (used by :func:`hypsa.analyze`)."""
         # the sleep-stage annotations (a few ms to parse even for a 24-h EDF+ file)
         stages, stage_source = _stages(rec)
@@ -159,7 +164,8 @@ class Analysis:
                 _hyps=(graded["grade"] >= PRESENT_FROM)
                 | graded.get("slow_variant", pd.Series(False, index=graded.index)).fillna(False)
                 .astype(bool))
-            order = graded.sort_values(["_hyps", "grade", "severity"], ascending=False)
+            order = with_sliding(graded, sliding).sort_values(["_hyps", "grade", "severity"],
+                                                               ascending=False)
             worst = order.iloc[0].to_dict()
             hist = graded["grade"].astype(int).value_counts().sort_index()
             hyp = {
@@ -173,7 +179,8 @@ class Analysis:
                         "high_amplitude_channels", "median_amplitude_uv",
                         "max_channel_amplitude_uv", "n_attenuations", "attenuated_fraction",
                         "n_grouped", "ictal_s", "perm_entropy", "connectivity",
-                        "slow_variant", "derivations", "assessed", "not_assessed")},
+                        "slow_variant", "sliding", "derivations", "assessed",
+                        "not_assessed")},
                     "criteria_met": list(worst["criteria"]),
                     "epochs_graded": int(len(graded)),
                     "epochs_not_graded": int(len(gdf) - len(graded)),
