@@ -634,14 +634,15 @@ class _HypsPlan:
 def _hyps_plan(rng: np.random.Generator, background: str) -> _HypsPlan:
     if background == "hyps_slow":
         return _HypsPlan(delta_sd=rng.uniform(85, 125), mix_len=rng.uniform(0.25, 0.4),
-                         rate=rng.uniform(0.1, 0.3), n_active=int(rng.integers(4, 7)))
+                         rate=rng.uniform(0.15, 0.4), n_active=int(rng.integers(3, 6)))
     p = _HypsPlan(delta_sd=rng.uniform(65, 110), mix_len=rng.uniform(0.22, 0.38),
                   rate=rng.uniform(1.2, 3.0), n_active=int(rng.integers(4, 9)))
     if background == "hyps_asymmetric":
         p.asym_side = str(rng.choice(["left", "right"]))
         p.asym_factor = rng.uniform(0.35, 0.6)
     elif background == "hyps_synchronous":
-        p.mix_len = rng.uniform(0.5, 0.8)
+        p.mix_len = rng.uniform(0.4, 0.55)
+        p.delta_sd = rng.uniform(80, 120)
         p.sync_share = rng.uniform(0.3, 0.5)
     elif background == "hyps_focus":
         p.main_focus_share = rng.uniform(0.4, 0.65)
@@ -1148,7 +1149,7 @@ def _write_edf(path: Path, eeg: np.ndarray, emg: np.ndarray | None, fs: float) -
             lim = float(max(np.ceil(np.abs(x).max() * 1.05), 100.0))
             signals.append(EdfSignal(x, fs, label=lab, transducer_type="AgAgCl electrode",
                                      physical_dimension="uV", physical_range=(-lim, lim),
-                                     prefiltering="HP:10Hz LP:100Hz"))
+                                     prefiltering="HP:0.1Hz LP:100Hz"))
     Edf(signals, data_record_duration=1.0).write(path)
 
 
@@ -1276,7 +1277,7 @@ def generate(out_dir: Path, *, seed: int, background: str, minutes: float = 10.0
                                              mix=_mixing(plan.mix_len)), n)
         if plan.sync_share:
             sync = _noise(r_hyps, 1, n, fs, 0.3, 2.5, slope=1.0)[0]
-            layer = (1 - plan.sync_share) * layer + plan.sync_share * plan.delta_sd * 1.3 * (
+            layer = layer + plan.sync_share * plan.delta_sd * 1.5 * (
                 _field("Cz", 1.5, 0.6)[:, None] * sync[None, :])
         focus_center = None
         if plan.main_focus_share:
