@@ -28,7 +28,7 @@ import argparse
 import json
 import sys
 import time
-from multiprocessing import Pool
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -96,8 +96,8 @@ def main() -> None:
     todo = [(i, a.seed + i, bgs[i % len(bgs)], a.minutes, a.gain, rec_dir, a.model_dir, FLOOR)
             for i in range(a.n)]
     t0 = time.perf_counter()
-    if a.jobs > 1:
-        with Pool(a.jobs) as pool:
+    if a.jobs > 1:  # spawned workers: LightGBM's threads do not survive a fork
+        with get_context("spawn").Pool(a.jobs) as pool:
             done = pool.map(_one, todo)
     else:
         done = [_one(t) for t in todo]
@@ -111,6 +111,7 @@ def main() -> None:
                              truth[keep].reset_index(drop=True)))
         rows.append({"recording": d["stem"], "patient": patient})
     pd.DataFrame(rows).to_csv(rec_dir / "patients.tsv", sep="\t", index=False)
+    pd.to_pickle(recs, a.out / "reviewed.pkl")  # the candidates, for a look without re-analysis
     name = f"site model (independent generator, gain {a.gain:g})"
     out = a.out / "site-model"
     data = {"source": "benchmarks/study/calibration.py " + " ".join(sys.argv[1:]),
