@@ -106,9 +106,12 @@ def patient_doc(db: Session, p: Patient, definition: str) -> dict:
                        verdict=g["verdict"], machine_verdict=g["machine_verdict"],
                        machine_grade=g["detected"], detected_count=rs["detected_count"],
                        last_review=rs["last_review"], pending=rs["pending"])
+            # the reviewed state: events reviewed -> the reviewed count is the confirmed one
             visits.append(R.Visit(date=when, label=rec.display_name,
-                                  recording=rec.display_name, spasms=rs["count"],
+                                  recording=rec.display_name, spasms=rs["detected_count"],
+                                  reviewed_spasms=rs["count"] if rs["events_reviewed"] else None,
                                   per_24h=rs["per_24h"], grade=g["grade"],
+                                  verdict=g["verdict"], rate=rs["rate"],
                                   hours=rec.duration_s / 3600))
         visits_rows.append(row)
     trs = db.scalars(select(Treatment).where(Treatment.patient_id == p.id)

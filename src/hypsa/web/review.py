@@ -178,7 +178,8 @@ def reviewed_summary(analysis: Any, reviews: list[Any], names: dict[int, str] | 
         ``count, detected_count, rate`` (:func:`hypsa.rates.spasm_rate` of the reviewed
         count, on the analysed hours of ``summary.json``),
         ``per_hour, per_24h`` (from ``rate``; ``per_24h`` None below the minimum time),
-        ``n_clusters, reviewed, pending, last_review {reviewer, at}, grade``.
+        ``n_clusters, reviewed`` (any decision), ``events_reviewed`` (a decision on an event),
+        ``pending, last_review {reviewer, at}, grade``.
     """
     names = names or {}
     ev = effective_events(analysis, reviews, names)
@@ -200,6 +201,7 @@ def reviewed_summary(analysis: Any, reviews: list[Any], names: dict[int, str] | 
         "per_24h": rate["per_24h"],
         "n_clusters": int((df["cluster"].value_counts() >= min_size).sum()) if n else 0,
         "reviewed": bool(decisions),
+        "events_reviewed": any(r.kind in ("confirm", "reject", "add") for r in decisions),
         "pending": len(pending(analysis, reviews, names)),
         "last_review": ({"reviewer": _who(names, last.reviewer_id), "at": _at(last)}
                         if last is not None else None),
