@@ -758,6 +758,115 @@ def _add_discharges(rng: np.random.Generator, ctx: _Ctx, x: np.ndarray, *, rate_
     return out
 
 
+def _add_hypsarrhythmia(rng: np.random.Generator, ctx: _Ctx, bg: np.ndarray, background: str, *,
+                        cl_gate: np.ndarray, fade_v: float, fade_r: float, not_ictal: np.ndarray,
+                        spasm_spans: list[tuple[float, float]]
+                        ) -> tuple[np.ndarray, np.ndarray, list[_Discharge],
+                                   list[tuple[float, float, float]], dict]:
+    """Add the hypsarrhythmic pattern (background waves, then discharges) to ``bg``.
+
+    Returns the background with the waves but without the discharges (for the BASED amplitude),
+    the EEG with both, the discharges, the attenuation episodes (not yet applied) and the plan.
+    The input ``bg`` is not modified.
+    """
+    n, fs, n_sec = ctx.n, ctx.fs, ctx.state_sec.size
+    state_sec = ctx.state_sec
+    attenuations: list[tuple[float, float, float]] = []
+    cluster_fade = 1.0 - fade_v * cl_gate
+    plan = _hyps_plan(rng, background)
+    plan_info = {k: (float(v) if isinstance(v, float) else v) for k, v in plan.__dict__.items()}
+    side_gain = np.ones(_N_CH)
+    if plan.asym_side:
+        weak = _LEFT if plan.asym_side == "left" else _RIGHT
+        side_gain[weak] = plan.asym_factor
+        side_gain[~_LEFT & ~_RIGHT] = 0.5 * (1 + plan.asym_factor)
+    env = np.exp(0.35 * _slow(rng, _N_CH, n, fs, rng.uniform(2.0, 6.0)))
+    mix = _mixing(plan.mix_len)
+    layer = _irfft(plan.delta_sd * _spec(rng, _N_CH, n, fs, 0.3, 3.0, slope=1.0, mix=mix)
+                   + rng.uniform(15, 30) * _spec(rng, _N_CH, n, fs, 3.0, 7.0, mix=mix), n)
+    if plan.sync_share:
+        sync = _noise(rng, 1, n, fs, 0.3, 2.5, slope=1.0)[0]
+        layer = layer + plan.sync_share * plan.delta_sd * 1.5 * (
+            _field("Cz", 1.5, 0.6)[:, None] * sync[None, :])
+    focus_center = None
+    if plan.main_focus_share:
+        focus_center = str(rng.choice(["T3", "T4", "C3", "C4", "O1", "O2", "P3", "P4", "F3",
+                                       "F4", "T5", "T6"]))
+        env *= 1 + 0.4 * _field(focus_center, 0.45)[:, None]
+    # state modulation: NREM more voltage and fragmentation, REM attenuation of the pattern
+    st_amp = ctx.wake * 1.0 + ctx.nrem * 1.1 + ctx.rem * 0.5
+    st_rate = np.array([1.0, 1.2, 0.3])[state_sec]
+    # NREM fragments the pattern (bursts between lower-voltage stretches); deeply so in the
+    # fragmented form
+    spans, t = [], 0.0
+    frag_level = rng.uniform(0.2, 0.4) if plan.fragment else rng.uniform(0.55, 0.8)
+    while t < n / fs:
+        d = rng.uniform(1.0, 6.0)
+        spans.append((t, t + d))
+        t += d + rng.uniform(1.0, 5.0 if plan.fragment else 3.0)
+    g = _gate(n, fs, spans, 0.3)
+    frag = 1.0 - ctx.nrem * (1 - frag_level) * (1 - g)
+    hyp_env = env * (st_amp * frag * cluster_fade)[None, :]
+    layer = layer * hyp_env * side_gain[:, None]
+    bg = bg + layer
+    # foci and discharges
+    foci = _foci_timeline(rng, n / fs, plan.n_active, list(CHANNELS))
+    main_focus = None
+    if focus_center is not None:
+        fid = max(f[0] for f in foci) + 1
+        foci.append((fid, focus_center, 0.0, n / fs, 1.0))
+        main_focus = (len(foci) - 1, plan.main_focus_share)
+    frag_sec = frag[: n_sec * int(fs)].reshape(n_sec, int(fs)).mean(1)
+    fade_sec = 1.0 - fade_r * cl_gate[: n_sec * int(fs)].reshape(n_sec, int(fs)).mean(1)
+    rate_sec = plan.rate * st_rate * frag_sec**2 * fade_sec * not_ictal
+    if plan.attenuation:
+        t = rng.uniform(5, 20)
+        while t < n / fs - 5:
+            d = rng.uniform(1.0, 4.0)
+            if all(not (a - 2 < t + d and t < b + 2) for a, b in spasm_spans):
+                attenuations.append((float(t), float(d), float(rng.uniform(0.1, 0.25))))
+            t += d + rng.uniform(8, 40)
+        rate_sec = rate_sec * (1 - _gate(n_sec, 1.0, [(a, a + d) for a, d, _ in attenuations],
+                                         0.5))
+    bg_waves = bg.copy()
+    discharges = _add_discharges(
+        rng, ctx, bg, rate_fn=rate_sec, foci=foci, amp=(120.0, 350.0),
+        sigma=(0.25, 0.45), gen_share=plan.sync_share, side_gain=side_gain,
+        main_focus=main_focus)
+    return bg_waves, bg, discharges, attenuations, plan_info
+
+
+def _add_single_focus(rng: np.random.Generator, ctx: _Ctx, bg: np.ndarray,
+                      not_ictal: np.ndarray) -> list[_Discharge]:
+    """One consistent spike focus on a normal background (BASED 2), added to ``bg`` in place."""
+    n, fs, state_sec = ctx.n, ctx.fs, ctx.state_sec
+    n_sec = state_sec.size
+    center = str(rng.choice(["T3", "T4", "C3", "C4", "O1", "O2", "P3", "P4", "F3", "F4",
+                             "T5", "T6", "Cz"]))
+    foci = [(0, center, 0.0, n / fs, 1.0)]
+    rate_sec = np.full(n_sec, rng.uniform(1.5, 8.0) / 60) * np.array(
+        [1.0, 1.6, 0.5])[state_sec] * not_ictal
+    return _add_discharges(rng, ctx, bg, rate_fn=rate_sec, foci=foci, amp=(100.0, 250.0),
+                           sigma=(0.25, 0.4))
+
+
+def _apply_attenuations(x: np.ndarray, attenuations: list[tuple[float, float, float]],
+                        fs: float) -> None:
+    """Multiply ``x`` in place by the generalized attenuation episodes (onset, duration, depth)."""
+    n = x.shape[1]
+    att = np.ones(n)
+    for a, d, depth in attenuations:
+        r = int(0.15 * fs)
+        m = int(d * fs)
+        env = np.concatenate([1 - (1 - depth) * _raised(r), np.full(max(m - r, 1), depth),
+                              depth + (1 - depth) * _raised(int(0.4 * fs))])
+        i0 = int(a * fs)
+        lo, hi = max(i0, 0), min(i0 + env.size, n)
+        att[lo:hi] = np.minimum(att[lo:hi], env[lo - i0: hi - i0])
+    x *= att[None, :]
+
+
+
 # --------------------------------------------------------------------------------------------
 # real children's EEG
 # --------------------------------------------------------------------------------------------
@@ -1254,101 +1363,24 @@ def generate(out_dir: Path, *, seed: int, background: str, minutes: float = 10.0
         bg = _normal_bg(r_bg, ctx)
 
     discharges: list[_Discharge] = []
-    rate_sec = np.zeros(n_sec)
     not_ictal = 1.0 - _gate(n_sec, 1.0, spasm_spans, 0.5)  # no interictal discharge in a spasm
     # the pattern fades during spasm clusters: voltage and discharge rate drop there
     fade_v, fade_r = r_hyps.uniform(0.1, 0.25), r_hyps.uniform(0.4, 0.7)
     cl_gate = _gate(n, fs, cluster_spans, 3.0) if cluster_spans else np.zeros(n)
-    cluster_fade = 1.0 - fade_v * cl_gate
     if hyps:
-        plan = _hyps_plan(r_hyps, background)
-        info["hyps_plan"] = {k: (float(v) if isinstance(v, float) else v)
-                             for k, v in plan.__dict__.items()}
-        side_gain = np.ones(_N_CH)
-        if plan.asym_side:
-            weak = _LEFT if plan.asym_side == "left" else _RIGHT
-            side_gain[weak] = plan.asym_factor
-            side_gain[~_LEFT & ~_RIGHT] = 0.5 * (1 + plan.asym_factor)
-        env = np.exp(0.35 * _slow(r_hyps, _N_CH, n, fs, r_hyps.uniform(2.0, 6.0)))
-        layer = _irfft(
-            plan.delta_sd * _spec(r_hyps, _N_CH, n, fs, 0.3, 3.0, slope=1.0,
-                                  mix=_mixing(plan.mix_len))
-            + r_hyps.uniform(15, 30) * _spec(r_hyps, _N_CH, n, fs, 3.0, 7.0,
-                                             mix=_mixing(plan.mix_len)), n)
-        if plan.sync_share:
-            sync = _noise(r_hyps, 1, n, fs, 0.3, 2.5, slope=1.0)[0]
-            layer = layer + plan.sync_share * plan.delta_sd * 1.5 * (
-                _field("Cz", 1.5, 0.6)[:, None] * sync[None, :])
-        focus_center = None
-        if plan.main_focus_share:
-            focus_center = str(r_hyps.choice(["T3", "T4", "C3", "C4", "O1", "O2", "P3", "P4",
-                                              "F3", "F4", "T5", "T6"]))
-            env *= 1 + 0.4 * _field(focus_center, 0.45)[:, None]
-        # state modulation: NREM more voltage and fragmentation, REM attenuation of the pattern
-        st_amp = ctx.wake * 1.0 + ctx.nrem * 1.1 + ctx.rem * 0.5
-        st_rate = np.array([1.0, 1.2, 0.3])[state_sec]
-        # NREM fragments the pattern (bursts between lower-voltage stretches); deeply so in the
-        # fragmented form
-        spans, t = [], 0.0
-        frag_level = r_hyps.uniform(0.2, 0.4) if plan.fragment else r_hyps.uniform(0.55, 0.8)
-        while t < n / fs:
-            d = r_hyps.uniform(1.0, 6.0)
-            spans.append((t, t + d))
-            t += d + r_hyps.uniform(1.0, 5.0 if plan.fragment else 3.0)
-        g = _gate(n, fs, spans, 0.3)
-        frag = 1.0 - ctx.nrem * (1 - frag_level) * (1 - g)
-        hyp_env = env * (st_amp * frag * cluster_fade)[None, :]
-        layer = layer * hyp_env * side_gain[:, None]
-        bg = bg + layer
-        # foci and discharges
-        foci = _foci_timeline(r_hyps, n / fs, plan.n_active, list(CHANNELS))
-        main_focus = None
-        if focus_center is not None:
-            fid = max(f[0] for f in foci) + 1
-            foci.append((fid, focus_center, 0.0, n / fs, 1.0))
-            main_focus = (len(foci) - 1, plan.main_focus_share)
-        frag_sec = frag[: n_sec * int(fs)].reshape(n_sec, int(fs)).mean(1)
-        fade_sec = 1.0 - fade_r * cl_gate[: n_sec * int(fs)].reshape(n_sec, int(fs)).mean(1)
-        rate_sec = plan.rate * st_rate * frag_sec**2 * fade_sec * not_ictal
-        if plan.attenuation:
-            t = r_hyps.uniform(5, 20)
-            while t < n / fs - 5:
-                d = r_hyps.uniform(1.0, 4.0)
-                if all(not (a - 2 < t + d and t < b + 2) for a, b in spasm_spans):
-                    attenuations.append((float(t), float(d), float(r_hyps.uniform(0.1, 0.25))))
-                t += d + r_hyps.uniform(8, 40)
-            rate_sec = rate_sec * (1 - _gate(n_sec, 1.0, [(a, a + d) for a, d, _ in attenuations],
-                                             0.5))
-        bg_waves = bg.copy()
-        discharges = _add_discharges(
-            r_hyps, ctx, bg, rate_fn=rate_sec, foci=foci, amp=(120.0, 350.0),
-            sigma=(0.25, 0.45), gen_share=plan.sync_share, side_gain=side_gain,
-            main_focus=main_focus)
+        bg_waves, bg, discharges, attenuations, info["hyps_plan"] = _add_hypsarrhythmia(
+            r_hyps, ctx, bg, background, cl_gate=cl_gate, fade_v=fade_v, fade_r=fade_r,
+            not_ictal=not_ictal, spasm_spans=spasm_spans)
     elif background == "single_focus":
         bg_waves = bg.copy()
-        center = str(r_hyps.choice(["T3", "T4", "C3", "C4", "O1", "O2", "P3", "P4", "F3", "F4",
-                                    "T5", "T6", "Cz"]))
-        foci = [(0, center, 0.0, n / fs, 1.0)]
-        rate_sec = np.full(n_sec, r_hyps.uniform(1.5, 8.0) / 60) * np.array(
-            [1.0, 1.6, 0.5])[state_sec] * not_ictal
-        discharges = _add_discharges(r_hyps, ctx, bg, rate_fn=rate_sec, foci=foci,
-                                     amp=(100.0, 250.0), sigma=(0.25, 0.4))
+        discharges = _add_single_focus(r_hyps, ctx, bg, not_ictal)
     else:
         bg_waves = bg.copy()
 
     # generalized attenuation episodes (modified hypsarrhythmia)
     if attenuations:
-        att = np.ones(n)
-        for a, d, depth in attenuations:
-            r = int(0.15 * fs)
-            m = int(d * fs)
-            env = np.concatenate([1 - (1 - depth) * _raised(r), np.full(max(m - r, 1), depth),
-                                  depth + (1 - depth) * _raised(int(0.4 * fs))])
-            i0 = int(a * fs)
-            lo, hi = max(i0, 0), min(i0 + env.size, n)
-            att[lo:hi] = np.minimum(att[lo:hi], env[lo - i0: hi - i0])
-        bg *= att[None, :]
-        bg_waves *= att[None, :]
+        _apply_attenuations(bg, attenuations, fs)
+        _apply_attenuations(bg_waves, attenuations, fs)
 
     based = _intended_based(background, discharges, attenuations, bg_waves, fs)
     del bg_waves
