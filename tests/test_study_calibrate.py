@@ -21,41 +21,14 @@ from hypsa.study.calibrate import (  # noqa: E402
     load_site_model,
     write_refused,
 )
+from hypsa.study.simulate import simulated_site  # noqa: E402
 
 SHIPPED = 0.8
 
 
-def site(n_patients: int = 10, per_patient: int = 2, seed: int = 0, pos=(4.0, 4.0),
-         neg=(1.0, 12.0), fd_per_h: float = 25.0, noisy_patient: int | None = None,
-         hours: float = 1.0) -> list[Reviewed]:
-    """Reviewed recordings whose candidates carry a shipped confidence: true spasms drawn from
-    Beta(*pos), false candidates from Beta(*neg) (a site where the shipped threshold misses
-    spasms when ``pos`` is centred below it)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for p in range(n_patients):
-        for k in range(per_patient):
-            dur = hours * 3600
-            n_sp = int(rng.integers(10, 30))
-            t = np.sort(rng.uniform(60, dur - 60, n_sp))
-            t = t[np.r_[True, np.diff(t) > 5]]
-            truth = pd.DataFrame({"onset": t, "duration": 1.5})
-            det = rng.random(len(t)) < 0.9  # the rest never become candidates
-            nf = rng.poisson(fd_per_h * hours * (6 if p == noisy_patient else 1))
-            fo = rng.uniform(0, dur - 5, nf)
-            far = np.min(np.abs(fo[:, None] - t[None, :]), axis=1) > 5
-            fo = fo[far]
-            fneg = rng.beta(*neg, fo.size)
-            if p == noisy_patient:
-                fneg = rng.uniform(0.45, 0.75, fo.size)
-            cand = pd.DataFrame({
-                "onset": np.r_[t[det] + rng.normal(0, 0.1, det.sum()), fo],
-                "duration": 1.2,
-                "confidence": np.r_[rng.beta(*pos, det.sum()), fneg],
-                "slow_ratio": np.r_[rng.normal(3, 1, det.sum()), rng.normal(2, 1, fo.size)],
-            }).sort_values("onset").reset_index(drop=True)
-            out.append(Reviewed(f"p{p}r{k}", f"p{p}", dur, cand, truth))
-    return out
+def site(**kw) -> list[Reviewed]:
+    """A simulated site's reviewed recordings (:func:`hypsa.study.simulate.simulated_site`)."""
+    return simulated_site(**kw)
 
 
 def test_labels_match_within_tolerance():

@@ -222,3 +222,52 @@ def test_two_reader_blinded_study(tmp_path, edf_files):
             assert rep.ok and "Krippendorff" in rep.text()
         finally:
             browser.close()
+
+
+def test_site_model_adopted_by_an_admin(tmp_path):
+    """An accepted calibration is used only once an admin adopts it; the worker's analysis
+    parameters then carry it, and removing it goes back to the shipped model."""
+    from fastapi.testclient import TestClient
+
+    from hypsa.study.calibrate import calibrate
+    from hypsa.study.simulate import simulated_site
+    from hypsa.web.app import create_app
+    from hypsa.web.security import create_user
+    from hypsa.web.settings import Settings
+    from hypsa.web.studies import CANDIDATE_DIR, site_params
+
+    s = Settings(data_dir=tmp_path / "data")
+    app = create_app(s)
+    with app.state.db_factory() as db, db.begin():
+        create_user(db, "admin", PASSWORD, "admin")
+        create_user(db, "rev", PASSWORD, "reviewer")
+    c = TestClient(app)
+
+    def login(name: str) -> str:
+        c.cookies.clear()
+        tok = re.search(r'name="csrf-token" content="([^"]+)"', c.get("/login").text).group(1)
+        r = c.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": tok},
+                   follow_redirects=False)
+        assert r.status_code == 303
+        return re.search(r'name="csrf-token" content="([^"]+)"', c.get("/").text).group(1)
+
+    tok = login("rev")
+    assert c.get("/admin/site-model").status_code == 403
+    tok = login("admin")
+    page = c.get("/admin/site-model")
+    assert page.status_code == 200 and "the shipped model" in page.text
+    assert c.post("/admin/site-model/adopt", headers={"X-CSRF-Token": tok}).status_code == 409
+    m = calibrate(simulated_site(pos=(5.0, 4.0)), shipped_threshold=0.8, refit=False,
+                  name="site model test")
+    m.save(s.data_dir / CANDIDATE_DIR)
+    assert site_params(s) is None  # a candidate is not used
+    page = c.get("/admin/site-model")
+    assert "accepted" in page.text and "Adopt this site model" in page.text
+    r = c.post("/admin/site-model/adopt", headers={"X-CSRF-Token": tok}, follow_redirects=False)
+    assert r.status_code == 303
+    p = site_params(s)
+    assert p.spasm_model.name == "site model test" and p.spasms.min_confidence == m.floor
+    assert "site model test" in c.get("/admin/site-model").text
+    c.post("/admin/site-model/remove", headers={"X-CSRF-Token": tok})
+    assert site_params(s) is None
+    app.state.engine.dispose()

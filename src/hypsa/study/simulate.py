@@ -28,7 +28,7 @@ from hypsa.errors import ParameterError
 from hypsa.study.agreement import PRESENT_FROM, Study
 
 __all__ = ["ReaderProfile", "TruthRecording", "random_truth", "truth_from_simulations",
-           "simulate_study", "reader_grades", "population_kappa"]
+           "simulate_study", "reader_grades", "population_kappa", "simulated_site"]
 
 
 @dataclass(frozen=True)
@@ -222,3 +222,45 @@ def population_kappa(a: ReaderProfile, b: ReaderProfile,
         return float(cohen_kappa_score(ga, gb, weights="quadratic"))
     raise ParameterError(f"measure must be hypsarrhythmia, grade or grade weighted, not "
                          f"{measure!r}")
+
+
+def simulated_site(n_patients: int = 10, per_patient: int = 2, seed: int = 0,
+                   pos: tuple[float, float] = (4.0, 4.0), neg: tuple[float, float] = (1.0, 12.0),
+                   fd_per_h: float = 25.0, noisy_patient: int | None = None,
+                   hours: float = 1.0, found: float = 0.9) -> list:
+    """Reviewed recordings of a simulated site, as candidate tables (no EEG), for checking a
+    site calibration against a known truth.
+
+    Each recording has 10-30 true spasms; a share ``found`` of them become candidates whose
+    shipped confidence is drawn from Beta(*pos), and ``fd_per_h`` false candidates per hour
+    from Beta(*neg) (a site where the shipped threshold misses spasms when ``pos`` lies below
+    it). One ``noisy_patient`` may have six times as many false candidates, all scoring 0.45-0.75.
+
+    Returns
+    -------
+    list of hypsa.study.calibrate.Reviewed
+    """
+    from hypsa.study.calibrate import Reviewed
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for p in range(n_patients):
+        for k in range(per_patient):
+            dur = hours * 3600
+            t = np.sort(rng.uniform(60, dur - 60, int(rng.integers(10, 30))))
+            t = t[np.r_[True, np.diff(t) > 5]]
+            det = rng.random(len(t)) < found
+            nf = rng.poisson(fd_per_h * hours * (6 if p == noisy_patient else 1))
+            fo = rng.uniform(0, dur - 5, nf)
+            fo = fo[np.min(np.abs(fo[:, None] - t[None, :]), axis=1) > 5]
+            fneg = rng.uniform(0.45, 0.75, fo.size) if p == noisy_patient else \
+                rng.beta(*neg, fo.size)
+            cand = pd.DataFrame({
+                "onset": np.r_[t[det] + rng.normal(0, 0.1, det.sum()), fo],
+                "duration": 1.2,
+                "confidence": np.r_[rng.beta(*pos, det.sum()), fneg],
+                "slow_ratio": np.r_[rng.normal(3, 1, det.sum()), rng.normal(2, 1, fo.size)],
+            }).sort_values("onset").reset_index(drop=True)
+            out.append(Reviewed(f"p{p}r{k}", f"p{p}", dur, cand,
+                                pd.DataFrame({"onset": t, "duration": 1.5})))
+    return out

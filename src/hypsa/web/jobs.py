@@ -305,7 +305,10 @@ def _analyse(settings: Settings, rec: RecordingRow, job_id: int,
     src = settings.recordings_dir / rec.stored_name
     out = settings.analyses_dir / str(rec.id) / f"job{job_id}"
     out.mkdir(parents=True, exist_ok=True)
-    res = analyze(src, progress=progress)
+    from hypsa.web.studies import site_params
+
+    # an adopted site model (admin, /admin/site-model) decides the spasms; outputs name it
+    res = analyze(src, progress=progress, params=site_params(settings))
     res.stem = f"recording-{rec.id}"
     res.summary_["file"] = rec.display_name
     res.save(out)

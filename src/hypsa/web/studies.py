@@ -598,3 +598,180 @@ _KINDS: dict[str, Any] = {"reader-reader": "reader vs reader",
                           "hypsa-reader": "hypsa vs reader",
                           "hypsa-majority": "hypsa vs majority of the readers",
                           "readers": "across readers", "readers + hypsa": "readers and hypsa"}
+
+
+# ------------------------------------------------------------------------------ site model
+SITE_DIR = "site-model"
+CANDIDATE_DIR = "site-model-candidate"
+
+
+def site_params(settings: Any):
+    """The analysis parameters of the adopted site model (``<data>/site-model``), or None for
+    the shipped model. The worker analyses with them; every output names the model."""
+    from hypsa.study.calibrate import MODEL_FILE, load_site_model
+
+    d = settings.data_dir / SITE_DIR
+    if not (d / MODEL_FILE).is_file():
+        return None
+    return load_site_model(d).params()
+
+
+def _card(folder: Any) -> dict | None:
+    import json
+
+    p = folder / "card.json"
+    return json.loads(p.read_text()) if p.is_file() else None
+
+
+def reviewed_recordings(db: Session, settings: Any) -> list[dict]:
+    """The fully reviewed recordings (every detected spasm confirmed or rejected): file,
+    patient and the reviewed spasms (confirmed and added)."""
+    from hypsa.web import review as RV
+    from hypsa.web.db import Review
+
+    out = []
+    for rec in db.scalars(select(RecordingRow).order_by(RecordingRow.id)):
+        an = db.scalar(select(AnalysisRow).where(AnalysisRow.recording_id == rec.id)
+                       .order_by(AnalysisRow.id.desc()).limit(1))
+        if an is None or db.scalar(select(StudyRecording.id).join(
+                Study, Study.id == StudyRecording.study_id).where(
+                StudyRecording.recording_id == rec.id, Study.status != "unblinded")
+                .limit(1)) is not None:
+            continue
+        revs = list(db.scalars(select(Review).where(Review.recording_id == rec.id)))
+        ev = [e for e in RV.effective_events(an, revs)
+              if e.get("trial_type") is None or _spasm_events([e])]
+        if not any(r.analysis_id == an.id for r in revs) or \
+                any(e["status"] == "unreviewed" for e in ev):
+            continue
+        truth = pd.DataFrame([{"onset": e["onset"], "duration": e["duration"]} for e in ev
+                              if e["status"] in ("confirmed", "added")],
+                             columns=["onset", "duration"])
+        out.append({"path": settings.recordings_dir / rec.stored_name,
+                    "recording": f"recording-{rec.id}",
+                    "patient": f"patient-{rec.patient_id}" if rec.patient_id
+                    else f"recording-{rec.id}", "truth": truth})
+    return out
+
+
+def _calibrate_job(settings: Any, factory: Any, state: dict, user_id: int) -> None:
+    """Background calibration on the app's reviewed recordings into the candidate folder."""
+    import shutil
+    from dataclasses import replace
+
+    from hypsa.analysis import AnalysisParams, analyze
+    from hypsa.study.calibrate import (
+        FLOOR,
+        CalibrationRefused,
+        Reviewed,
+        _spasm_rows,
+        calibrate,
+        write_refused,
+    )
+
+    out = settings.data_dir / CANDIDATE_DIR
+    try:
+        with factory() as db:
+            todo = reviewed_recordings(db, settings)
+        state.update(total=len(todo), done=0)
+        base = AnalysisParams()
+        params = replace(base, spasms=replace(base.spasms, min_confidence=FLOOR))
+        recs = []
+        for t in todo:
+            res = analyze(t["path"], params=params)
+            ev = res.events
+            ev = ev[_spasm_rows(ev)].reset_index(drop=True) if len(ev) else ev
+            recs.append(Reviewed(t["recording"], t["patient"],
+                                 float(res.summary_["duration_s"]), ev, t["truth"]))
+            state["done"] += 1
+        shutil.rmtree(out, ignore_errors=True)
+        name = f"site model {utcnow().date().isoformat()}"
+        try:
+            m = calibrate(recs, name=name, data={"source": f"hypsa web app: {len(recs)} fully "
+                                                           "reviewed recordings"})
+            m.save(out)
+            verdict = m.card["verdict"]
+        except CalibrationRefused as exc:
+            write_refused(out, exc.card)
+            verdict = str(exc)
+        state["error"] = ""
+    except HypsaError as exc:
+        verdict = ""
+        state["error"] = " ".join(str(exc).split())
+    finally:
+        state["running"] = False
+    with factory() as db:
+        u = db.get(User, user_id)
+        audit(db, u, "site_model.calibrate", detail=verdict or state["error"])
+        db.commit()
+
+
+def _site_state(request: Request) -> dict:
+    st = getattr(request.app.state, "site_calibration", None)
+    if st is None:
+        st = {"running": False, "done": 0, "total": 0, "error": ""}
+        request.app.state.site_calibration = st
+    return st
+
+
+@router.get("/admin/site-model", response_class=HTMLResponse)
+def site_model_page(request: Request, user: User = Depends(admin_user),
+                    db: Session = Depends(get_db)) -> HTMLResponse:
+    """The spasm model in use (shipped or an adopted site model), a candidate's card, and the
+    calibration from the fully reviewed recordings."""
+    from hypsa.study.calibrate import MODEL_FILE, shipped_model_info
+
+    d = request.app.state.settings.data_dir
+    cand = _card(d / CANDIDATE_DIR)
+    return render(request, "study_site_model.html", user, shipped=shipped_model_info(),
+                  adopted=_card(d / SITE_DIR), candidate=cand,
+                  candidate_ok=(d / CANDIDATE_DIR / MODEL_FILE).is_file(),
+                  state=_site_state(request), n_reviewed=len(reviewed_recordings(
+                      db, request.app.state.settings)))
+
+
+@router.post("/admin/site-model/calibrate", dependencies=[Depends(csrf)])
+def site_model_calibrate(request: Request, user: User = Depends(admin_user)) -> Response:
+    """Start the calibration (in the background; the page shows its progress)."""
+    import threading
+
+    st = _site_state(request)
+    if st["running"]:
+        raise HTTPException(409, "a calibration is already running")
+    st.update(running=True, done=0, total=0, error="")
+    threading.Thread(target=_calibrate_job, args=(request.app.state.settings,
+                                                  request.app.state.db_factory, st, user.id),
+                     daemon=True).start()
+    return RedirectResponse("/admin/site-model", status_code=303)
+
+
+@router.post("/admin/site-model/adopt", dependencies=[Depends(csrf)])
+def site_model_adopt(request: Request, user: User = Depends(admin_user),
+                     db: Session = Depends(get_db)) -> Response:
+    """Adopt the accepted candidate: new analyses use it (and name it)."""
+    import shutil
+
+    from hypsa.study.calibrate import MODEL_FILE
+
+    d = request.app.state.settings.data_dir
+    if not (d / CANDIDATE_DIR / MODEL_FILE).is_file():
+        raise HTTPException(409, "no accepted site model to adopt (a refused one is never "
+                                 "used)")
+    shutil.rmtree(d / SITE_DIR, ignore_errors=True)
+    shutil.move(str(d / CANDIDATE_DIR), str(d / SITE_DIR))
+    card = _card(d / SITE_DIR) or {}
+    audit(db, user, "site_model.adopt", ip=client_ip(request), detail=card.get("verdict", ""))
+    db.commit()
+    return RedirectResponse("/admin/site-model", status_code=303)
+
+
+@router.post("/admin/site-model/remove", dependencies=[Depends(csrf)])
+def site_model_remove(request: Request, user: User = Depends(admin_user),
+                      db: Session = Depends(get_db)) -> Response:
+    """Go back to the shipped model for new analyses."""
+    import shutil
+
+    shutil.rmtree(request.app.state.settings.data_dir / SITE_DIR, ignore_errors=True)
+    audit(db, user, "site_model.remove", ip=client_ip(request))
+    db.commit()
+    return RedirectResponse("/admin/site-model", status_code=303)
