@@ -107,3 +107,15 @@ def test_foci_not_merged_across_midline():
     foci, _ = group_foci(loc, pos, radius=10.0)  # a radius that spans the head
     assert len(foci) == 2
     assert not any(0 in f and 2 in f for f in foci)
+
+
+def test_bilateral_symmetric_vertex_transient_is_not_focal():
+    """A vertex wave (maximal at Cz, equal on C3 and C4, same polarity) is a normal sleep
+    transient, not a focal discharge; the same wave off to one side is."""
+    x = _background(20, seed=6)
+    _add_spike(x, 5.0, "Cz", amp=250.0)
+    _add_spike(x, 12.0, "C4", amp=250.0)
+    pos = np.array([POSITIONS[n] for n in STANDARD_19])
+    d = detect_discharges(x, FS, positions=pos)
+    assert not np.any(np.abs(d.time_s - 5.0) < 0.2)
+    assert np.any(np.abs(d.time_s - 12.0) < 0.2)

@@ -81,8 +81,10 @@ class GradingParams:
     attenuation_frac : float
         The whole head is attenuated when the median channel's RMS falls below this fraction of
         its own median over the epoch (:func:`find_attenuations`).
-    min_attenuations : int
-        Attenuation episodes needed for the "paroxysmal voltage attenuation" criterion.
+    min_attenuations, attenuation_min_foci : int
+        Attenuation episodes needed for the "paroxysmal voltage attenuation" criterion, and the
+        spike foci the background must hold for them to count (a normal infant's sleep
+        attenuates too).
     discontinuity_frac : float
         Fraction of attenuated bins above which the background is discontinuous (grade 1 at least).
     min_usable_s : float
@@ -113,8 +115,9 @@ class GradingParams:
     bins_per_page: int = 8
     min_foci: int = 3
     attenuation_frac: float = 0.35
-    min_attenuations: int = 2
-    discontinuity_frac: float = 0.2
+    min_attenuations: int = 3
+    attenuation_min_foci: int = 2
+    discontinuity_frac: float = 0.35
     min_usable_s: float = 60.0
     diffuse_fraction: float = 0.85
     max_connectivity: float = 0.3
@@ -252,7 +255,14 @@ def grade_epoch(
         attenuated = usable & (bin_med < params.attenuation_frac * ref)
     att = attenuated & usable
     g.n_attenuations = _runs(att) if n_attenuations is None else int(n_attenuations)
-    g.attenuated_fraction = float(att.sum() / max(usable.sum(), 1))
+    # discontinuity (burst suppression) against the epoch's active level, its 75th percentile
+    # of bin amplitudes: suppression may fill more than half of the epoch
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        active = float(np.nan_to_num(np.nanpercentile(bin_med[usable], 75))) \
+            if usable.any() else 0.0
+    low = usable & (np.nan_to_num(bin_med, nan=np.inf) < params.attenuation_frac * active)
+    g.attenuated_fraction = float(max(att.sum(), low.sum()) / max(usable.sum(), 1))
     sb = spike_bins & usable
     g.spike_bin_fraction = float(sb.sum() / max(usable.sum(), 1))
     bpp = int(round(params.page_s))
@@ -268,7 +278,8 @@ def grade_epoch(
     grouped = multi and g.n_grouped >= params.grouped_min
     # paroxysmal: brief attenuations in a continuous background with spikes, not a
     # discontinuous one (burst suppression) nor a background without discharges
-    attenuations = (g.n_attenuations >= params.min_attenuations and g.n_foci >= 1
+    attenuations = (g.n_attenuations >= params.min_attenuations
+                    and g.n_foci >= params.attenuation_min_foci
                     and g.attenuated_fraction <= params.discontinuity_frac)
     crit = g.criteria
     if multi and n_pages and g.positive_pages >= max(pages_needed, 1):
@@ -288,7 +299,7 @@ def grade_epoch(
     elif attenuations:
         grade = 4
         crit.append(f"paroxysmal voltage attenuations ({g.n_attenuations} episodes >= "
-                    f"{params.attenuation_min_s:g} s) in a background with spikes "
+                    f"{params.attenuation_min_s:g} s) in a multifocal background "
                     f"({g.n_foci} foci)")
     elif multi:
         grade = 3

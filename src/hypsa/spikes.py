@@ -62,6 +62,13 @@ class SpikeParams:
         A discharge seen on more than this share of the channels, with at least half of the
         location's amplitude on most of them, is a generalized transient (or a common artifact),
         not focal.
+    symmetric_ratio : float
+        A discharge seen on both sides of the head at the same moment (within 15 ms) with the
+        same polarity, the weaker side at least this share of the stronger, is bilateral and
+        symmetric (a vertex wave, a K-complex), not focal (needs the electrode positions).
+    symmetric_min_channels : int
+        The symmetry test applies from this many channels: on a sparse montage a central focus
+        reaches both central electrodes and cannot be told from a vertex transient.
     outlier_factor : float
         1-s bins whose peak-to-peak on a channel exceeds this multiple of the channel's median
         are artifact for that channel (electrode pops, movement).
@@ -81,6 +88,8 @@ class SpikeParams:
     k_field: float = 3.0
     min_channels: int = 2
     generalized_fraction: float = 0.7
+    symmetric_ratio: float = 0.5
+    symmetric_min_channels: int = 15
     outlier_factor: float = 6.0
     focus_min_events: int = 8
     focus_min_per_min: float = 3.0
@@ -234,7 +243,9 @@ def detect_discharges(
     # its own local level (a neighbour need not cross the detection threshold itself)
     w = s0[None, :, None] + np.arange(-q, q + 1)[None, None, :]
     w = np.clip(w, 0, n - 1)
-    pk = env[np.arange(n_ch)[:, None, None], w].max(axis=2)    # (n_ch, n_discharges)
+    seg = env[np.arange(n_ch)[:, None, None], w]
+    pk = seg.max(axis=2)                                      # (n_ch, n_discharges)
+    lag = np.abs(seg.argmax(axis=2) - q) / sfreq              # peak time from the location's
     ratio = pk / np.maximum(sig_loc[:, s0], 1e-6)
     seen = ratio >= p.k_field
     n_seen = seen.sum(axis=0)
@@ -244,6 +255,16 @@ def detect_discharges(
         nn = float(median(np.sort(d, axis=1)[:, 1]))
         near = (d <= 1.6 * nn) & ~np.eye(n_ch, dtype=bool)
         keep &= (near[loc] & seen.T).any(axis=1)
+        # bilateral and symmetric (vertex waves, K-complexes, generalized transients): not focal
+        side = side_of(positions)
+        # same polarity as the peak, and at the same moment (within 15 ms)
+        same = (np.sign(x[:, s0]) == np.sign(x[loc, s0])[None, :]) & (lag <= 0.015)
+        lpk = np.where((side < 0)[:, None] & seen & same, pk, 0.0).max(axis=0)
+        rpk = np.where((side > 0)[:, None] & seen & same, pk, 0.0).max(axis=0)
+        sym = (lpk > 0) & (rpk > 0) & (np.minimum(lpk, rpk)
+                                       >= p.symmetric_ratio * np.maximum(lpk, rpk))
+        if n_ch >= p.symmetric_min_channels:  # on a sparse montage a central focus looks so
+            keep &= ~sym
     # generalized: at least half the location's size on most channels
     strong = (pk >= 0.5 * pk[loc, np.arange(loc.size)][None, :]).sum(axis=0)
     keep &= strong <= p.generalized_fraction * n_ch
