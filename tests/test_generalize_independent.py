@@ -165,3 +165,12 @@ def test_real_child_background(tmp_path: Path) -> None:
     assert raw.n_times == 180 * 256
     plain = ind.generate(tmp_path, seed=2, background="real_child", minutes=3)
     assert json.loads(plain.truth.read_text())["intended_based"] == 0
+
+
+def test_labels_measured_back_from_the_file(tmp_path: Path) -> None:
+    (row,) = ind.check_labels(tmp_path, seeds=(3,), backgrounds=("normal_wake",), minutes=5)
+    assert row["spasms_with_wave"] >= 5 and row["spasms_with_decrement"] >= 3
+    # the drawn wave size and decrement depth are what the file shows, within a third
+    assert 0.7 < row["wave_measured_over_drawn"] < 1.4
+    assert 0.7 < row["residual_measured_over_drawn"] < 1.5
+    assert row["wave_spearman"] > 0.5

@@ -1497,7 +1497,8 @@ CHECK_BACKGROUNDS = ("hyps_classic", "hyps_slow", "normal_wake", "normal_sleep",
 
 
 def check_labels(out_dir: Path, *, seeds: tuple[int, ...] = (1, 2),
-                 backgrounds: tuple[str, ...] = CHECK_BACKGROUNDS) -> list[dict]:
+                 backgrounds: tuple[str, ...] = CHECK_BACKGROUNDS,
+                 minutes: float = 10.0) -> list[dict]:
     """Measure the drawn spasm patterns back from the written EDF files.
 
     For every spasm, the wave's peak-to-peak at its field centre (0.5-30 Hz) over the median
@@ -1512,6 +1513,8 @@ def check_labels(out_dir: Path, *, seeds: tuple[int, ...] = (1, 2),
         Seeds per background.
     backgrounds : tuple of str
         Backgrounds to check.
+    minutes : float
+        Length of each recording.
 
     Returns
     -------
@@ -1527,7 +1530,7 @@ def check_labels(out_dir: Path, *, seeds: tuple[int, ...] = (1, 2),
     for bg in backgrounds:
         w_true, w_meas, d_true, d_meas = [], [], [], []
         for seed in seeds:
-            case = generate(out_dir, seed=seed, background=bg, minutes=10.0)
+            case = generate(out_dir, seed=seed, background=bg, minutes=minutes)
             edf = read_edf(case.edf)
             fs = edf.signals[0].sampling_frequency
             x = np.array([sig.data for sig in edf.signals[:_N_CH]])
