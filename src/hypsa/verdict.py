@@ -87,10 +87,13 @@ def _decide(hyp: dict) -> dict[str, Any]:
     ev = hyp.get("evidence") or {}
     n = ev.get("epochs_graded")
     where = f" of {n} graded 5-minute epoch(s)" if n else ""
+    not_assessed = [str(x) for x in ((ev.get("montage") or {}).get("not_assessed") or [])]
     if grade is None:
         verdict = NOT_ASSESSABLE
-        rule = ("no 5-minute epoch had enough usable (artifact-free) EEG to be graded on the "
-                "BASED scale")
+        why = next((c for c in ev.get("criteria_met") or [] if str(c).startswith("not graded")),
+                   None)
+        rule = (f"{why}" if why else "no 5-minute epoch had enough usable (artifact-free) EEG "
+                "to be graded") + " on the BASED scale"
     elif int(grade) >= PRESENT_FROM:
         verdict = PRESENT
         rule = (f"BASED grade {int(grade)} (>= {PRESENT_FROM}) on the most epileptic{where}; "
@@ -100,6 +103,11 @@ def _decide(hyp: dict) -> dict[str, Any]:
         rule = ("BASED grade 3 with the slow-wave form of modified hypsarrhythmia: diffuse very "
                 "high voltage in a disorganised background with few spikes (Hrachovy, Frost & "
                 "Kellaway 1984), which BASED does not reach grade 4 for")
+    elif not_assessed:
+        verdict = NOT_ASSESSABLE
+        rule = (f"highest BASED grade {int(grade)} (< {PRESENT_FROM}){where}, but the recorded "
+                "montage cannot assess every BASED criterion (" + "; ".join(not_assessed)
+                + "), so hypsarrhythmia cannot be called absent")
     else:
         verdict = ABSENT
         rule = (f"highest BASED grade {int(grade)} (< {PRESENT_FROM}){where}, and no epoch "

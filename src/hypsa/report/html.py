@@ -170,7 +170,10 @@ def processing_facts(analysis: Any, reference: str | None = None) -> dict:
     ev = (s.get("hypsarrhythmia") or {}).get("evidence") or {}
     g = analysis.grades
     n_bip = None
-    if len(g) and "n_bipolar" in g:
+    derivs = (ev.get("montage") or {}).get("derivations")
+    if derivs:
+        n_bip = len(derivs)
+    elif len(g) and "n_bipolar" in g:
         vals = pd.to_numeric(g["n_bipolar"], errors="coerce").dropna()
         n_bip = int(vals.max()) if len(vals) else None
     counts = {int(k): int(v) for k, v in (ev.get("grade_counts") or {}).items()}
@@ -300,6 +303,7 @@ def report_context(analysis: Any, source: Any = None, reference: str | None = No
         "present": v["verdict"] == PRESENT,
         "verdict_key": v["verdict"],
         "verdict_rule": v["verdict_rule"],
+        "warnings": [str(w) for w in (h.get("warnings") or [])],
         "probability": f"{prob:.2f}" if prob is not None else "n/a",
         "score_label": SCORE_LABEL,
         "verdict": verdict,
@@ -659,6 +663,7 @@ def _pdf_matplotlib(content: ReportContent, out_pdf: Path) -> None:
         ("!Verdict", [
             f"{f['verdict']}",
             f"Rule: {f['verdict_rule']}",
+            *[f"Caution: {w}" for w in f["warnings"]],
             f"BASED grade {f['grade'] if f['grade'] is not None else 'n/a'} "
             f"({f['grade_text']}); hypsarrhythmia score {f['probability']} ({f['score_label']})",
             *[f"Criterion met: {c}" for c in f["criteria"]],
