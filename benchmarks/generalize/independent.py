@@ -1413,6 +1413,14 @@ def generate(out_dir: Path, *, seed: int, background: str, minutes: float = 10.0
     stem = f"ind_{background}_s{seed}" + ("_emg" if emg else "") + ("_plain" if plain else "")
     if not spasms:
         stem += "_nosp"
+    elif n_clusters is not None:
+        stem += f"_k{n_clusters}"
+    if n_sec != 600:
+        stem += f"_{n_sec}s"
+    if fs != 256.0:
+        stem += f"_{fs:g}hz"
+    if gain != 1.0:
+        stem += f"_g{gain:g}"
     case = Case(edf=out_dir / f"{stem}_eeg.edf", events=out_dir / f"{stem}_events.tsv",
                 discharges=out_dir / f"{stem}_discharges.tsv",
                 attenuations=out_dir / f"{stem}_attenuations.tsv",
