@@ -33,11 +33,11 @@ SCREENSHOTS = os.environ.get("HYPSA_SCREENSHOTS", "")  # a folder: save page scr
 
 @pytest.fixture(scope="module")
 def edf_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 60-s simulated hypsarrhythmic recording with spasms."""
+    """A 90-s simulated hypsarrhythmic recording with spasms and EMG (long enough to grade)."""
     from hypsa.simulate import simulate
 
     d = tmp_path_factory.mktemp("e2e-sim")
-    return simulate(60, hypsarrhythmia="classic", n_clusters=2, seed=3, emg=True).write_edf(
+    return simulate(90, hypsarrhythmia="classic", n_clusters=2, seed=3, emg=True).write_edf(
         d / "infant_visit1.edf")
 
 

@@ -11,11 +11,22 @@ settings
 db
     SQLAlchemy 2 models, engine and the Alembic migrations run on start.
 security
-    Password hashing, sessions, CSRF tokens, roles, audit log.
+    Password hashing and policy, server-side sessions, login limits, CSRF tokens, roles, audit.
 jobs
     Upload storage, the job queue and the worker loop.
 app
-    The FastAPI application (:func:`create_app`).
+    The FastAPI application (:func:`create_app`): middleware, error pages, the routers.
+deps
+    What the routers share: database session, current user, CSRF check, rendering.
+auth, recordings, patients, admin
+    The routers: log in/out and own password; dashboard, upload, review, report, export and
+    re-analysis; patients, treatments, diary, response; accounts and the audit log.
+review
+    The reviewed state of a recording, and the carrying of reviews onto a new analysis.
+accounts
+    ``hypsa users``: accounts from the command line.
+server
+    ``hypsa serve``: uvicorn and the worker child, stopped together by SIGTERM/SIGINT.
 """
 
 from __future__ import annotations

@@ -134,14 +134,9 @@ def finite(v: Any, what: str, lo: float, hi: float) -> float:
 
 
 def clean_message(request: Request | None, msg: str) -> str:
-    """One line, without the server's folders (data folder, temporary files)."""
-    text = " ".join(str(msg).split())
-    if request is not None:
-        d = str(request.app.state.settings.data_dir)
-        text = text.replace(d + "/", "").replace(d, "")
-    import re
-    import tempfile
+    """One line, without the server's folders (data folder, temporary files, any absolute
+    path but its last component)."""
+    from hypsa.web.jobs import scrub_paths
 
-    text = text.replace(tempfile.gettempdir() + "/", "")
-    # any absolute path left: keep its last component only
-    return re.sub(r"(?<![\w.])/(?:[\w.@+-]+/)+([\w.@+-]+)", r"\1", text)
+    d = request.app.state.settings.data_dir if request is not None else None
+    return scrub_paths(msg, d)

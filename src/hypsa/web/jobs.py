@@ -43,7 +43,7 @@ from hypsa.web.db import (
 from hypsa.web.settings import ALLOWED_SUFFIXES, Settings
 
 __all__ = [
-    "UploadRejected", "display_name", "checked_suffix", "accept_file", "enqueue",
+    "UploadRejected", "scrub_paths", "display_name", "checked_suffix", "accept_file", "enqueue",
     "requeue_stale", "requeue_dead", "worker_alive", "carry_reviews", "claim", "run_job",
     "process_one", "run_worker", "main",
 ]
@@ -63,6 +63,18 @@ class WorkerStopped(BaseException):
 
 
 _busy = threading.Event()  # set while this process runs a job (the stop signal interrupts it)
+
+
+def scrub_paths(text: str, data_dir: Path | str | None = None) -> str:
+    """``text`` on one line without the server's folders: the data folder and the temporary
+    folder are removed, and any other absolute path keeps only its last component."""
+    import tempfile
+
+    out = " ".join(str(text).split())
+    for d in (str(data_dir) if data_dir else "", tempfile.gettempdir()):
+        if d:
+            out = out.replace(d + "/", "").replace(d, "")
+    return re.sub(r"(?<![\w.])/(?:[\w.@+^-]+/)+([\w.@+^-]+)", r"\1", out)
 
 
 # ----------------------------------------------------------------------------- uploads
@@ -368,18 +380,18 @@ def run_job(settings: Settings, db_factory: sessionmaker[Session], job_id: int,
             fields = _analyse(settings, rec, job_id, progress)
         except InputError as exc:
             _finish(db_factory, job_id, worker_id, status="failed",
-                    error=f"{rec.display_name}: {exc.problem}")
+                    error=f"{rec.display_name}: {scrub_paths(exc.problem, settings.data_dir)}")
             return "failed"
         except HypsaError as exc:
-            msg = " ".join(str(exc).replace(str(settings.data_dir), "").split())
+            msg = scrub_paths(str(exc), settings.data_dir)
             _finish(db_factory, job_id, worker_id, status="failed",
                     error=f"{rec.display_name}: {msg}")
             return "failed"
         except Exception as exc:  # noqa: BLE001 - report, keep the worker alive
             log.exception("job %s failed", job_id)
+            msg = scrub_paths(str(exc), settings.data_dir)[:200]
             _finish(db_factory, job_id, worker_id, status="failed",
-                    error=f"{rec.display_name}: internal error ({type(exc).__name__}: "
-                          f"{' '.join(str(exc).split())[:200]})")
+                    error=f"{rec.display_name}: internal error ({type(exc).__name__}: {msg})")
             return "failed"
         with db_factory() as db, db.begin():
             still = db.scalar(select(Job).where(Job.id == job_id, Job.worker == worker_id,

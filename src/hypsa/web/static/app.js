@@ -19,7 +19,8 @@
     if (j.status === "running") st += ` ${Math.round((j.progress || 0) * 100)}%`;
     if (j.error) st += `<div class="error">${esc(j.error)}</div>`;
     const grade = r.grade === null || r.grade === undefined ? "—" : esc(r.grade) + (r.grade_overruled ? " (overruled)" : "");
-    const sp = r.spasms === null || r.spasms === undefined ? "—" : esc(r.spasms) + (r.reviewed ? " (reviewed)" : "");
+    const sp = r.spasms === null || r.spasms === undefined ? "—" : esc(r.spasms) + (r.reviewed ? " (reviewed)" : "") +
+      (r.pending ? ` <span class="badge queued">${esc(r.pending)} to settle</span>` : "");
     return `<tr data-rec="${r.id}" data-job="${j.id || ""}" data-status="${esc(j.status || "")}"><td>${r.id}</td>` +
       `<td><a href="/recordings/${r.id}">${esc(r.name)}</a></td><td>${esc(r.patient || "—")}</td>` +
       `<td>${esc(r.recorded_on || "—")}</td><td>${fmtTime(r.duration_s)}</td><td class="status">${st}</td>` +
