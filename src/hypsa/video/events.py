@@ -66,7 +66,7 @@ class EventParams:
     """
 
     k_background: float = 4.0
-    min_speed: float = 0.03
+    min_speed: float = 0.015
     background_s: float = 60.0
     merge_s: float = 1.75
     min_s: float = 0.3
@@ -143,8 +143,9 @@ def detect_events(track: MotionTrack, params: EventParams = EventParams(),
     if n == 0:
         return pd.DataFrame(columns=EVENT_COLUMNS)
     sl = ndimage.find_objects(lab)
-    cols = {c: s[c].to_numpy(float) for c in ("left", "right", "upper", "lower", "outside",
-                                               "shift", "camera", "light")}
+    cols = {c: s[c].to_numpy(float) if c in s else np.zeros(len(s))
+            for c in ("left", "right", "upper", "lower", "outside", "shift", "camera", "light",
+                      "change_body", "change_outside")}
     ctx = int(round(params.context_s / fs))
     rows = []
     for (sli,) in sl:
@@ -161,7 +162,9 @@ def detect_events(track: MotionTrack, params: EventParams = EventParams(),
         up, lo = cols["upper"][seg].sum(), cols["lower"][seg].sum()
         symmetry = min(left, right) / max(left, right, 1e-9)
         extent = min(up, lo) / max(up, lo, 1e-9)
-        outside = cols["outside"][seg].sum() / max(tot, 1e-9)
+        outside = max(cols["outside"][seg].sum() / max(tot, 1e-9),
+                      cols["change_outside"][seg].sum()
+                      / max(cols["change_body"][seg].sum(), 1e-9))
         shift = cols["shift"][seg].sum() / max(tot, 1e-9)
         camera = float(cols["camera"][seg].max()) / max(peak, 1e-9)
         light = float(cols["light"][seg].max())
@@ -171,7 +174,7 @@ def detect_events(track: MotionTrack, params: EventParams = EventParams(),
             "s_duration": min(_score(dur, 0.1, 0.25),
                               _score(-dur, -params.max_s - 0.5, -params.max_s)),
             "s_symmetry": _score(symmetry, 0.15, 0.35),
-            "s_extent": _score(extent, 0.15, 0.4),
+            "s_extent": _score(extent, 0.1, 0.25),
             "s_outside": _score(-outside, -0.6, -0.3),
             "s_rigid": _score(-shift, -0.95, -0.8),
             "s_camera": _score(-camera, -3.0, -1.5),

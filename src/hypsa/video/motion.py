@@ -36,7 +36,8 @@ from hypsa.video.read import VideoInfo, iter_frames, probe
 __all__ = ["MotionParams", "MotionTrack", "measure_motion", "SIGNALS"]
 
 #: The per-frame signals of a :class:`MotionTrack` (body-lengths per second, except ``light``).
-SIGNALS = ["body", "left", "right", "upper", "lower", "outside", "shift", "camera", "light"]
+SIGNALS = ["body", "left", "right", "upper", "lower", "outside", "shift", "camera", "light",
+           "change_body", "change_outside"]
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,9 @@ class MotionTrack:
         Frame length (s); frame ``i`` covers ``[i * frame_s, (i + 1) * frame_s)`` of the clip.
     signals : DataFrame
         One row per frame, columns :data:`SIGNALS` (body-lengths per second; ``light`` is the
-        change of mean brightness per second, in grey levels) and ``covered`` (a measured frame
+        change of mean brightness per second, in grey levels; ``change_body`` and
+        ``change_outside`` are the change of appearance per second once the camera's motion is
+        allowed for, 0-1 grey scale) and ``covered`` (a measured frame
         pair falls in the frame).
     regions : list of dict
         Per block: ``onset, duration, x, y, w, h`` (clip pixels), ``axis`` ("vertical" or
@@ -161,7 +164,7 @@ class _Accumulator:
     """Cell sums per output frame for one block."""
 
     def __init__(self, n_frames: int, gh: int, gw: int) -> None:
-        self.cells = np.zeros((n_frames, gh, gw, 3), np.float32)  # u, v, |d|
+        self.cells = np.zeros((n_frames, gh, gw, 4), np.float32)  # u, v, |d|, |change|
         self.camera = np.zeros(n_frames, np.float32)
         self.light = np.zeros(n_frames, np.float32)
         self.count = np.zeros(n_frames, np.int32)
@@ -244,10 +247,14 @@ def measure_motion(path: str | Path, params: MotionParams = MotionParams()) -> M
             edge = int(np.ceil(cam.max())) + 2  # the strip the warp filled in
             flow[:edge], flow[-edge:], flow[:, :edge], flow[:, -edge:] = 0, 0, 0, 0
             mag = np.hypot(flow[..., 0], flow[..., 1])
+            # change of appearance once the camera is allowed for: a hand or an arm sliding in
+            # shows little flow (plain skin) but changes what is seen
+            change = cv2.absdiff(still, cur).astype(np.float32) / 255.0
+            change[:edge], change[-edge:], change[:, :edge], change[:, -edge:] = 0, 0, 0, 0
             # a frame pair the camera model fits badly (a sudden jerk of the phone, motion
             # blur) counts its unexplained motion as the camera's too
             acc.camera[j] += float(mag.mean()) * max(0.0, 0.6 - inliers) / 0.6
-            stack = np.dstack([flow, mag])
+            stack = np.dstack([flow, mag, change])
             acc.cells[j] += cv2.resize(stack, (gw, gh), interpolation=cv2.INTER_AREA)
             acc.light[j] += abs(mean - prev_mean)
             acc.count[j] += 1
@@ -279,9 +286,10 @@ def _find_region(cells: np.ndarray, count: np.ndarray, params: MotionParams):
     if used.sum() < 4:
         return None
     mag = cells[used, :, :, 2] / count[used, None, None]
-    # typical movement of each cell above the picture's own flow noise (the spatial median);
+    # typical movement of each cell (in 3 frames of 4) above the picture's own flow noise (the
+    # spatial median);
     # the outermost cells are left out (flow at the picture's edge is unreliable)
-    act = mag.mean(0)
+    act = np.percentile(mag, 75, axis=0)  # moving often: a hand passing once does not count
     act[[0, -1], :] = act[:, [0, -1]].min()
     act[:, [0, -1]] = act[:, [0, -1]].min()
     inner = act[1:-1, 1:-1]
@@ -302,7 +310,12 @@ def _find_region(cells: np.ndarray, count: np.ndarray, params: MotionParams):
     if r.size < 2:
         return None
     gh, gw = act.shape
-    return (max(0, r.min() - 1), min(gh, r.max() + 2), max(0, c.min() - 1), min(gw, c.max() + 2))
+    w = act[r, c]
+    # the halves are split through the centre of the movement, not of the box (a limb flung
+    # out widens the box on one side)
+    mid = (float((r * w).sum() / w.sum()) + 0.5, float((c * w).sum() / w.sum()) + 0.5)
+    return (max(0, r.min() - 1), min(gh, r.max() + 2), max(0, c.min() - 1),
+            min(gw, c.max() + 2), mid)
 
 
 def _top(x: np.ndarray, frac: float = 0.25) -> np.ndarray:
@@ -328,13 +341,13 @@ def _reduce(acc: _Accumulator, block_i: int, bf: int, fs: float, params: MotionP
         x, y, w, h = params.region
         box = (int(y // ch), int(np.ceil((y + h) / ch)), int(x // cw), int(np.ceil((x + w) / cw)))
         box = (max(0, box[0]), min(gh, max(box[1], box[0] + 1)),
-               max(0, box[2]), min(gw, max(box[3], box[2] + 1)))
+               max(0, box[2]), min(gw, max(box[3], box[2] + 1)), None)
     else:
         box = _find_region(cells, count, params)
         if box is None:
             found = False
-            box = (0, gh, 0, gw)
-    r0, r1, c0, c1 = box
+            box = (0, gh, 0, gw, None)
+    r0, r1, c0, c1, mid = box
     vertical = (r1 - r0) * ch >= (c1 - c0) * cw
     regions.append({"onset": block_i * bf * fs, "duration": n * fs, "x": int(c0 * cw),
                     "y": int(r0 * ch), "w": int((c1 - c0) * cw), "h": int((r1 - r0) * ch),
@@ -346,7 +359,11 @@ def _reduce(acc: _Accumulator, block_i: int, bf: int, fs: float, params: MotionP
     k = 1.0 / max(body_px, 1.0)  # pixels per second -> body-lengths per second
     mag = cells[..., 2]
     body = mag[:, r0:r1, c0:c1]
-    rm, cm = (r0 + r1) // 2, (c0 + c1) // 2
+    if mid is None:
+        rm, cm = (r0 + r1) // 2, (c0 + c1) // 2
+    else:
+        rm = int(np.clip(round(mid[0]), r0 + 1, r1 - 1))
+        cm = int(np.clip(round(mid[1]), c0 + 1, c1 - 1))
     if vertical:
         a, b = mag[:, r0:r1, c0:cm], mag[:, r0:r1, cm:c1]      # left/right of the image
         up, lo = mag[:, r0:rm, c0:c1], mag[:, rm:r1, c0:c1]
@@ -354,8 +371,8 @@ def _reduce(acc: _Accumulator, block_i: int, bf: int, fs: float, params: MotionP
         a, b = mag[:, r0:rm, c0:c1], mag[:, rm:r1, c0:c1]
         up, lo = mag[:, r0:r1, c0:cm], mag[:, r0:r1, cm:c1]
     # "outside" leaves a margin around the box (limbs reach past it in a big movement)
-    mr = max(1, int(round(0.2 * (r1 - r0))))
-    mc = max(1, int(round(0.2 * (c1 - c0))))
+    mr = max(1, int(round(0.1 * (r1 - r0))))
+    mc = max(1, int(round(0.1 * (c1 - c0))))
     inside = np.zeros((gh, gw), bool)
     inside[max(0, r0 - mr):r1 + mr, max(0, c0 - mc):c1 + mc] = True
     n_out = int((~inside).sum())
@@ -371,6 +388,8 @@ def _reduce(acc: _Accumulator, block_i: int, bf: int, fs: float, params: MotionP
         "outside": outside * k,
         "shift": shift * k,
         "camera": acc.camera[:n] / dt * k,
+        "change_body": _top(cells[:, r0:r1, c0:c1, 3]),
+        "change_outside": _top(cells[..., 3][:, ~inside]) if n_out else np.zeros(n),
         "light": acc.light[:n] / dt,
         "covered": count > 0,
     })
