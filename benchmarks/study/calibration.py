@@ -84,6 +84,8 @@ def main() -> None:
     ap.add_argument("--max-fd-per-hour", type=float, default=1.0)
     ap.add_argument("--model-dir", default=None)
     ap.add_argument("--out", type=Path, default=WORK)
+    ap.add_argument("--reuse", action="store_true",
+                    help="calibrate again on the candidates of the previous run in --out")
     a = ap.parse_args()
 
     import independent
@@ -96,7 +98,9 @@ def main() -> None:
     todo = [(i, a.seed + i, bgs[i % len(bgs)], a.minutes, a.gain, rec_dir, a.model_dir, FLOOR)
             for i in range(a.n)]
     t0 = time.perf_counter()
-    if a.jobs > 1:  # spawned workers: LightGBM's threads do not survive a fork
+    if a.reuse:
+        done = []
+    elif a.jobs > 1:  # spawned workers: LightGBM's threads do not survive a fork
         with get_context("spawn").Pool(a.jobs) as pool:
             done = pool.map(_one, todo)
     else:
@@ -110,8 +114,11 @@ def main() -> None:
         recs.append(Reviewed(d["stem"], patient, d["duration_s"], d["events"],
                              truth[keep].reset_index(drop=True)))
         rows.append({"recording": d["stem"], "patient": patient})
-    pd.DataFrame(rows).to_csv(rec_dir / "patients.tsv", sep="\t", index=False)
-    pd.to_pickle(recs, a.out / "reviewed.pkl")  # the candidates, for a look without re-analysis
+    if a.reuse:
+        recs = pd.read_pickle(a.out / "reviewed.pkl")
+    else:
+        pd.DataFrame(rows).to_csv(rec_dir / "patients.tsv", sep="\t", index=False)
+        pd.to_pickle(recs, a.out / "reviewed.pkl")  # the candidates, to calibrate again
     name = f"site model (independent generator, gain {a.gain:g})"
     out = a.out / "site-model"
     data = {"source": "benchmarks/study/calibration.py " + " ".join(sys.argv[1:]),
