@@ -906,3 +906,37 @@ def test_reanalysis_keeps_reviews_and_report_is_reviewed(analysed, settings, app
         req = [x.detail for x in db.scalars(select(AuditLog).where(
             AuditLog.action == "job.requeue"))]
     assert req and "confirmed" in req[-1]
+
+
+def test_uncarried_decisions_are_put_to_the_reviewer(analysed, app):
+    """A decision the new analysis could not take (as :func:`carry_over` leaves it) is shown
+    to the reviewer, who keeps the event or dismisses the decision."""
+    from sqlalchemy import select
+
+    from hypsa.web.db import AnalysisRow, Review, User
+
+    client, tok, rid = analysed
+    with app.state.db_factory() as db, db.begin():
+        an = db.scalar(select(AnalysisRow).where(AnalysisRow.recording_id == rid))
+        uid = db.scalar(select(User.id).where(User.username == "admin"))
+        for onset in (3.0, 87.0):
+            db.add(Review(recording_id=rid, analysis_id=an.id, kind="uncarried",
+                          event_key="d9", onset=onset, duration=1.0, reviewer_id=uid,
+                          carried_from=1, comment=f"confirmed {onset} s, no longer detected"))
+    a = client.get(f"/api/recordings/{rid}").json()["analysis"]
+    assert [p["onset"] for p in a["pending"]] == [3.0, 87.0] and a["reviewed"]["pending"] == 2
+    assert "Decisions not carried" in client.get(f"/recordings/{rid}").text
+    assert "2 to settle" in client.get("/").text
+    n0 = a["reviewed"]["count"]
+    url, h = f"/api/recordings/{rid}/reviews", {"X-CSRF-Token": tok}
+    keep, drop = a["pending"][0]["key"], a["pending"][1]["key"]
+    r = client.post(url, json={"kind": "resolve", "key": keep, "action": "add"}, headers=h)
+    assert r.status_code == 200
+    a = r.json()["analysis"]
+    assert a["reviewed"]["count"] == n0 + 1 and [p["key"] for p in a["pending"]] == [drop]
+    assert any(e["source"] == "added" and e["onset"] == 3.0 for e in a["events"])
+    r = client.post(url, json={"kind": "resolve", "key": drop, "action": "dismiss"}, headers=h)
+    a = r.json()["analysis"]
+    assert a["pending"] == [] and a["reviewed"]["count"] == n0 + 1
+    r = client.post(url, json={"kind": "resolve", "key": drop, "action": "dismiss"}, headers=h)
+    assert r.status_code == 400

@@ -348,8 +348,7 @@ def reviewed_report(settings: Any, rec: RecordingRow, an: AnalysisRow, revs: lis
     sp = s.setdefault("spasms", {})
     rate = rs["rate"]
     sp.update(count=rs["count"], n_clusters=rs["n_clusters"], rate=rate,
-              per_hour=rate["per_hour"] or 0.0,
-              per_24h=rate["per_24h"] if rate["per_24h"] is not None else float("nan"))
+              per_hour=rate["per_hour"], per_24h=rate["per_24h"])
     a.summary_ = s
     ev = a.events
     if len(ev) and "onset" in ev:  # keep the detected rows that still count, in their format
