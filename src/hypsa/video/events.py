@@ -146,6 +146,9 @@ def detect_events(track: MotionTrack, params: EventParams = EventParams(),
     cols = {c: s[c].to_numpy(float) if c in s else np.zeros(len(s))
             for c in ("left", "right", "upper", "lower", "outside", "shift", "camera", "light",
                       "change_body", "change_outside")}
+    nbg = int(round(params.background_s / fs))
+    for c in ("change_body", "change_outside"):  # the excess over the clip's own noise
+        cols[c] = np.maximum(cols[c] - _running_median(cols[c], nbg), 0.0)
     ctx = int(round(params.context_s / fs))
     rows = []
     for (sli,) in sl:

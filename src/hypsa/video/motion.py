@@ -3,7 +3,7 @@
 The clip is streamed at a reduced size and rate (:func:`hypsa.video.read.iter_frames`). For each
 pair of kept frames:
 
-1. both frames are normalised (zero mean, unit spread), so a global change of light does not read
+1. both frames are normalised (median and quartiles), so a global change of light does not read
    as motion;
 3. the camera's own motion (pan, shake, rotation, zoom of a hand-held phone) is the affine motion
    that most of the picture shares: points on a grid are tracked (pyramidal Lucas-Kanade), the
@@ -135,9 +135,11 @@ class MotionTrack:
 
 
 def _norm(gray: np.ndarray) -> np.ndarray:
+    # median and quartiles: a limb moving does not shift them (a mean and spread would, and
+    # the whole picture would seem to change)
     g = gray.astype(np.float32)
-    m, sd = float(g.mean()), float(g.std())
-    return np.clip((g - m) / max(sd, 1.0) * 48.0 + 128.0, 0, 255).astype(np.uint8)
+    q1, m, q3 = np.percentile(gray[::2, ::2], [25, 50, 75])
+    return np.clip((g - m) / max(float(q3 - q1), 1.0) * 64.0 + 128.0, 0, 255).astype(np.uint8)
 
 
 def _camera(prev: np.ndarray, cur: np.ndarray, pts: np.ndarray):
@@ -281,15 +283,19 @@ def _fill_regions(regions: list[dict]) -> None:
 
 
 def _find_region(cells: np.ndarray, count: np.ndarray, params: MotionParams):
-    """Cells of the largest region that moves often; None when nothing moves."""
+    """Cells of the largest region that moves (mean movement over the block); None when
+    nothing moves."""
     used = count > 0
     if used.sum() < 4:
         return None
     mag = cells[used, :, :, 2] / count[used, None, None]
-    # typical movement of each cell (in 3 frames of 4) above the picture's own flow noise (the
-    # spatial median);
-    # the outermost cells are left out (flow at the picture's edge is unreliable)
-    act = np.percentile(mag, 75, axis=0)  # moving often: a hand passing once does not count
+    return _largest(mag.mean(0), params)
+
+
+def _largest(act: np.ndarray, params: MotionParams):
+    # above the picture's own flow noise (the spatial median); the outermost cells are left out
+    # (flow at the picture's edge is unreliable)
+    act = act.copy()
     act[[0, -1], :] = act[:, [0, -1]].min()
     act[:, [0, -1]] = act[:, [0, -1]].min()
     inner = act[1:-1, 1:-1]
@@ -299,14 +305,16 @@ def _find_region(cells: np.ndarray, count: np.ndarray, params: MotionParams):
     top = float(act.max())
     if top < params.min_activity:
         return None
-    mask = act > max(2.5 * spread, params.min_activity, 0.25 * top)
-    mask = ndimage.binary_closing(mask, iterations=1) | mask
+    mask = act > max(2.5 * spread, params.min_activity, 0.1 * top)
+    mask = ndimage.binary_closing(mask, iterations=2) | mask
     lab, n = ndimage.label(mask)
     if n == 0:
         return None
     sizes = ndimage.sum_labels(act, lab, index=np.arange(1, n + 1))
-    best = int(np.argmax(sizes)) + 1
-    r, c = np.nonzero(lab == best)
+    # the largest moving region, with any other that moves at least a third as much (a body
+    # whose arms and legs move apart from a still trunk)
+    keep = 1 + np.flatnonzero(sizes >= sizes.max() / 3.0)
+    r, c = np.nonzero(np.isin(lab, keep))
     if r.size < 2:
         return None
     gh, gw = act.shape
@@ -371,8 +379,8 @@ def _reduce(acc: _Accumulator, block_i: int, bf: int, fs: float, params: MotionP
         a, b = mag[:, r0:rm, c0:c1], mag[:, rm:r1, c0:c1]
         up, lo = mag[:, r0:r1, c0:cm], mag[:, r0:r1, cm:c1]
     # "outside" leaves a margin around the box (limbs reach past it in a big movement)
-    mr = max(1, int(round(0.1 * (r1 - r0))))
-    mc = max(1, int(round(0.1 * (c1 - c0))))
+    mr = max(1, int(round(0.2 * (r1 - r0))))
+    mc = max(1, int(round(0.2 * (c1 - c0))))
     inside = np.zeros((gh, gw), bool)
     inside[max(0, r0 - mr):r1 + mr, max(0, c0 - mc):c1 + mc] = True
     n_out = int((~inside).sum())
