@@ -40,7 +40,15 @@ from hypsa.signal import (
     bin_ptp,
     conditioned,
 )
-from hypsa.spasms import EEG_EVENT, SpasmParams, cluster_spasms, detect_spasms, emg_envelope
+from hypsa.spasms import (
+    EVENT_TYPES,
+    SPASM_EEG,
+    SPASM_TYPES,
+    SpasmParams,
+    cluster_spasms,
+    detect_spasms,
+    emg_envelope,
+)
 from hypsa.spikes import SpikeParams
 
 __all__ = ["AnalysisParams", "analyze", "analyze_window"]
@@ -62,6 +70,10 @@ class AnalysisParams:
         Feature epochs with more artifact than this are excluded from grading, and counted.
     grading, spikes, spasms : GradingParams, SpikeParams, SpasmParams
         Module thresholds.
+    spasm_model : hypsa.study.calibrate.SiteModel, optional
+        A site model (``hypsa calibrate``) that decides which spasm candidates are spasms
+        instead of the shipped threshold; set with :meth:`SiteModel.params`, which also lowers
+        ``spasms.min_confidence`` to the model's floor. ``summary.json`` names it.
     """
 
     epoch_s: float = 15.0
@@ -71,6 +83,7 @@ class AnalysisParams:
     grading: GradingParams = field(default_factory=GradingParams)
     spikes: SpikeParams = field(default_factory=SpikeParams)
     spasms: SpasmParams = field(default_factory=SpasmParams)
+    spasm_model: Any = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,6 +137,7 @@ def analyze_window(
     *,
     emg: np.ndarray | None = None,
     emg_sfreq: float | None = None,
+    movement: np.ndarray | None = None,
     segment: int = 0,
     params: AnalysisParams = AnalysisParams(),
 ) -> WindowResult:
@@ -143,6 +157,10 @@ def analyze_window(
         Context samples on each side.
     emg : ndarray, optional
         One EMG channel covering the same span, at ``emg_sfreq``.
+    movement : ndarray, optional
+        Video movement envelope covering the same span, per frame of ``params.spasms.frame_s``
+        (:meth:`hypsa.video.align.Movement.window`); it joins the EMG as the detector's
+        movement channel (each divided by its own median, the larger taken).
     segment : int
         Index of the recording segment the window lies in.
     params : AnalysisParams
@@ -194,6 +212,15 @@ def analyze_window(
         spf = max(1, int(round(params.spasms.frame_s * fs)))
         nf = xg.shape[1] // spf
         emg_env = env[:nf] if env.size >= nf else np.pad(env, (0, nf - env.size), mode="edge")
+    if movement is not None and movement.size:
+        nf = xg.shape[1] // max(1, int(round(params.spasms.frame_s * fs)))
+        mv = movement[:nf] if movement.size >= nf else np.pad(movement, (0, nf - movement.size),
+                                                              mode="edge")
+        if emg_env is None:
+            emg_env = mv
+        else:  # both: each relative to its own typical level, the larger
+            emg_env = np.maximum(emg_env / max(float(np.median(emg_env)), 1e-9),
+                                 mv / max(float(np.median(mv)), 1e-9))
     all_bad = np.zeros(int(xg.shape[1] // round(fs)) + 1, dtype=bool)
     b0 = pb // int(round(fs))
     all_bad[b0:b0 + n_bins] = badbins
@@ -202,6 +229,8 @@ def analyze_window(
                        ch_names=list(gnames),
                        bands=(slow_all, bank.band(main, (1.0, 45.0, 2), rows=good),
                               bank.band(main, (4.0, 12.0, 2), rows=good)))
+    if params.spasm_model is not None:  # a site model (hypsa calibrate) decides instead
+        ev = params.spasm_model.apply(ev)
     # --- interictal discharges, foci, attenuations and the BASED grade (spasms set aside)
     ictal = [(float(o) - pb / fs, float(d)) for o, d in zip(ev["onset"], ev["duration"],
                                                             strict=True)] if len(ev) else []
@@ -278,7 +307,8 @@ def analyze_window(
     dis_df = pd.DataFrame({"onset": onset_s + dis.time_s,
                            "channel": [gnames[c] for c in dis.channel],
                            "amplitude_uv": dis.amplitude, "n_channels": dis.n_channels,
-                           "contrast": dis.contrast, "in_focus": wg.in_focus})
+                           "contrast": dis.contrast,
+                           "in_focus": wg.in_focus})
     att_df = pd.DataFrame(wg.attenuations, columns=["onset", "duration"])
     att_df["onset"] += onset_s
     return WindowResult(ep_df, grade, ev, bad, mains, excluded_s, float(n_bins) - excluded_s,
@@ -298,12 +328,13 @@ def _emg_name(rec: Recording) -> str | None:
 
 def _window_job(args: tuple) -> list[WindowResult]:
     """Worker: open the file itself and analyse a list of window indices."""
-    path, indices, params = args
+    path, indices, params, *rest = args
     rec = read(path)
-    return list(_iter_results(rec, params, set(indices)))
+    return list(_iter_results(rec, params, set(indices), rest[0] if rest else None))
 
 
-def _iter_results(rec: Recording, params: AnalysisParams, only: set[int] | None = None):
+def _iter_results(rec: Recording, params: AnalysisParams, only: set[int] | None = None,
+                  movement=None):
     emg_name = _emg_name(rec)
     for i, w in enumerate(rec.iter_windows(params.based_epoch_s, pad_s=params.pad_s,
                                            picks="eeg")):
@@ -316,9 +347,13 @@ def _iter_results(rec: Recording, params: AnalysisParams, only: set[int] | None 
             t1 = t0 + w.data.shape[1] / w.sfreq
             emg = rec.get_data(picks=[emg_name], start_s=t0, stop_s=t1)[0]
             emg_fs = next(c.sfreq for c in rec.channels if c.name == emg_name)
+        mv = None
+        if movement is not None:
+            t0 = w.onset_s - w.pad_before / w.sfreq
+            mv = movement.window(t0, t0 + w.data.shape[1] / w.sfreq)
         yield analyze_window(w.data, w.sfreq, list(w.ch_names), w.onset_s, w.pad_before,
-                             w.pad_after, emg=emg, emg_sfreq=emg_fs, segment=w.segment,
-                             params=params)
+                             w.pad_after, emg=emg, emg_sfreq=emg_fs, movement=mv,
+                             segment=w.segment, params=params)
 
 
 def _n_windows(rec: Recording, params: AnalysisParams) -> int:
@@ -339,19 +374,31 @@ def analyze(
     params: AnalysisParams | None = None,
     n_jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    movement: Any = None,
 ):
     """Analyse one recording: hypsarrhythmia grade, spasms and clusters, quality.
 
     Parameters
     ----------
-    source : path or Recording
-        An EEG file (any format :func:`hypsa.io.read` reads) or a Recording already read.
+    source : path, mne.io.Raw, ndarray, Recording or Simulation
+        An EEG file (any format :func:`hypsa.io.read` reads); an ``mne.io.Raw`` (channel
+        types, units and annotations respected: :func:`hypsa.io.from_raw`); an array of shape
+        (n_channels, n_samples) in microvolts with ``sfreq`` and ``ch_names``; a Recording
+        already read; or a :func:`hypsa.simulate` result.
+    sfreq : float, optional
+        Sampling rate of an array (Hz).
+    ch_names, ch_types : sequence of str, optional
+        Labels (10-20 names) and, optionally, kinds (``eeg``, ``emg`` ...) of an array's rows.
     params : AnalysisParams, optional
         Parameters; defaults documented in :class:`AnalysisParams`.
     n_jobs : int
         Worker processes (``-1`` = all cores). Used only for files of several windows.
     progress : callable(done, total), optional
         Called after each window.
+    movement : hypsa.video.align.Movement, optional
+        Video movement on the recording's timeline (:func:`hypsa.video.align.movement_for`): a
+        second movement modality beside (or instead of) a deltoid EMG. ``summary.json`` then
+        says how each clip was placed.
 
     Returns
     -------
@@ -375,7 +422,7 @@ def analyze(
                              min(total, (k + 1) * math.ceil(total / n_jobs))))
                   for k in range(n_jobs)]
         with ProcessPoolExecutor(max_workers=n_jobs) as ex:
-            futs = [ex.submit(_window_job, (rec.path, c, params)) for c in chunks if c]
+            futs = [ex.submit(_window_job, (rec.path, c, params, movement)) for c in chunks if c]
             done = 0
             for f in futs:
                 part = f.result()
@@ -384,11 +431,14 @@ def analyze(
                 if progress:
                     progress(done, total)
     else:
-        for i, r in enumerate(_iter_results(rec, params)):
+        for i, r in enumerate(_iter_results(rec, params, movement=movement)):
             results.append(r)
             if progress:
                 progress(i + 1, total)
-    return _assemble(rec, results, params, Analysis)
+    out = _assemble(rec, results, params, Analysis)
+    if movement is not None:  # how each video was placed on the recording
+        out.summary_["video"] = movement.describe()
+    return out
 
 
 def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParams, cls):
@@ -426,8 +476,16 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
         if any(len(r.events) for r in results) else pd.DataFrame(
             columns=["onset", "duration", "confidence", "features", "channels"])
     events = events.sort_values("onset").reset_index(drop=True)
-    events["cluster"] = cluster_spasms(events["onset"].to_numpy(), params.spasms.cluster_gap_s)
-    events["eventType"] = EEG_EVENT
+    # clusters are built from the spasms only (an eeg_decrement is reported, never counted)
+    if "trial_type" not in events:
+        events["trial_type"] = SPASM_EEG
+    events["trial_type"] = events["trial_type"].fillna(SPASM_EEG)
+    events["eventType"] = events["trial_type"].map(EVENT_TYPES)
+    is_spasm = events["trial_type"].isin(SPASM_TYPES).to_numpy()
+    cl = np.full(len(events), -1)
+    cl[is_spasm] = cluster_spasms(events["onset"].to_numpy()[is_spasm],
+                                  params.spasms.cluster_gap_s)
+    events["cluster"] = cl
     bad: dict[str, str] = {}
     counts: dict[str, int] = {}
     for r in results:
@@ -444,6 +502,9 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
     out = cls.build(rec, epochs=epochs, grades=grades, events=events, bad_channels=bad,
                     analysed_s=analysed, excluded_s=excluded, mains=mains,
                     params=asdict(replace(params)), sliding=sliding)
+    if params.spasm_model is not None:  # every output names the model it came from
+        out.summary_["spasms"]["model"] = params.spasm_model.info()
+        out.summary_["spasms"]["min_confidence"] = params.spasm_model.threshold
     # interictal discharges and attenuation episodes, for review and validation
     for key in ("discharges", "attenuations"):
         parts = [getattr(r, key) for r in results if getattr(r, key) is not None]
