@@ -213,3 +213,17 @@ def test_video_eeg_end_to_end(tmp_path):
     r = runner.invoke(app, ["analyze", str(sim.eeg), "--video", str(vid), "--video-offset",
                             "1e6", "--out", str(tmp_path / "o2")])
     assert r.exit_code == 2 and "overlap" in r.output
+
+
+def test_movement_window_fills_uncovered_frames():
+    from hypsa.video.align import Movement
+
+    env = np.full(800, np.nan)
+    env[100:500] = 1.0
+    env[300] = 9.0
+    mv = Movement(0.125, env)
+    w = mv.window(30.0, 70.0)  # frames 240-560: partly covered
+    assert w.shape == (320,) and np.isfinite(w).all() and w.max() == 9.0
+    assert np.all(w[-50:] == 1.0)  # uncovered frames take the covered median
+    assert mv.window(80.0, 95.0) is None  # no clip there
+    assert mv.__getstate__()["tracks"] == []
