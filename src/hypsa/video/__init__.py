@@ -46,7 +46,8 @@ def statement(events: pd.DataFrame, subject: bool) -> str:
     if len(cl):
         lo = np.nanmin(cl["min_interval_s"].astype(float))
         hi = np.nanmax(cl["max_interval_s"].astype(float))
-        return (f"{what} in {len(cl)} cluster{'s' if len(cl) != 1 else ''}, {lo:.0f}-{hi:.0f} s "
+        apart = f"{lo:.0f} s" if round(lo) == round(hi) else f"{lo:.0f}-{hi:.0f} s"
+        return (f"{what} in {len(cl)} cluster{'s' if len(cl) != 1 else ''}, {apart} "
                 "apart. Movements that recur in clusters like this should be shown to a doctor "
                 "soon, with this video. This is a measurement of movement, not a diagnosis.")
     return (f"{what}, not in clusters. Isolated sudden movements are common in infants (startles); "
