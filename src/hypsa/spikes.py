@@ -139,19 +139,19 @@ def _empty() -> Discharges:
     return Discharges(e, e.astype(int), e.astype(int), e, e.copy())
 
 
-def _local_level(a: np.ndarray, sfreq: float, span_s: float) -> np.ndarray:
-    """Median of ``a`` (n_channels, n_samples) over ``span_s`` around each sample: block medians
-    of 0.5 s, then a running median of the blocks."""
+def _local_level(a: np.ndarray, sfreq: float, span_s: float) -> tuple[np.ndarray, int]:
+    """Level of ``a`` (n_channels, n_samples) over ``span_s`` around each 0.5-s block: the
+    running mean of the blocks' medians (each robust to the transients in it). Returns the
+    per-block level and the block length in samples."""
     blk = max(1, int(round(0.5 * sfreq)))
     n = a.shape[1]
     nb = max(1, n // blk)
     med = median(a[:, : nb * blk].reshape(a.shape[0], nb, blk), axis=2) if n >= blk else \
         median(a, axis=1, keepdims=True)
-    k = max(1, int(round(span_s / 0.5)) | 1)
+    k = max(1, int(round(span_s / 0.5)))
     if med.shape[1] > 1 and k > 1:
-        med = ndimage.median_filter(med, size=(1, min(k, med.shape[1] | 1)), mode="nearest")
-    idx = np.minimum(np.arange(n) // blk, med.shape[1] - 1)
-    return med[:, idx]
+        med = ndimage.uniform_filter1d(med, size=min(k, med.shape[1]), axis=1, mode="nearest")
+    return med, blk
 
 
 def detect_discharges(
@@ -194,9 +194,11 @@ def detect_discharges(
         return _empty()
     env = np.abs(hp)
     sig_glob = median(env, axis=1) / 0.6745
-    sig_loc = _local_level(env, sfreq, p.local_s) / 0.6745
+    loc_b, blk = _local_level(env, sfreq, p.local_s)
+    loc_b = loc_b / 0.6745
     slope = np.abs(np.diff(x, axis=1, append=x[:, -1:])) * sfreq
-    slope_loc = _local_level(slope, sfreq, p.local_s)
+    slope_b, _ = _local_level(slope, sfreq, p.local_s)
+    nbk = loc_b.shape[1]
     half = int(round(0.1 * sfreq))
     q = max(1, int(round(0.05 * sfreq)))
     dist = max(1, int(round(0.15 * sfreq)))
@@ -204,23 +206,25 @@ def detect_discharges(
     win_s = np.arange(-q, q + 1)
     times, chans, amps, cons = [], [], [], []
     for c in range(n_ch):
-        thr = np.maximum(np.maximum(p.k_local * sig_loc[c], p.k_global * sig_glob[c]),
-                         p.floor_uv)
-        pk, _ = sps.find_peaks(env[c], height=thr, distance=dist)
+        pk, _ = sps.find_peaks(env[c], height=max(p.k_global * float(sig_glob[c]), p.floor_uv),
+                               distance=dist)
         pk = pk[(pk >= half) & (pk < n - half)]
+        bk = np.minimum(pk // blk, nbk - 1)
+        pk = pk[env[c, pk] >= p.k_local * loc_b[c, bk]]
         if pk.size == 0:
             continue
+        bk = np.minimum(pk // blk, nbk - 1)
         seg = x[c][pk[:, None] + win[None, :]]
         ptp = seg.max(axis=1) - seg.min(axis=1)
         steep = slope[c][pk[:, None] + win_s[None, :]].max(axis=1)
-        keep = (ptp >= p.min_ptp_uv) & (steep >= p.k_slope * slope_loc[c, pk])
+        keep = (ptp >= p.min_ptp_uv) & (steep >= p.k_slope * slope_b[c, bk])
         if excluded is not None:
             b = np.minimum((pk / sfreq).astype(int), excluded.shape[-1] - 1)
             keep &= ~(excluded[c, b] if excluded.ndim == 2 else excluded[b])
         times.append(pk[keep] / sfreq)
         chans.append(np.full(int(keep.sum()), c))
         amps.append(ptp[keep])
-        cons.append(env[c, pk[keep]] / np.maximum(sig_loc[c, pk[keep]], 1e-6))
+        cons.append(env[c, pk[keep]] / np.maximum(loc_b[c, bk[keep]], 1e-6))
     if not times or not sum(t.size for t in times):
         return _empty()
     t = np.concatenate(times)
@@ -246,7 +250,7 @@ def detect_discharges(
     seg = env[np.arange(n_ch)[:, None, None], w]
     pk = seg.max(axis=2)                                      # (n_ch, n_discharges)
     lag = np.abs(seg.argmax(axis=2) - q) / sfreq              # peak time from the location's
-    ratio = pk / np.maximum(sig_loc[:, s0], 1e-6)
+    ratio = pk / np.maximum(loc_b[:, np.minimum(s0 // blk, nbk - 1)], 1e-6)
     seen = ratio >= p.k_field
     n_seen = seen.sum(axis=0)
     keep = n_seen >= p.min_channels
