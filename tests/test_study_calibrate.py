@@ -39,7 +39,8 @@ def test_labels_match_within_tolerance():
 
 
 def test_shifted_site_gains_sensitivity_out_of_fold(tmp_path):
-    recs = site(pos=(5.0, 4.0))  # the site's spasms score about 0.55: below the shipped 0.80
+    # the site's spasms score about 0.55: below the shipped 0.80
+    recs = site(pos=(5.0, 4.0), neg=(1.0, 20.0))
     m = calibrate(recs, shipped_threshold=SHIPPED, refit=False, name="site A")
     h = m.card["held_out"]
     assert h["site"]["fd_per_hour"] <= 1.0 + 1e-9
@@ -63,7 +64,7 @@ def test_shifted_site_gains_sensitivity_out_of_fold(tmp_path):
 
 
 def test_refit_uses_features_when_enough_events():
-    recs = site(pos=(5.0, 4.0), seed=2)
+    recs = site(pos=(5.0, 4.0), neg=(1.0, 20.0), seed=2)
     m = calibrate(recs, shipped_threshold=SHIPPED, name="site B")
     assert m.kind == "refit" and m.features == ["slow_ratio"] and len(m.coef) == 2
 

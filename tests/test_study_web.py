@@ -257,7 +257,8 @@ def test_site_model_adopted_by_an_admin(tmp_path):
     page = c.get("/admin/site-model")
     assert page.status_code == 200 and "the shipped model" in page.text
     assert c.post("/admin/site-model/adopt", headers={"X-CSRF-Token": tok}).status_code == 409
-    m = calibrate(simulated_site(pos=(5.0, 4.0)), shipped_threshold=0.8, refit=False,
+    m = calibrate(simulated_site(pos=(5.0, 4.0), neg=(1.0, 20.0)), shipped_threshold=0.8,
+                  refit=False,
                   name="site model test")
     m.save(s.data_dir / CANDIDATE_DIR)
     assert site_params(s) is None  # a candidate is not used
