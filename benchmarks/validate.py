@@ -28,6 +28,7 @@ from hypsa.analysis import AnalysisParams, analyze
 from hypsa.evaluate import score_events
 from hypsa.simulate import simulate
 from hypsa.spasm_score import THRESHOLD
+from hypsa.spasms import SPASM_TYPES
 
 CASES = [
     ("classic", None, "normal"),
@@ -56,6 +57,13 @@ def operating_rows(truth: pd.DataFrame, events: pd.DataFrame, dur: float, **tags
         out.append({**tags, "threshold": th, "n_ref": s.n_ref, "tp": s.tp, "fp": s.fp,
                     "hours": dur / 3600})
     return out
+
+
+def spasms_of(events: pd.DataFrame) -> pd.DataFrame:
+    """The spasms among the events (an ``eeg_decrement`` is reported, never counted)."""
+    if "trial_type" not in events:
+        return events
+    return events[events["trial_type"].isin(SPASM_TYPES)]
 
 
 def auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -87,8 +95,8 @@ def main() -> None:
                                n_clusters=2, emg=emg, seed=100 + seed)
                 a = analyze(sim.to_recording())
                 h = a.summary_["hypsarrhythmia"]
-                sp = score_events(sim.events, a.events, dur, "spasm")
-                cl = score_events(sim.events, a.events, dur, "cluster")
+                sp = score_events(sim.events, spasms_of(a.events), dur, "spasm")
+                cl = score_events(sim.events, spasms_of(a.events), dur, "cluster")
                 rows.append({
                     "case": f"{form}/{variant or bg}", "hyps": form != "none", "emg": emg,
                     "seed": seed, "present": h["present"], "grade": h["based_score"],
@@ -98,8 +106,8 @@ def main() -> None:
                     "clusters_true": len(sim.clusters), "hours": dur / 3600,
                 })
                 if args.operating_points:
-                    ops += operating_rows(sim.events, analyze(sim.to_recording(),
-                                                              params=_LOW).events, dur,
+                    ops += operating_rows(sim.events, spasms_of(analyze(
+                        sim.to_recording(), params=_LOW).events), dur,
                                           background="hypsarrhythmic" if form != "none"
                                           else "other", emg=emg)
     df = pd.DataFrame(rows)
@@ -152,7 +160,7 @@ def main() -> None:
                        "hours": a.summary_["recorded_s"] / 3600, "present": a.present,
                        "grade": a.based_score, "spasms": a.n_spasms})
             if args.operating_points:
-                conf = analyze(f, params=_LOW).events["confidence"].to_numpy()
+                conf = spasms_of(analyze(f, params=_LOW).events)["confidence"].to_numpy()
                 rr[-1].update({f"spasms_{th:.2f}": int((conf >= th).sum())
                                for th in OPERATING_POINTS})
         real = pd.DataFrame(rr)

@@ -92,11 +92,16 @@ def test_epochs_table_and_save_load(classic, tmp_path):
     for key in ("file", "duration_s", "analysed_s", "excluded_s", "hypsarrhythmia", "spasms",
                 "quality", "hypsa_version"):
         assert key in summary
-    assert summary["spasms"]["count"] == len(a.events)
+    spasm_rows = a.events["trial_type"].isin(["spasm_eeg", "spasm_eeg_movement"])
+    assert summary["spasms"]["count"] == int(spasm_rows.sum())
     ev = pd.read_csv(paths["events"], sep="\t")
     assert list(ev.columns[:8]) == ["onset", "duration", "eventType", "trial_type", "confidence",
                                     "channels", "dateTime", "recordingDuration"]
-    assert (ev.eventType == "sz_gen_m_spasms").all()
+    # EEG only: the EEG pattern of a generalized seizure (eventType sz_gen), no motor claim
+    kinds = {"spasm_eeg": "sz_gen", "spasm_eeg_movement": "sz_gen_m_spasms",
+             "eeg_decrement": "eeg_decrement"}
+    assert (ev.eventType == ev.trial_type.map(kinds)).all()
+    assert (ev.trial_type != "spasm_eeg_movement").all()
     b = load(tmp_path, "sim")
     assert b.based_score == a.based_score and len(b.events) == len(a.events)
     assert "hypsa" in a.summary()
@@ -209,9 +214,12 @@ def test_emg_finds_spasms_whose_decrement_is_lost_in_suppression():
                    emg=True, seed=5)
     rec = sim.to_recording()
     truth = sim.events[["onset", "duration"]]
-    on = analyze(rec).events
-    off = analyze(rec, params=AnalysisParams(spasms=replace(SpasmParams(),
-                                                            emg_max_burst_s=0.0))).events
+    def spasms(ev):  # an eeg_decrement is listed, not counted
+        return ev[ev["trial_type"] != "eeg_decrement"]
+
+    on = spasms(analyze(rec).events)
+    off = spasms(analyze(rec, params=AnalysisParams(spasms=replace(SpasmParams(),
+                                                                   emg_max_burst_s=0.0))).events)
     s_on, s_off = score_events(truth, on, 600.0), score_events(truth, off, 600.0)
     assert s_on.tp >= s_off.tp + 4 and s_on.sensitivity >= 0.9
     assert s_on.fp <= s_off.fp

@@ -175,7 +175,7 @@ def score(out):
                  det_clusters=s["spasms"].get("n_clusters"),
                  bad_channels=",".join(s["quality"].get("bad_channels", [])))
         det = [d for d in read_tsv(os.path.join(hd, st + ".events.tsv"))
-               if d["eventType"] != "bckg"]
+               if d["eventType"] != "bckg" and d.get("trial_type") != "eeg_decrement"]
         t_on = [float(x["onset"]) for x in sp_truth]
         d_on = [float(x["onset"]) for x in det]
         m = match(t_on, d_on)

@@ -52,13 +52,16 @@ def events_frame(events: pd.DataFrame, start_time: datetime | None,
         "onset": events["onset"].astype(float).round(3),
         "duration": events["duration"].astype(float).round(3),
         "eventType": events.get("eventType", "sz_gen_m_spasms"),
-        "trial_type": events.get("eventType", "sz_gen_m_spasms"),
+        "trial_type": events["trial_type"] if "trial_type" in events
+        else events.get("eventType", "sz_gen_m_spasms"),
         "confidence": events["confidence"].astype(float).round(3)
         if "confidence" in events else 1.0,
         "channels": events["channels"] if "channels" in events else "n/a",
         "dateTime": [stamp(o) for o in events["onset"]],
         "recordingDuration": float(recording_duration),
-        "cluster": events["cluster"] if "cluster" in events else "n/a",
+        # an eeg_decrement belongs to no cluster (cluster -1)
+        "cluster": events["cluster"].astype(object).where(events["cluster"] != -1, "n/a")
+        if "cluster" in events else "n/a",
         "features": events["features"] if "features" in events else "n/a",
     })
     return df[EVENTS_COLUMNS]

@@ -20,6 +20,8 @@ from hypsa.hypsarrhythmia import (
     with_sliding,
 )
 from hypsa.rates import count_includes, rate_text, spasm_rate
+from hypsa.spasm_score import model_info
+from hypsa.spasms import EEG_DECREMENT, SPASM_EEG, SPASM_EEG_MOVEMENT, SPASM_TYPES
 from hypsa.verdict import PRESENT, hypsarrhythmia_verdict, verdict_text
 from hypsa.vigilance import (
     SOURCES,
@@ -204,6 +206,10 @@ class Analysis:
         clusters = []
         isolated = 0
         min_size = int(params["spasms"].get("min_cluster_size", 1))
+        # the spasms (an eeg_decrement event is listed in events.tsv, never counted)
+        kinds = events["trial_type"].astype(str) if "trial_type" in events and len(events) \
+            else pd.Series(SPASM_EEG, index=events.index, dtype=object)
+        all_events, events = events, events[kinds.isin(SPASM_TYPES)]
         if len(events):
             for c, grp in events.groupby("cluster"):
                 if len(grp) < min_size:  # a lone spasm is a spasm, not a cluster
@@ -230,6 +236,10 @@ class Analysis:
             "cluster_gap_s": params["spasms"]["cluster_gap_s"],
             "min_cluster_size": min_size,
             "min_confidence": params["spasms"].get("min_confidence"),
+            "count_eeg_only": int((kinds == SPASM_EEG).sum()),
+            "count_with_movement": int((kinds == SPASM_EEG_MOVEMENT).sum()),
+            "n_eeg_decrement": int((kinds == EEG_DECREMENT).sum()),
+            "model": model_info(),
         }
         summary = {
             "file": str(rec.path) if rec.path else None,
@@ -251,7 +261,7 @@ class Analysis:
             "disclaimer": DISCLAIMER,
         }
         stem = Path(rec.path).name.split(".")[0] if rec.path else "recording"
-        return cls(summary_=_clean(summary), epochs=epochs, grades=gdf, events=events,
+        return cls(summary_=_clean(summary), epochs=epochs, grades=gdf, events=all_events,
                    start_time=rec.start_time, stem=stem)
 
     # ------------------------------------------------------------------ views

@@ -1,125 +1,206 @@
-"""The pattern score of a spasm candidate: one probability from everything the detector measures.
+"""The spasm probability of a candidate: one calibrated probability from what the detector measures.
 
-:func:`hypsa.spasms.detect_spasms` measures each candidate (a generalized slow wave, an
-electrodecrement, or both), and its classic rules name the parts of the pattern that fired. Hard
-thresholds are brittle one at a time: a spasm that misses one of them narrowly is lost, and a
-mimic that clears each of them narrowly is kept. The pattern score weighs all the measurements
-together: a logistic model of the transformed inputs below, standardised, with the fitted weights
-kept in this module. It is the event's ``confidence``, and a candidate is a spasm when it reaches
-``SpasmParams.min_confidence``.
+:func:`hypsa.spasms.measure_candidates` measures each candidate (a generalized slow wave, an
+electrodecrement, or both), each measurement relative to the channel's own local background:
+ratios, ranks within the surrounding minutes, shares of channels. A gradient-boosted tree model
+(LightGBM) weighs them together; an isotonic map, fitted on out-of-fold predictions grouped by
+recording, turns its output into a calibrated probability. The probability is the event's
+``confidence``, and a candidate is a spasm when it reaches ``SpasmParams.min_confidence``
+(default :data:`THRESHOLD`).
 
-The weights are fitted by ``benchmarks/train_spasm_score.py`` on the candidates of simulated
-recordings with known spasms from two independent generators (``hypsa.simulate`` and
-``benchmarks/crosscheck/gen.py``, on real children's EEG backgrounds), on seeds that the
-validation (``benchmarks/validate.py``, ``benchmarks/crosscheck/run_eval.py``) does not use.
-docs/methods.md lists the features and the weights.
+The model ships in the package (``hypsa/models/spasm_lgbm.txt``, LightGBM's text format) with a
+card (``spasm_lgbm.json``: its sha256, the command that rebuilt it, the data, the calibration
+table, the threshold and the numbers). ``benchmarks/train_spasm_model.py`` rebuilds both,
+deterministically, from recordings of three independent generators (``benchmarks/generalize``);
+no training data is committed. docs/methods.md describes the inputs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["design", "pattern_probability", "contributions", "MODEL_FEATURES", "THRESHOLD"]
+from hypsa.errors import HypsaError
 
-#: Names of the model's inputs, in order (see :func:`design`).
-MODEL_FEATURES = [
-    "log_slow_ratio", "log_slow_uv", "smoothness", "synchrony", "log_decrement", "mid_decrement",
-    "gap_s", "dip_beyond_5s", "pre", "emg_burst", "orphan_rate", "background_synchrony",
-    # how one measurement changes what another says (products of the inputs above)
-    "synchrony_x_log_slow_ratio", "mid_decrement_x_log_slow_ratio", "orphan_rate_x_synchrony",
-    "background_synchrony_x_synchrony",
+__all__ = ["design", "spasm_probability", "raw_score", "calibrate", "contributions",
+           "model_info", "load_model", "ModelError", "INPUTS", "INVARIANT", "RELATIVE",
+           "MODEL_FEATURES", "THRESHOLD", "MODEL_SHA256", "MODEL_FILE", "CARD_FILE"]
+
+MODEL_FILE = "spasm_lgbm.txt"
+CARD_FILE = "spasm_lgbm.json"
+
+#: Every input :func:`design` derives from a candidate table; the shipped model uses the subset
+#: named in its card (:data:`MODEL_FEATURES`).
+INPUTS = [
+    # the wave: median ratio to each channel's own background, shares of channels, ranks
+    "log_slow_ratio", "fraction", "n_wave", "slow_rank", "wave_rank_ch", "wave_s", "smoothness",
+    # the decrement: depth against the seconds before, bands, shares of channels, ranks, length
+    "log_decrement", "mid_decrement", "n_dec", "n_dec_mid", "dec_rank", "dec_rank_ch", "dip_s",
+    "gap_s", "pre", "orphan_rate",
+    # movement (EMG or video): burst over its own background, length, lag to the wave
+    "movement", "movement_s", "movement_lag_s",
+    # the wave's synchrony above the synchrony of the same recording's background anyway
+    "sync_excess", "sync_all_excess",
+    # measurements that depend on how a generator draws the wave and the background
+    "synchrony", "sync_all", "background_synchrony", "log_slow_uv",
 ]
-
-# --- fitted: begin (written by benchmarks/train_spasm_score.py)
-#: input: (mean, standard deviation, weight per standard deviation)
-_FITTED = {
-    "log_slow_ratio": (1.49246, 1.01448, -1.67979),
-    "log_slow_uv": (0.105103, 0.89484, 0.0206635),
-    "smoothness": (0.802736, 0.107253, -0.230559),
-    "synchrony": (0.779703, 0.198009, 2.26854),
-    "log_decrement": (-1.71907, 0.736852, 0.712012),
-    "mid_decrement": (0.381267, 0.265952, -3.25589),
-    "gap_s": (0.448894, 0.615337, -0.713649),
-    "dip_beyond_5s": (0.32155, 1.12172, -0.743533),
-    "pre": (1.16681, 0.494478, -0.368744),
-    "emg_burst": (0.458195, 0.870077, 2.9331),
-    "orphan_rate": (0.593806, 0.820146, -1.79769),
-    "background_synchrony": (0.562783, 0.168772, 2.32436),
-    "synchrony_x_log_slow_ratio": (1.17114, 0.842072, 2.71961),
-    "mid_decrement_x_log_slow_ratio": (0.55746, 0.574361, -0.388718),
-    "orphan_rate_x_synchrony": (0.404292, 0.574653, 0.910757),
-    "background_synchrony_x_synchrony": (0.452002, 0.208123, -4.05597),
-}
-_INTERCEPT = 1.18184
-#: the score a candidate needs to be a spasm (``SpasmParams.min_confidence``)
-THRESHOLD = 0.80
-# --- fitted: end
-
-# (an input without a fitted entry weighs nothing; tests check that every input has one)
-_MEAN, _SCALE, _COEF = (np.array([_FITTED.get(n, (0.0, 1.0, 0.0))[k] for n in MODEL_FEATURES])
-                        for k in range(3))
+#: Inputs free of absolute amplitudes and of absolute correlations.
+INVARIANT = INPUTS[:20]
+#: The invariant inputs with the synchrony relative to the recording's own (the default set).
+RELATIVE = INPUTS[:22]
 
 
-def _inputs(c) -> np.ndarray:
-    """The model's inputs as an array, shape (n_candidates, len(MODEL_FEATURES))."""
-    def col(name: str) -> np.ndarray:
-        return np.asarray(c[name], dtype=float)
-
-    # an EMG burst adds evidence; a silent or absent EMG takes none away (a spasm may be subtle,
-    # and the decision from the EEG must stand on its own)
-    er = np.nan_to_num(col("emg_ratio"), nan=0.0)
-    ratio = np.log2(np.clip(col("slow_ratio"), 0.5, 16.0))
-    sync = col("synchrony")
-    mid = np.clip(col("mid_decrement"), 0.0, 1.0)
-    orphan = np.clip(col("orphan_rate"), 0.0, 3.0)
-    bg_sync = np.clip(col("background_synchrony"), 0.0, 1.0)
-    return np.column_stack([
-        ratio,
-        np.log2(np.clip(col("slow_uv"), 10.0, 1000.0) / 100.0),
-        np.clip(col("smoothness"), 0.0, 1.2),
-        sync,
-        np.log2(np.clip(col("decrement"), 0.05, 1.0)),
-        mid,
-        np.clip(col("gap_s"), -1.0, 2.5),
-        np.clip(col("dip_s") - 5.0, 0.0, 10.0),
-        np.clip(col("pre"), 0.0, 3.0),
-        np.clip(np.log2(np.maximum(er, 1e-3) / 5.0), 0.0, 3.0),
-        orphan,
-        bg_sync,
-        sync * ratio,
-        mid * ratio,
-        orphan * sync,
-        bg_sync * sync,
-    ])
+class ModelError(HypsaError):
+    """The shipped spasm model is missing or does not match its card."""
 
 
-def design(c: pd.DataFrame) -> pd.DataFrame:
-    """The model's inputs from a candidate table (columns of ``hypsa.spasms.FEATURE_COLUMNS``).
+def _models_dir() -> Path:
+    return Path(str(resources.files("hypsa") / "models"))
 
-    Ratios enter as base-2 logarithms and every input is clipped to a plausible range; an EMG
-    burst enters as its strength above 5x the EMG background, so that a silent or missing EMG
-    counts as no burst.
+
+def design(c) -> pd.DataFrame:
+    """The model's inputs (:data:`INPUTS`) from a candidate table.
+
+    Ratios enter as base-2 logarithms, clipped to plausible ranges; a movement burst enters as
+    its strength above 5x its background (0 without a movement channel, so that a silent or
+    missing channel counts as no burst), its length and its lag (a long value without one).
 
     Parameters
     ----------
-    c : DataFrame
-        Candidates with the feature columns.
+    c : DataFrame or mapping of str to ndarray
+        Candidates with the columns of ``hypsa.spasms.FEATURE_COLUMNS``.
 
     Returns
     -------
     DataFrame
-        One column per name in :data:`MODEL_FEATURES`.
+        One column per name in :data:`INPUTS`.
     """
-    return pd.DataFrame(_inputs(c), index=c.index, columns=MODEL_FEATURES)
+    def col(name: str) -> np.ndarray:
+        return np.asarray(c[name], dtype=float)
+
+    er = np.nan_to_num(col("emg_ratio"), nan=0.0)
+    has = er >= 5.0
+    x = {
+        "log_slow_ratio": np.log2(np.clip(col("slow_ratio"), 0.25, 16.0)),
+        "fraction": col("fraction"), "n_wave": col("n_wave"), "slow_rank": col("slow_rank"),
+        "wave_rank_ch": col("wave_rank_ch"), "wave_s": np.clip(col("wave_s"), 0.0, 5.0),
+        "smoothness": np.clip(col("smoothness"), 0.0, 1.2),
+        "log_decrement": np.log2(np.clip(col("decrement"), 0.03, 2.0)),
+        "mid_decrement": np.clip(col("mid_decrement"), 0.0, 2.0), "n_dec": col("n_dec"),
+        "n_dec_mid": col("n_dec_mid"), "dec_rank": col("dec_rank"),
+        "dec_rank_ch": col("dec_rank_ch"), "dip_s": np.clip(col("dip_s"), 0.0, 15.0),
+        "gap_s": np.clip(col("gap_s"), -1.0, 3.0), "pre": np.clip(col("pre"), 0.0, 4.0),
+        "orphan_rate": np.clip(col("orphan_rate"), 0.0, 5.0),
+        "movement": np.clip(np.log2(np.maximum(er, 1e-3) / 5.0), 0.0, 4.0),
+        "movement_s": np.where(has, np.clip(np.nan_to_num(col("emg_burst_s"), nan=10.0), 0, 10),
+                               10.0),
+        "movement_lag_s": np.where(has, np.clip(np.nan_to_num(col("emg_lag_s"), nan=3.0), -3, 3),
+                                   3.0),
+        "sync_excess": col("synchrony") - col("background_synchrony"),
+        "sync_all_excess": col("sync_all") - col("background_synchrony"),
+        "synchrony": col("synchrony"), "sync_all": col("sync_all"),
+        "background_synchrony": col("background_synchrony"),
+        "log_slow_uv": np.log2(np.clip(col("slow_uv"), 5.0, 2000.0)),
+    }
+    index = c.index if isinstance(c, pd.DataFrame) else None
+    return pd.DataFrame({k: x[k] for k in INPUTS}, index=index)
 
 
-def _standardised(c) -> np.ndarray:
-    return (_inputs(c) - _MEAN) / _SCALE
+@lru_cache(maxsize=4)
+def load_model(directory: str | None = None):
+    """The shipped model and its card (cached).
+
+    Parameters
+    ----------
+    directory : str, optional
+        Folder holding :data:`MODEL_FILE` and :data:`CARD_FILE` (default: ``hypsa/models``).
+
+    Returns
+    -------
+    (lightgbm.Booster, dict)
+
+    Raises
+    ------
+    ModelError
+        When a file is missing or the model's sha256 differs from its card's.
+    """
+    import lightgbm as lgb
+
+    d = Path(directory) if directory else _models_dir()
+    mf, cf = d / MODEL_FILE, d / CARD_FILE
+    if not mf.is_file() or not cf.is_file():
+        raise ModelError(f"{d}: the spasm model ({MODEL_FILE}, {CARD_FILE}) is missing; rebuild "
+                         "it with benchmarks/train_spasm_model.py")
+    text = mf.read_bytes()
+    card = json.loads(cf.read_text())
+    sha = hashlib.sha256(text).hexdigest()
+    if sha != card.get("sha256"):
+        raise ModelError(f"{mf}: sha256 {sha[:12]} differs from its card ({card.get('sha256')})")
+    return lgb.Booster(model_str=text.decode()), card
 
 
-def pattern_probability(c) -> np.ndarray:
-    """Probability (0..1) that each candidate is a spasm, from its measured features.
+def _card() -> dict:
+    try:
+        return load_model()[1]
+    except ModelError:
+        return {"threshold": 0.5, "sha256": None, "features": RELATIVE,
+                "calibration": {"x": [0.0, 1.0], "y": [0.0, 1.0]}}
+
+
+def raw_score(c, booster=None, features: list[str] | None = None) -> np.ndarray:
+    """The model's uncalibrated output (0..1) for each candidate.
+
+    Parameters
+    ----------
+    c : DataFrame or mapping
+        Candidates with the feature columns.
+    booster : lightgbm.Booster, optional
+        Another model (training and the leave-one-generator-out bench); the shipped one
+        by default.
+    features : list of str, optional
+        Its inputs (the shipped card's by default).
+
+    Returns
+    -------
+    ndarray of float
+    """
+    if booster is None:
+        booster, card = load_model()
+        features = card["features"]
+    x = design(c)[list(features or RELATIVE)].to_numpy(float)
+    if not len(x):
+        return np.zeros(0)
+    # one thread: the analysis runs windows in forked worker processes, and an OpenMP thread
+    # pool started in the parent does not survive a fork
+    return np.asarray(booster.predict(x, num_threads=1), dtype=float)
+
+
+def calibrate(raw: np.ndarray, table: dict) -> np.ndarray:
+    """Map raw model outputs through an isotonic calibration table (``{"x": [...], "y":
+    [...]}``, increasing ``x``) to probabilities.
+
+    Parameters
+    ----------
+    raw : ndarray
+        Raw outputs.
+    table : dict
+        The calibration table (in the model card).
+
+    Returns
+    -------
+    ndarray of float
+    """
+    return np.interp(np.asarray(raw, dtype=float), table["x"], table["y"])
+
+
+def spasm_probability(c) -> np.ndarray:
+    """Calibrated probability (0..1) that each candidate is a spasm, from its measured features.
 
     Parameters
     ----------
@@ -130,11 +211,13 @@ def pattern_probability(c) -> np.ndarray:
     -------
     ndarray of float
     """
-    return 1.0 / (1.0 + np.exp(-(_standardised(c) @ _COEF + _INTERCEPT)))
+    booster, card = load_model()
+    return calibrate(raw_score(c, booster, card["features"]), card["calibration"])
 
 
 def contributions(c: pd.DataFrame) -> pd.DataFrame:
-    """Each input's share of each candidate's log-odds (positive: for a spasm), to explain a score.
+    """Each input's share of each candidate's raw log-odds (SHAP values from LightGBM; positive:
+    for a spasm), to explain a score.
 
     Parameters
     ----------
@@ -144,6 +227,32 @@ def contributions(c: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One column per model input; the row sums plus the intercept give the log-odds.
+        One column per model input plus ``bias``; the row sums give the raw log-odds.
     """
-    return pd.DataFrame(_standardised(c) * _COEF, index=c.index, columns=MODEL_FEATURES)
+    booster, card = load_model()
+    feats = list(card["features"])
+    x = design(c)[feats].to_numpy(float)
+    out = np.asarray(booster.predict(x, pred_contrib=True, num_threads=1)).reshape(
+        len(x), len(feats) + 1)
+    return pd.DataFrame(out, index=c.index, columns=[*feats, "bias"])
+
+
+def model_info() -> dict:
+    """The shipped model's identity for ``summary.json`` and the report: file, sha256, threshold.
+
+    Returns
+    -------
+    dict
+    """
+    card = _card()
+    return {"file": f"hypsa/models/{MODEL_FILE}", "sha256": card.get("sha256"),
+            "threshold": card.get("threshold"), "trained_on": card.get("generators")}
+
+
+#: The calibrated probability a candidate needs to be a spasm (``SpasmParams.min_confidence``),
+#: chosen on the training generators (see the model card).
+THRESHOLD: float = float(_card()["threshold"])
+#: sha256 of the shipped model file.
+MODEL_SHA256: str | None = _card().get("sha256")
+#: The shipped model's inputs.
+MODEL_FEATURES: list[str] = list(_card()["features"])

@@ -37,21 +37,43 @@ from scipy.ndimage import maximum_filter1d
 from hypsa.errors import ParameterError
 from hypsa.kernels import frames_absmax, frames_rms, median
 from hypsa.signal import bandpass
-from hypsa.spasm_score import THRESHOLD, pattern_probability
+from hypsa.spasm_score import THRESHOLD, spasm_probability
 from hypsa.vigilance import WAKING_WINDOW_S
 
 __all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "refractory_merge", "eligible",
-           "EMG_EVENT", "EEG_EVENT", "FEATURE_COLUMNS"]
+           "FrameMeasures", "frame_measures", "find_candidates", "measure_candidates", "decide",
+           "decrement_only", "spasm_decision", "to_events", "SPASM_EEG_MOVEMENT", "SPASM_EEG",
+           "EEG_DECREMENT", "SPASM_TYPES", "EVENT_TYPES", "EMG_EVENT", "EEG_EVENT",
+           "FEATURE_COLUMNS", "FEATURE_VERSION"]
 
 #: What is measured on each candidate (columns of the candidate and event tables).
 FEATURE_COLUMNS = [
     "slow_ratio", "fraction", "slow_uv", "smoothness", "synchrony", "sync_all", "wave_s",
     "decrement", "dip_s", "mid_decrement", "gap_s", "pre", "emg_ratio", "emg_burst_s",
     "emg_lag_s", "background_synchrony", "orphan_rate",
+    # shares of channels and ranks within the surrounding minutes (see measure_candidates)
+    "n_wave", "n_dec", "n_dec_mid", "slow_rank", "dec_rank", "wave_rank_ch", "dec_rank_ch",
 ]
+#: Bumped whenever a measurement changes (cached candidate tables of the benchmarks key on it).
+FEATURE_VERSION = 3
 
+#: ``trial_type`` of a spasm whose ictal EEG pattern comes with a movement burst (deltoid EMG or
+#: video movement, through ``emg_env``).
+SPASM_EEG_MOVEMENT = "spasm_eeg_movement"
+#: ``trial_type`` of a spasm shown by its EEG pattern alone (no movement channel, or none moved).
+SPASM_EEG = "spasm_eeg"
+#: ``trial_type`` of a generalized electrodecrement with an ictal-looking onset that neither a
+#: slow wave nor a movement supports: reported, never counted as a spasm.
+EEG_DECREMENT = "eeg_decrement"
+#: The two ``trial_type`` values counted as spasms.
+SPASM_TYPES = (SPASM_EEG_MOVEMENT, SPASM_EEG)
+#: ``eventType`` (HED-SCORE / SzCORE vocabulary) of each ``trial_type``: a generalized motor
+#: spasm where movement is seen; a generalized seizure, without a claim on its motor part, from
+#: the EEG alone; the decrement is no seizure claim at all, so it keeps its own name.
+EVENT_TYPES = {SPASM_EEG_MOVEMENT: "sz_gen_m_spasms", SPASM_EEG: "sz_gen",
+               EEG_DECREMENT: EEG_DECREMENT}
 #: HED-SCORE / SzCORE label of a generalized epileptic spasm.
-EEG_EVENT = "sz_gen_m_spasms"
+EEG_EVENT = EVENT_TYPES[SPASM_EEG_MOVEMENT]
 EMG_EVENT = EEG_EVENT
 
 
@@ -122,15 +144,18 @@ class SpasmParams:
     refractory_s : float
         Minimum time between two spasms (s); spasms in a cluster are seconds apart.
     min_confidence : float
-        The decision. Every candidate (a frame where the slow-wave rule could pass, or the most
-        synchronous slow activity before an electrodecrement, followed within 3 s by a dip) is
-        measured, and its pattern score (:mod:`hypsa.spasm_score`, a logistic model of the
-        measurements, 0..1) is its ``confidence``; a spasm is a candidate whose score reaches
-        this. The thresholds above do not decide alone: they name the parts of the pattern an
-        event shows (``features``), and ``rules`` in the candidate table says whether they would
-        have accepted it. The default is set with the weights (``benchmarks/train_spasm_score.py``):
-        the lowest score that keeps false detections on hypsarrhythmic background, EEG only, at
-        or under one per hour on the training recordings of ``hypsa.simulate``.
+        The decision: every candidate is measured, and its spasm probability
+        (:mod:`hypsa.spasm_score`, a gradient-boosted model of the measurements trained across
+        three independent generators, calibrated, 0..1) is its ``confidence``; a spasm is an
+        :func:`eligible` candidate whose probability reaches this. The default is the model
+        card's threshold (``benchmarks/train_spasm_model.py``): the lowest probability at which
+        every training generator keeps out-of-fold false detections on hypsarrhythmic
+        background, EEG only, at or under one per hour. The rules above do not decide: they
+        name the parts of the pattern an event shows (``features``).
+    movement_confidence : float
+        The probability that suffices for a candidate with the movement path's burst (a clear
+        generalized wave with a strong, short burst that starts with it; see
+        :func:`spasm_decision`).
     min_cluster_size : int
         Spasms come in series: a group of fewer spasms than this (a single one, by default) is
         counted in the spasms but not as a cluster (``isolated`` in the summary).
@@ -166,6 +191,7 @@ class SpasmParams:
     emg_lag_s: tuple[float, float] = (-0.5, 0.75)
     refractory_s: float = 3.0
     min_confidence: float = THRESHOLD
+    movement_confidence: float = 0.5
     cluster_gap_s: float = 120.0
     min_cluster_size: int = 2
     waking_window_s: float = WAKING_WINDOW_S
@@ -198,64 +224,85 @@ def _background(fr: np.ndarray, block: int) -> np.ndarray:
     return np.repeat(med, block, axis=1)[:, :nf]
 
 
-def detect_spasms(
-    eeg: np.ndarray,
-    sfreq: float,
-    *,
-    emg_env: np.ndarray | None = None,
-    excluded: np.ndarray | None = None,
-    core: tuple[float, float] | None = None,
-    params: SpasmParams = SpasmParams(),
-    bands: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-    candidates: bool = False,
-    ch_names: list[str] | None = None,
-) -> pd.DataFrame:
-    """Detect epileptic spasms in one stretch of EEG.
+@dataclass
+class FrameMeasures:
+    """What the candidate and measurement stages read, per 1/8-s frame of one stretch of EEG
+    (from :func:`frame_measures`).
+
+    Attributes
+    ----------
+    fs_fr : float
+        Frames per second.
+    spf, w, block : int
+        Samples per frame; frames of the 0.5-s running windows; frames of one background block.
+    slow, eeg : ndarray, shape (n_channels, n_samples)
+        The 0.5-4 Hz band and the EEG itself.
+    sa : ndarray, shape (n_channels, n_frames)
+        Slow-band absolute maximum per frame.
+    ratio_w : ndarray, shape (n_channels, n_frames)
+        Slow amplitude over the channel's own background, 0.5-s running maximum.
+    g, frac, amp : ndarray, shape (n_frames,)
+        Median of ``ratio_w`` over channels; share of channels above ``k_slow / 1.5``; median
+        slow amplitude (µV).
+    rms_n, mid_n : ndarray, shape (n_channels, n_frames)
+        1-45 Hz and 4-12 Hz RMS over each channel's own background.
+    rn, rm : ndarray, shape (n_frames,)
+        Their medians over channels, smoothed over 0.5 s.
+    emg_env, env_sm, emg_near : ndarray or None
+        The movement envelope, smoothed over 0.5 s, and its largest ratio to its background
+        from 1 s before to 2 s after each frame (zeros without a movement channel).
+    """
+
+    fs_fr: float
+    spf: int
+    w: int
+    block: int
+    slow: np.ndarray
+    eeg: np.ndarray
+    sa: np.ndarray
+    ratio_w: np.ndarray
+    g: np.ndarray
+    frac: np.ndarray
+    amp: np.ndarray
+    rms_n: np.ndarray
+    mid_n: np.ndarray
+    rn: np.ndarray
+    rm: np.ndarray
+    emg_env: np.ndarray | None
+    env_sm: np.ndarray
+    emg_near: np.ndarray
+
+    @property
+    def nf(self) -> int:
+        """Number of frames."""
+        return int(self.g.size)
+
+
+def frame_measures(eeg: np.ndarray, sfreq: float, params: SpasmParams = SpasmParams(), *,
+                   bands: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                   emg_env: np.ndarray | None = None) -> FrameMeasures:
+    """Stage 0: the per-frame curves every later stage reads, each relative to each channel's
+    own local background (median over ~90 s).
 
     Parameters
     ----------
     eeg : ndarray, shape (n_channels, n_samples)
-        Band-passed (0.5-45 Hz) referential EEG in µV, usable channels only.
+        Band-passed referential EEG (µV).
     sfreq : float
-        Sampling rate in Hz.
-    emg_env : ndarray, shape (n_frames,), optional
-        EMG envelope (µV) per frame of ``params.frame_s`` (see :func:`emg_envelope`).
-    excluded : ndarray of bool, shape (n_bins,), optional
-        1-s bins with artifact: no event is reported there.
-    core : (float, float), optional
-        Only events whose onset falls in ``[core[0], core[1])`` seconds are returned (the rest of
-        the array is context).
+        Sampling rate (Hz).
     params : SpasmParams
-        Thresholds.
+        Frame length and thresholds.
     bands : (ndarray, ndarray, ndarray), optional
         ``eeg`` filtered to 0.5-4 Hz, 1-45 Hz and 4-12 Hz, when already computed.
-    candidates : bool
-        Return every candidate examined, with its features, the rules' verdict (``rules``) and
-        the final one (``keep``), before the refractory merge: for inspection and for fitting
-        :mod:`hypsa.spasm_score`.
-    ch_names : list of str, optional
-        Names of the rows of ``eeg``, for the ``channels`` column (row numbers without them).
+    emg_env : ndarray, optional
+        Movement envelope per frame (see :func:`detect_spasms`).
 
     Returns
     -------
-    DataFrame
-        One row per spasm: ``onset``, ``duration`` (s, from the array start), ``confidence``
-        (the pattern score), the measured features (``slow_ratio``, ``fraction``, ``slow_uv``,
-        ``smoothness``, ``synchrony``, ``wave_s``, ``decrement``, ``dip_s``, ``mid_decrement``,
-        ``emg_ratio``, ...) and ``features`` (which parts of the pattern fired:
-        ``generalized_slow_wave``, ``electrodecrement``, ``emg_burst``, joined by ``+``; or
-        ``pattern_score`` when no part clears its own rule and the score alone decided), and
-        ``channels``: the channels involved, comma-separated (where the slow wave reaches twice
-        the channel's own background, or where activity stays at half or less through the
-        electrodecrement).
+    FrameMeasures
     """
-    cols = ["onset", "duration", "confidence", *FEATURE_COLUMNS, "rules", "features",
-            "channels"]
-    names = list(ch_names) if ch_names is not None else [str(i) for i in range(eeg.shape[0])]
     spf = max(1, int(round(params.frame_s * sfreq)))
     fs_fr = sfreq / spf
-    if eeg.shape[1] < 20 * sfreq or eeg.shape[0] < 3:
-        return _empty(cols, candidates)
     slow, bb, mid = bands if bands is not None else (
         bandpass(eeg, sfreq, 0.5, 4.0, order=2), bandpass(eeg, sfreq, 1.0, 45.0, order=2),
         bandpass(eeg, sfreq, 4.0, 12.0, order=2))
@@ -270,25 +317,61 @@ def detect_spasms(
     frac = (ratio_w > params.k_slow / 1.5).mean(axis=0)
     amp = median(maximum_filter1d(sa, size=w, axis=1), axis=0)
     rms = frames_rms(bb, spf)
-    bg_rms = np.maximum(_background(rms, block), 1e-3)
-    nf = g.size
+    rms_n = rms / np.maximum(_background(rms, block), 1e-3)
     # normalised broadband RMS (median over channels of RMS / own background), smoothed 0.5 s:
     # an electrodecrement is a dip of this curve right after the slow wave
-    rms_n = rms / bg_rms
-    rn = median(rms_n, axis=0)
-    rn = np.convolve(rn, np.ones(w) / w, mode="same")
+    kernel = np.ones(w) / w
+    rn = np.convolve(median(rms_n, axis=0), kernel, mode="same")
     # the same in 4-12 Hz: an electrodecrement attenuates all activity, while the lull after a
     # delta wave (K-complex, sleep or hypsarrhythmic delta) leaves theta and alpha as they were
     rms_mid = frames_rms(mid, spf)
-    rm = median(rms_mid / np.maximum(_background(rms_mid, block), 1e-3), axis=0)
-    rm = np.convolve(rm, np.ones(w) / w, mode="same")
+    mid_n = rms_mid / np.maximum(_background(rms_mid, block), 1e-3)
+    rm = np.convolve(median(mid_n, axis=0), kernel, mode="same")
+    nf = g.size
+    env = None
+    emg_near = env_sm = np.zeros(nf)
+    if emg_env is not None and emg_env.size >= nf:
+        env = np.asarray(emg_env[:nf], dtype=float)
+        env_sm = np.convolve(env, kernel, mode="same")
+        emg_r = env / np.maximum(_background(env[None, :], block)[0], 1e-3)
+        # the largest ratio from 1 s before to 2 s after each frame
+        emg_near = maximum_filter1d(emg_r, size=int(round(3 * fs_fr)),
+                                    origin=-int(round(0.5 * fs_fr)))
+    return FrameMeasures(fs_fr, spf, w, block, slow, eeg, sa, ratio_w, g, frac, amp, rms_n,
+                         mid_n, rn, rm, env, env_sm, emg_near)
+
+
+def find_candidates(fm: FrameMeasures, params: SpasmParams = SpasmParams()
+                    ) -> tuple[np.ndarray, float]:
+    """Stage 1: the frames where a spasm may stand, anchored on a generalized slow wave OR on a
+    generalized electrodecrement.
+
+    A slow-wave anchor is a peak of the median slow ratio (at least 0.8 ``k_slow``, on
+    ``min_fraction`` of the channels, ``min_slow_uv`` high); a decrement anchor is the most
+    synchronous slow activity from 2 s before to 1 s into each dip of the normalised broadband
+    RMS below ``max_decrement`` for ``min_dip_s`` or longer (on a high-voltage background the
+    ictal wave may be no larger than the ongoing delta). A candidate is kept when the
+    activity dips (to ``max_decrement`` + 0.15) within 3 s, or, with a movement channel, when
+    a generalized slow wave comes with a strong burst.
+
+    Parameters
+    ----------
+    fm : FrameMeasures
+        From :func:`frame_measures`.
+    params : SpasmParams
+        Thresholds.
+
+    Returns
+    -------
+    frames : ndarray of int
+        Candidate frames (sorted).
+    orphan_rate : float
+        Dips per minute with no slow wave before them (how often this background attenuates
+        on its own).
+    """
+    g, rn, nf, fs_fr, spf = fm.g, fm.rn, fm.nf, fm.fs_fr, fm.spf
     peaks, _ = sps.find_peaks(g, height=params.k_slow * 0.8, distance=max(1, int(fs_fr)))
-    # only candidates that could pass the (EMG-relaxed) slow-wave rule are examined further
-    peaks = peaks[(frac[peaks] >= params.min_fraction) & (amp[peaks] >= params.min_slow_uv)]
-    # on a high-voltage background (hypsarrhythmia) the ictal slow wave may be no larger than the
-    # ongoing delta and stand out only by its synchrony: also anchor candidates on each
-    # electrodecrement, at the most synchronous slow activity from 2 s before its start to 1 s
-    # into it
+    peaks = peaks[(fm.frac[peaks] >= params.min_fraction) & (fm.amp[peaks] >= params.min_slow_uv)]
     low = np.r_[False, rn < params.max_decrement, False].astype(np.int8)
     starts = np.flatnonzero(np.diff(low) == 1)
     stops = np.flatnonzero(np.diff(low) == -1)
@@ -304,42 +387,74 @@ def detect_spasms(
         qs = np.arange(max(half_w, a - 2 * int(fs_fr)), min(nf - half_w, a + int(fs_fr)), 2)
         if qs.size == 0:
             continue
-        score = [_mean_correlation(slow[:, (q - half_w) * spf:(q + half_w) * spf])
+        score = [_mean_correlation(fm.slow[:, (q - half_w) * spf:(q + half_w) * spf])
                  if g[q] >= params.k_sync_slow else 0.0 for q in qs]
         anchored.append(int(qs[int(np.argmax(score))]))
     orphan_rate = n_orphans / (nf / fs_fr / 60.0)
     peaks = np.unique(np.r_[peaks, np.array(anchored, dtype=int)])
+    look = int(round(3.0 * fs_fr))
+    if nf <= look:
+        return np.zeros(0, dtype=int), orphan_rate
+    post_all = np.lib.stride_tricks.sliding_window_view(rn, look).min(-1)
+    peaks = peaks[peaks + look < nf]
+    strong = 2.0 * params.emg_ratio
+    peaks = peaks[(post_all[peaks] <= params.max_decrement + 0.15)
+                  | ((fm.emg_near[peaks] >= strong) & (g[peaks] >= params.k_slow))]
+    return peaks.astype(int), float(orphan_rate)
+
+
+def _rank(values: np.ndarray, x: float | np.ndarray) -> np.ndarray:
+    """Share of ``values`` (last axis) below ``x``: where a measurement stands in the local
+    distribution of the same measurement (0: lowest, 1: highest)."""
+    return (values < np.asarray(x)[..., None]).mean(axis=-1)
+
+
+def measure_candidates(fm: FrameMeasures, frames: np.ndarray, params: SpasmParams = SpasmParams(),
+                       *, orphan_rate: float = 0.0, excluded: np.ndarray | None = None,
+                       ch_names: list[str] | None = None) -> pd.DataFrame:
+    """Stage 2: every measurement of each candidate (:data:`FEATURE_COLUMNS`), each relative to
+    the channel's own local background: ratios, ranks within the surrounding ±60 s, and shares
+    of channels that show the wave or the decrement.
+
+    Parameters
+    ----------
+    fm : FrameMeasures
+        From :func:`frame_measures`.
+    frames : ndarray of int
+        Candidate frames from :func:`find_candidates`.
+    params : SpasmParams
+        Thresholds.
+    orphan_rate : float
+        From :func:`find_candidates`.
+    excluded : ndarray of bool, optional
+        1-s bins with artifact: no candidate there.
+    ch_names : list of str, optional
+        Channel names for the ``channels`` column.
+
+    Returns
+    -------
+    DataFrame
+        ``onset``, ``duration`` (s from the array start), the feature columns and ``channels``.
+    """
+    g, rn, rm, nf, fs_fr, spf, w = fm.g, fm.rn, fm.rm, fm.nf, fm.fs_fr, fm.spf, fm.w
+    eeg, slow, ratio_w, block = fm.eeg, fm.slow, fm.ratio_w, fm.block
+    names = list(ch_names) if ch_names is not None else [str(i) for i in range(eeg.shape[0])]
     rows = []
     chans: list[str] = []
     pre_a, pre_b = int(round(6.0 * fs_fr)), int(round(1.0 * fs_fr))
     look = int(round(3.0 * fs_fr))
-    # the deepest attenuation in the 3 s from each frame on: frames not followed by a dip low
-    # enough for an electrodecrement (even the relaxed one of the EMG rule) are dropped at once
+    reach = int(round(60.0 * fs_fr))
+    guard = int(round(3.0 * fs_fr))
     post_all = np.lib.stride_tricks.sliding_window_view(rn, look).min(-1) if nf > look else \
         np.zeros(0)
-    peaks = peaks[(peaks + look < nf)]
-    # with a deltoid EMG channel, a generalized slow wave that comes with a strong EMG burst is
-    # examined even when no decrement follows: the slow wave alone is one of the ictal patterns
-    # of a spasm, and the burst is what tells it from a delta wave
-    emg_near = env_sm = np.zeros(nf)
-    if emg_env is not None and emg_env.size >= nf:
-        env = emg_env[:nf]
-        env_sm = np.convolve(env, np.ones(w) / w, mode="same")
-        emg_r = env / np.maximum(_background(env[None, :], block)[0], 1e-3)
-        # the largest ratio from 1 s before to 2 s after each frame
-        emg_near = maximum_filter1d(emg_r, size=int(round(3 * fs_fr)),
-                                    origin=-int(round(0.5 * fs_fr)))
-    strong = 2.0 * params.emg_ratio
-    peaks = peaks[(post_all[peaks] <= params.max_decrement + 0.15)
-                  | ((emg_near[peaks] >= strong) & (g[peaks] >= params.k_slow))]
-    if peaks.size == 0:
-        return _empty(cols, candidates)
     # how synchronous the slow activity of this background is anyway (a common reference, a
     # synchronous hypsarrhythmia): the median over consecutive 1.5-s stretches
     # (the 0.5-4 Hz band taken at ~16 Hz is enough for a correlation)
+    sfreq = fs_fr * spf
     step = max(1, int(sfreq // 16))
-    bg_sync = _background_synchrony(slow[:, ::step], int(round(1.5 * sfreq / step)))
-    for p in peaks:
+    bg_sync = _background_synchrony(slow[:, ::step], int(round(1.5 * sfreq / step))) \
+        if frames.size else 0.0
+    for p in frames:
         # extent of the slow wave: where the median ratio stays above 40 % of the peak excess
         half = 1.0 + (g[p] - 1.0) * 0.4
         s = p
@@ -368,9 +483,6 @@ def detect_spasms(
         # the dip must be low against the long background AND against the seconds before, so
         # neither the quiet end of a run of artifacts nor an already attenuated stretch counts
         dec = max(post, post / max(ref, 1e-3))
-        if dec > params.max_decrement + 0.15 and not (emg_near[p] >= strong
-                                                      and g[p] >= params.k_slow):
-            continue  # no electrodecrement and no EMG burst: cannot be kept below
         # how long the activity stays attenuated: a spasm's decrement lasts seconds; longer
         # flat stretches are suppression (burst-suppression) or attenuation episodes
         k0 = p + int(np.argmin(rn[p:p + look]))
@@ -388,20 +500,38 @@ def detect_spasms(
         # a spasm's slow wave is smooth: most of its peak-to-peak is in the slow band
         w0, w1 = onset_f * spf, min(eeg.shape[1], (end_f + 1) * spf)
         sm = float(median(np.ptp(slow[:, w0:w1], axis=1)
-                             / np.maximum(np.ptp(eeg[:, w0:w1], axis=1), 1e-3))) if w1 > w0 else 0.0
-        # generalized = synchronous: the slow wave has one shape on the channels it reaches.
-        # Channels it hardly reaches (a field falls off with distance from its maximum) carry
-        # the background and would lower the mean, so the correlation is taken over the
-        # channels where the wave stands out; the all-channel value serves the synchronous path
+                          / np.maximum(np.ptp(eeg[:, w0:w1], axis=1), 1e-3))) if w1 > w0 else 0.0
+        # generalized = synchronous: the slow wave has one shape on the channels it reaches
         seg = slow[:, max(0, w0 - spf * 2):min(eeg.shape[1], w1 + spf * 2)]
         sync_all = _mean_correlation(seg) if seg.shape[1] > 4 else 0.0
         part = ratio_w[:, p] >= params.k_slow / 1.5
         sync = _mean_correlation(seg[part]) if part.sum() >= 3 and seg.shape[1] > 4 else \
             sync_all
+        # measurements that do not depend on how a wave or a background is drawn: the share of
+        # channels where the wave is twice the channel's own background, and where activity
+        # (1-45 Hz, 4-12 Hz) stays at half or less of the channel's own level before
+        n_wave = float((ratio_w[:, p] >= params.k_slow).mean())
+        # (each channel's level before: the larger of the two spans, as for the median curve)
+        pre_ch = np.maximum(_channel_level_before(fm.rms_n, spans), 1e-3)
+        dip_ch = median(fm.rms_n[:, k0:k1 + 1], axis=1)
+        dec_ch = dip_ch <= 0.5 * pre_ch
+        pre_mch = np.maximum(_channel_level_before(fm.mid_n, spans), 1e-3)
+        n_dec_mid = float((median(fm.mid_n[:, k0:k1 + 1], axis=1) <= 0.5 * pre_mch).mean())
+        # ranks within the surrounding ±60 s (the event itself left out): how unusual the wave
+        # and the dip are for this background, on each channel and over all
+        lo, hi = max(0, p - reach), min(nf, p + reach)
+        ctx = np.r_[np.arange(lo, max(lo, onset_f - guard)), np.arange(min(hi, k1 + guard), hi)]
+        if ctx.size >= 8 * fs_fr:
+            slow_rank = float(_rank(g[ctx], g[p]))
+            dec_rank = float(_rank(rn[ctx], float(rn[k0:k1 + 1].min())))
+            wave_rank_ch = float(median(_rank(ratio_w[:, ctx], ratio_w[:, p])))
+            dec_rank_ch = float(median(_rank(fm.rms_n[:, ctx], dip_ch)))
+        else:
+            slow_rank, dec_rank, wave_rank_ch, dec_rank_ch = 0.5, 0.5, 0.5, 0.5
         er = emg_s = emg_lag = float("nan")
         onset = onset_f / fs_fr
-        if emg_env is not None and emg_env.size >= nf:
-            er, emg_s, k = _emg_burst(emg_env, env_sm, onset_f, end_f, block, fs_fr)
+        if fm.emg_env is not None:
+            er, emg_s, k = _emg_burst(fm.emg_env, fm.env_sm, onset_f, end_f, block, fs_fr)
             if er >= params.emg_ratio:
                 # the spasm starts with its EMG burst (within ~0.1 s of the slow wave): a burst
                 # times the event better than a wave buried in a high-voltage background
@@ -412,49 +542,239 @@ def detect_spasms(
         # the decrement follows the wave at once (it starts before the wave has ended or just
         # after); a dip seconds later belongs to a later event
         gap_s = (k0 - max(e, p)) / fs_fr
-        rows.append((onset, dur, float(g[p]), float(frac[p]), float(amp[p]), sm, sync, sync_all,
-                     wave_s, dec, dip_s, mid_dec, gap_s, pre, er, emg_s, emg_lag, bg_sync,
-                     orphan_rate))
+        rows.append((onset, dur, float(g[p]), float(fm.frac[p]), float(fm.amp[p]), sm, sync,
+                     sync_all, wave_s, dec, dip_s, mid_dec, gap_s, pre, er, emg_s, emg_lag,
+                     bg_sync, orphan_rate, n_wave, float(dec_ch.mean()), n_dec_mid, slow_rank,
+                     dec_rank, wave_rank_ch, dec_rank_ch))
         # the channels involved: the wave is twice the channel's background there, or activity
         # stays at half or less through the dip
         involved = ratio_w[:, p] >= params.k_slow
         if dec <= params.max_decrement + 0.15:
-            pre_ch = np.maximum(median(rms_n[:, a0:a1], axis=1), 1e-3)
-            involved |= median(rms_n[:, k0:k1 + 1], axis=1) <= 0.5 * pre_ch
+            involved |= dec_ch
         chans.append(",".join(n for n, m in zip(names, involved, strict=True) if m))
-    if not rows:
-        return _empty(cols, candidates)
-    # columns as arrays (the table is built once, for what is returned)
-    arr = np.array(rows, dtype=float)
-    cand = dict(zip(["onset", "duration", *FEATURE_COLUMNS], arr.T, strict=True))
+    cols = ["onset", "duration", *FEATURE_COLUMNS]
+    out = pd.DataFrame(np.array(rows, dtype=float).reshape(-1, len(cols)), columns=cols)
+    out["channels"] = chans
+    return out
+
+
+def decide(cand: pd.DataFrame, params: SpasmParams = SpasmParams()) -> pd.DataFrame:
+    """Stage 3: the decision on each measured candidate.
+
+    The spasm probability (:func:`hypsa.spasm_score.spasm_probability`, a gradient-boosted
+    model trained across independent generators, calibrated) is the ``confidence``; a
+    candidate is a spasm when it reaches ``min_confidence`` and is :func:`eligible`. A
+    candidate that is not a spasm but shows a generalized electrodecrement right where it
+    starts (:func:`decrement_only`) is an :data:`EEG_DECREMENT`.
+
+    Parameters
+    ----------
+    cand : DataFrame
+        From :func:`measure_candidates`.
+    params : SpasmParams
+        Thresholds.
+
+    Returns
+    -------
+    DataFrame
+        ``cand`` with ``confidence``, ``rules``, ``features`` (the parts of the pattern that
+        fired), ``keep`` (a spasm) and ``decrement`` candidates marked in ``eeg_decrement``.
+    """
+    if not len(cand):
+        return cand.assign(confidence=[], rules=[], features=[], keep=[], eeg_decrement=[])
     rules, feats = _rules(cand, params)
-    conf = pattern_probability(cand)
-    # a candidate with no decrement after it (only examined when a strong EMG burst comes with
-    # it) also needs a clear generalized wave and a short, spasm-like burst
-    keep = (conf >= params.min_confidence) & eligible(cand, params)
-    onset = cand["onset"]
-    if candidates:
-        idx = np.arange(onset.size)
-    else:
-        # the refractory merge runs over the context too, so that a window and its neighbour
-        # agree on which of two close events stands
-        idx = refractory_merge(onset, conf, keep, params.refractory_s)
+    conf = spasm_probability(cand)
+    keep = spasm_decision(cand, conf, params)
+    return cand.assign(confidence=conf, rules=rules, features=feats, keep=keep,
+                       eeg_decrement=~keep & decrement_only(cand, params))
+
+
+def spasm_decision(c, confidence: np.ndarray, params: SpasmParams = SpasmParams()) -> np.ndarray:
+    """Which candidates are spasms: those that are :func:`eligible` and whose probability
+    reaches ``min_confidence``, and those whose clear generalized wave comes with a strong,
+    short, time-locked movement burst (the movement path of :func:`eligible`) from the lower
+    ``movement_confidence``: the burst is evidence the EEG model weighs only in part.
+
+    Parameters
+    ----------
+    c : DataFrame or mapping of str to ndarray
+        Candidates with the columns of :data:`FEATURE_COLUMNS`.
+    confidence : ndarray
+        Their spasm probabilities.
+    params : SpasmParams
+        Thresholds.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    conf = np.asarray(confidence, dtype=float)
+    ok = eligible(c, params)
+    return ok & ((conf >= params.min_confidence) |
+                 (_emg_slow_wave(c, params) & (conf >= params.movement_confidence)))
+
+
+def decrement_only(c, params: SpasmParams = SpasmParams()) -> np.ndarray:
+    """Candidates that show a generalized electrodecrement with an abrupt onset: broadband and
+    4-12 Hz activity both fall to ``max_decrement`` / ``max_mid_decrement`` of their level
+    before, on at least half of the channels, for ``min_dip_s`` to ``max_dip_s`` + 1 s,
+    starting within ``max_gap_s`` of the anchor. Those that are not spasms are reported as
+    :data:`EEG_DECREMENT` events (possible subclinical spasms, attenuation episodes).
+
+    Parameters
+    ----------
+    c : DataFrame or mapping of str to ndarray
+        Candidates with the columns of :data:`FEATURE_COLUMNS`.
+    params : SpasmParams
+        Thresholds.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    def col(k: str) -> np.ndarray:
+        return np.asarray(c[k], dtype=float)
+
+    dip = col("dip_s")
+    return (col("decrement") <= params.max_decrement) & \
+        (col("mid_decrement") <= params.max_mid_decrement) & (col("n_dec") >= 0.5) & \
+        (dip >= params.min_dip_s) & (dip <= params.max_dip_s + 1.0) & \
+        (col("gap_s") <= params.max_gap_s)
+
+
+def to_events(dec: pd.DataFrame, params: SpasmParams = SpasmParams(), *,
+              core: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Stage 4: the events: the refractory merge of the spasms (over the context too, so that a
+    window and its neighbour agree on which of two close events stands), their type
+    (:data:`SPASM_EEG_MOVEMENT` with a movement burst of at least ``emg_ratio``, else
+    :data:`SPASM_EEG`), and the electrodecrements that are not spasms (:data:`EEG_DECREMENT`,
+    none within ``refractory_s`` of a spasm), in time order.
+
+    Parameters
+    ----------
+    dec : DataFrame
+        From :func:`decide`.
+    params : SpasmParams
+        Thresholds.
+    core : (float, float), optional
+        Only events whose onset falls in ``[core[0], core[1])`` seconds are returned.
+
+    Returns
+    -------
+    DataFrame
+        One row per event with ``trial_type`` and ``eventType``.
+    """
+    if not len(dec):
+        return dec.assign(trial_type=[], eventType=[]).drop(
+            columns=["keep", "eeg_decrement"], errors="ignore")
+    onset = dec["onset"].to_numpy(float)
+    conf = dec["confidence"].to_numpy(float)
+    keep = dec["keep"].to_numpy(bool)
+    idx = refractory_merge(onset, conf, keep, params.refractory_s)
+    sp_on = onset[idx]
+    cand_d = dec["eeg_decrement"].to_numpy(bool).copy()  # written below (pandas may share it)
+    if sp_on.size:
+        near = np.min(np.abs(onset[:, None] - sp_on[None, :]), axis=1) < params.refractory_s
+        cand_d &= ~near
+    # among overlapping decrements the deepest stands
+    didx = refractory_merge(onset, -dec["decrement"].to_numpy(float), cand_d, params.refractory_s)
+    out = pd.concat([dec.iloc[idx], dec.iloc[didx]])
+    er = np.nan_to_num(out["emg_ratio"].to_numpy(float), nan=0.0)
+    spasm = np.r_[np.ones(idx.size, bool), np.zeros(didx.size, bool)]
+    tt = np.where(~spasm, EEG_DECREMENT,
+                  np.where(er >= params.emg_ratio, SPASM_EEG_MOVEMENT, SPASM_EEG))
+    out = out.assign(trial_type=tt, eventType=[EVENT_TYPES[t] for t in tt])
     if core is not None:
-        idx = idx[(onset[idx] >= core[0]) & (onset[idx] < core[1])]
-    out = {"onset": onset[idx], "duration": cand["duration"][idx], "confidence": conf[idx]}
-    out.update({k: cand[k][idx] for k in FEATURE_COLUMNS})
-    out["rules"] = rules[idx]
-    out["features"] = [feats[i] for i in idx]
-    out["channels"] = [chans[i] for i in idx]
+        on = out["onset"].to_numpy(float)
+        out = out[(on >= core[0]) & (on < core[1])]
+    return out.drop(columns=["keep", "eeg_decrement"]).sort_values(
+        "onset", kind="stable").reset_index(drop=True)
+
+
+def detect_spasms(
+    eeg: np.ndarray,
+    sfreq: float,
+    *,
+    emg_env: np.ndarray | None = None,
+    excluded: np.ndarray | None = None,
+    core: tuple[float, float] | None = None,
+    params: SpasmParams = SpasmParams(),
+    bands: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    candidates: bool = False,
+    ch_names: list[str] | None = None,
+) -> pd.DataFrame:
+    """Detect epileptic spasms (and electrodecrements that are not spasms) in one stretch of EEG.
+
+    The four stages, each testable alone: :func:`find_candidates` (on the curves of
+    :func:`frame_measures`), :func:`measure_candidates`, :func:`decide`, :func:`to_events`.
+
+    Parameters
+    ----------
+    eeg : ndarray, shape (n_channels, n_samples)
+        Band-passed (0.5-45 Hz) referential EEG in µV, usable channels only.
+    sfreq : float
+        Sampling rate in Hz.
+    emg_env : ndarray, shape (n_frames,), optional
+        Movement envelope per frame of ``params.frame_s``, in any unit (it is judged against
+        its own background): the deltoid EMG envelope (:func:`emg_envelope`), or a movement
+        signal from video.
+    excluded : ndarray of bool, shape (n_bins,), optional
+        1-s bins with artifact: no event is reported there.
+    core : (float, float), optional
+        Only events whose onset falls in ``[core[0], core[1])`` seconds are returned (the rest of
+        the array is context).
+    params : SpasmParams
+        Thresholds.
+    bands : (ndarray, ndarray, ndarray), optional
+        ``eeg`` filtered to 0.5-4 Hz, 1-45 Hz and 4-12 Hz, when already computed.
+    candidates : bool
+        Return every candidate examined, with its features, the rules' verdict (``rules``),
+        the decision (``keep``) and ``eeg_decrement``, before the refractory merge: for
+        inspection and for training :mod:`hypsa.spasm_score`.
+    ch_names : list of str, optional
+        Names of the rows of ``eeg``, for the ``channels`` column (row numbers without them).
+
+    Returns
+    -------
+    DataFrame
+        One row per event: ``onset``, ``duration`` (s, from the array start), ``confidence``
+        (the spasm probability), the measured features (:data:`FEATURE_COLUMNS`),
+        ``features`` (which parts of the pattern fired: ``generalized_slow_wave``,
+        ``electrodecrement``, ``emg_burst``, joined by ``+``; or ``pattern_score``), ``channels``
+        (where the slow wave reaches twice the channel's own background, or where activity
+        stays at half or less through the electrodecrement), ``trial_type``
+        (:data:`SPASM_EEG_MOVEMENT`, :data:`SPASM_EEG` or :data:`EEG_DECREMENT`) and
+        ``eventType`` (:data:`EVENT_TYPES`).
+    """
+    cols = ["onset", "duration", "confidence", *FEATURE_COLUMNS, "rules", "features",
+            "channels", "trial_type", "eventType"]
+    if eeg.shape[1] < 20 * sfreq or eeg.shape[0] < 3:
+        return _empty(cols, candidates)
+    fm = frame_measures(eeg, sfreq, params, bands=bands, emg_env=emg_env)
+    frames, orphan_rate = find_candidates(fm, params)
+    cand = measure_candidates(fm, frames, params, orphan_rate=orphan_rate, excluded=excluded,
+                              ch_names=ch_names)
+    if not len(cand):
+        return _empty(cols, candidates)
+    dec = decide(cand, params)
     if candidates:
-        out["keep"] = keep[idx]
-    return pd.DataFrame(out)
+        if core is not None:
+            on = dec["onset"].to_numpy(float)
+            dec = dec[(on >= core[0]) & (on < core[1])].reset_index(drop=True)
+        return dec
+    return to_events(dec, params, core=core)
 
 
 def _level_before(curve: np.ndarray, spans: tuple[tuple[int, int], ...]) -> float:
     """The level of a normalised activity curve before a wave: the highest of its medians over
     the frame ``spans`` (what an electrodecrement is measured against)."""
     return max(float(median(curve[i:j])) for i, j in spans)
+
+
+def _channel_level_before(x: np.ndarray, spans: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Each channel's level before a wave: the highest of its medians over the frame ``spans``
+    (:func:`_level_before` per row of ``x``)."""
+    return np.max(np.stack([median(x[:, i:j], axis=1) for i, j in spans]), axis=0)
 
 
 def _emg_burst(env: np.ndarray, env_sm: np.ndarray, onset_f: int, end_f: int, block: int,

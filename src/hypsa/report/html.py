@@ -346,6 +346,7 @@ def report_context(analysis: Any, source: Any = None, reference: str | None = No
         "cluster_gap_s": sp.get("cluster_gap_s", "n/a"),
         "min_confidence": f"{sp['min_confidence']:.2f}" if sp.get("min_confidence") is not None
         else "n/a",
+        "spasm_model": ((sp.get("model") or {}).get("sha256") or "n/a")[:12],
         "clusters": clusters,
         "sleep_wake_note": _sleep_wake_note(sw, len(clusters)),
         "state_source": _state_source(analysis),
@@ -757,8 +758,9 @@ METHODS_TEXT = (
     "voltage in a disorganised background and a spike focus (the slow-wave form of modified "
     "hypsarrhythmia); the verdict states which rule decided it. Spasms are detected from the "
     "ictal EEG pattern (high-voltage slow wave, fast activity, electrodecrement) and the "
-    "deltoid EMG when recorded; each candidate's confidence is a pattern score over all its "
-    "measurements, fitted on simulated recordings, an event counts as a spasm from a score of "
+    "deltoid EMG when recorded; each candidate's confidence is a calibrated probability from a "
+    "gradient-boosted model of its measurements (model sha256 {spasm_model}...), trained on three "
+    "independent generators of simulated EEG; an event counts as a spasm from a score of "
     "{min_confidence}, and spasms less than {cluster_gap_s} s apart form a cluster. Rates are "
     "per analysed hour with an exact 95 % Poisson interval; a per-24-h figure is given only "
     "from {min_hours_for_24h} h of analysed EEG."

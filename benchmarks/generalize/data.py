@@ -1,0 +1,352 @@
+"""Recordings of the three generators, and the spasm candidates measured on each (cached).
+
+Three mutually independent generators of infant EEG with known spasms take part, each through an
+adapter that writes one normalised truth table and one record per recording:
+
+* ``simulate``: :mod:`hypsa.simulate` (every hypsarrhythmia form, the hard-negative backgrounds);
+* ``crosscheck``: ``benchmarks/crosscheck/gen.py`` (spasms and hypsarrhythmia drawn on the real
+  children's EEG of ``../shared/data/real``);
+* ``independent``: ``benchmarks/generalize/independent.py``, written from the clinical
+  description only, used solely through its ``generate()`` interface.
+
+Truth per spasm: ``onset``, ``duration``, ``cluster``, ``form`` (``complete``: a wave and a
+decrement; ``wave_only``; ``decrement_only``) and ``movement`` (a movement burst recorded with
+it). Everything lands under ``benchmarks/_work/generalize`` (git-ignored); the candidate tables
+are keyed on :data:`hypsa.spasms.FEATURE_VERSION`, so a change of the measurements re-measures
+and a change of the decision does not.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+#: where recordings and candidate tables are cached (``HYPSA_GENERALIZE_WORK`` overrides)
+WORK = Path(os.environ.get("HYPSA_GENERALIZE_WORK") or
+            ROOT / "benchmarks" / "_work" / "generalize")
+REAL = ROOT.parent / "shared" / "data" / "real"
+GENERATORS = ("simulate", "crosscheck", "independent")
+sys.path.insert(0, str(ROOT / "benchmarks" / "crosscheck"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+#: hypsa.simulate backgrounds: (hypsarrhythmia, variant, background)
+SIM_CASES = [
+    ("classic", None, "normal"), ("modified", "attenuation", "normal"),
+    ("modified", "asymmetry", "normal"), ("modified", "focus", "normal"),
+    ("modified", "synchronous", "normal"), ("modified", "slow", "normal"),
+    ("modified", "fragmented", "normal"), ("classic", None, "normal"),
+    ("none", None, "normal"), ("none", None, "sleep_slow"), ("none", None, "single_focus"),
+    ("none", None, "burst_suppression"),
+]
+CC_FORMS = ["classic", "synchronous", "asymmetric", "focus", "attenuation", "slow",
+            "background", "sleep_slow", "single_focus"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One recording of the bench."""
+
+    generator: str
+    rid: str
+    background: str
+    seed: int
+    emg: bool
+    minutes: float
+    spasms: bool = True
+    gain: float = 1.0
+
+    @property
+    def folder(self) -> Path:
+        return WORK / "recordings" / self.generator / self.rid
+
+
+def plan(generator: str, n: int, seed0: int, minutes: float = 10.0) -> list[Spec]:
+    """``n`` recordings of one generator: backgrounds in turn, movement channel on every other
+    one, spasms on every hypsarrhythmic recording and on two of three others."""
+    out = []
+    if generator == "simulate":
+        cases = [f"{f}/{v or b}" for f, v, b in SIM_CASES]
+    elif generator == "crosscheck":
+        cases = CC_FORMS
+    else:
+        from independent import BACKGROUNDS  # the third generator's own list
+
+        cases = list(BACKGROUNDS)
+    for i in range(n):
+        bg = cases[i % len(cases)]
+        seed = seed0 + i
+        emg = (i // len(cases) + i % len(cases)) % 2 == 1  # each background both ways
+        out.append(Spec(generator, f"{seed}_{minutes:g}m", bg, seed, emg, minutes,
+                        spasms=True if i % 3 else _hyps_name(generator, bg) or i % 2 == 0))
+    return out
+
+
+def _hyps_name(generator: str, bg: str) -> bool:
+    if generator == "simulate":
+        return not bg.startswith("none")
+    if generator == "crosscheck":
+        return bg in CC_FORMS[:6]
+    return False  # the third generator says so in its truth.json
+
+
+# ------------------------------------------------------------------ adapters
+def _build_simulate(s: Spec):
+    from hypsa.simulate import simulate
+
+    form, var = s.background.split("/")
+    variant = var if form == "modified" else None
+    bg = var if form == "none" else "normal"
+    sim = simulate(s.minutes * 60, hypsarrhythmia=form, variant=variant, background=bg,
+                   n_clusters=2 if s.spasms else 0, emg=s.emg, seed=s.seed)
+    ev = sim.events
+    truth = pd.DataFrame({"onset": ev["onset"], "duration": ev["duration"],
+                          "cluster": ev["cluster"], "form": "complete",
+                          "movement": ev["has_emg"].astype(bool) if "has_emg" in ev
+                          else s.emg})
+    meta = {"hyps": form != "none", "hours": s.minutes / 60}
+    return sim.to_recording(), truth, meta
+
+
+def _build_crosscheck(s: Spec):
+    import gen
+
+    P = dict(gen.PARAMS, p_emg_at_256=1.0 if s.emg else 0.0)
+    out = s.folder
+    out.mkdir(parents=True, exist_ok=True)
+    tr = gen.make_recording(s.seed, s.background, str(out), duration_s=s.minutes * 60,
+                            spasms=s.spasms, fs=256.0 if s.emg else None, P=P)
+    edf = out / f"{tr.stem}.edf"
+    t = pd.read_csv(out / f"{tr.stem}.spasms.tsv", sep="\t")
+    yes = {"True", "true", "1", True}
+    slow = t["slow"].isin(yes).to_numpy() if len(t) else np.zeros(0, bool)
+    dec = t["decrement"].isin(yes).to_numpy() if len(t) else np.zeros(0, bool)
+    truth = pd.DataFrame({"onset": t["onset"] if len(t) else [],
+                          "duration": t["duration"] if len(t) else [],
+                          "cluster": t["cluster"] if len(t) else [],
+                          "form": np.where(slow & dec, "complete",
+                                           np.where(slow, "wave_only", "decrement_only")),
+                          "movement": (t["emg"].isin(yes).to_numpy() if len(t)
+                                       else np.zeros(0, bool)) & bool(tr.emg)})
+    meta = {"hyps": bool(tr.hyps_present), "hours": float(tr.duration_s) / 3600}
+    return str(edf), truth, meta
+
+
+def _build_independent(s: Spec):
+    import independent
+
+    out = s.folder
+    out.mkdir(parents=True, exist_ok=True)
+    case = independent.generate(out, seed=s.seed, background=s.background, minutes=s.minutes,
+                                emg=s.emg, spasms=s.spasms, gain=s.gain)
+    ev = pd.read_csv(case.events, sep="\t")
+    info = json.loads(Path(case.truth).read_text())
+    ev = ev[ev["trial_type"].astype(str).str.startswith("spasm")] if len(ev) else ev
+    forms = {"spasm": "complete", "spasm_wave_only": "wave_only",
+             "spasm_decrement_only": "decrement_only"}
+    truth = pd.DataFrame({"onset": ev["onset"].astype(float), "duration": ev["duration"],
+                          "cluster": ev["cluster"] if "cluster" in ev else 0,
+                          "form": ev["trial_type"].map(forms).fillna("complete"),
+                          "movement": s.emg})
+    meta = {"hyps": bool(info.get("hypsarrhythmic")), "hours": s.minutes / 60}
+    return str(case.edf), truth, meta
+
+
+BUILDERS = {"simulate": _build_simulate, "crosscheck": _build_crosscheck,
+            "independent": _build_independent}
+
+
+# ------------------------------------------------------------------ extraction
+def measure_only(eeg, sfreq, *, emg_env=None, excluded=None, core=None, params=None,
+                 bands=None, candidates=False, ch_names=None):
+    """Stand-in for :func:`hypsa.spasms.detect_spasms` in :func:`hypsa.analyze`: every candidate
+    with its measurements, no decision (the decision is what the bench fits and tests)."""
+    from hypsa.spasms import SpasmParams, find_candidates, frame_measures, measure_candidates
+
+    params = params or SpasmParams()
+    if eeg.shape[1] < 20 * sfreq or eeg.shape[0] < 3:
+        return pd.DataFrame({"onset": [], "duration": []})
+    fm = frame_measures(eeg, sfreq, params, bands=bands, emg_env=emg_env)
+    frames, orphan = find_candidates(fm, params)
+    c = measure_candidates(fm, frames, params, orphan_rate=orphan, excluded=excluded,
+                           ch_names=ch_names)
+    if core is not None and len(c):
+        c = c[(c["onset"] >= core[0]) & (c["onset"] < core[1])].reset_index(drop=True)
+    return c
+
+
+def candidates_of(source) -> pd.DataFrame:
+    """Every spasm candidate of one recording, analysed as ``hypsa analyze`` does."""
+    import hypsa.analysis as an
+
+    warnings.simplefilter("ignore")
+    orig = an.detect_spasms
+    an.detect_spasms = measure_only
+    try:
+        a = an.analyze(source)
+    finally:
+        an.detect_spasms = orig
+    ev = a.events
+    ev = ev.drop(columns=[k for k in ("channels", "eventType", "cluster") if k in ev])
+    return ev.assign(hours=float(a.summary_["recorded_s"]) / 3600)
+
+
+def cand_path(s: Spec) -> Path:
+    from hypsa.spasms import FEATURE_VERSION
+
+    return WORK / f"candidates_v{FEATURE_VERSION}" / s.generator / f"{s.rid}.parquet"
+
+
+def process(s: Spec) -> str:
+    """Build (if needed) and measure one recording; returns its cache path."""
+    cp = cand_path(s)
+    if cp.is_file():
+        return str(cp)
+    s.folder.mkdir(parents=True, exist_ok=True)
+    tp, mp = s.folder / "truth.tsv", s.folder / "meta.json"
+    src_file = s.folder / "source.txt"
+    if s.generator != "simulate" and tp.is_file() and mp.is_file() and src_file.is_file():
+        source = src_file.read_text()
+    else:
+        source, truth, meta = BUILDERS[s.generator](s)
+        truth.to_csv(tp, sep="\t", index=False)
+        mp.write_text(json.dumps({**asdict(s), **meta}))
+        if isinstance(source, str):
+            src_file.write_text(source)
+    c = candidates_of(source)
+    cp.parent.mkdir(parents=True, exist_ok=True)
+    c.to_parquet(cp)
+    return str(cp)
+
+
+def process_real(path: str) -> str:
+    """Candidates of one real recording (no spasms)."""
+    from hypsa.spasms import FEATURE_VERSION
+
+    cp = WORK / f"candidates_v{FEATURE_VERSION}" / "real" / (
+        Path(path).relative_to(REAL).as_posix().replace("/", "__") + ".parquet")
+    if not cp.is_file():
+        from hypsa.errors import HypsaError
+
+        cp.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            c = candidates_of(path)
+        except HypsaError as exc:  # a file hypsa refuses (its message) takes no part
+            cp.with_suffix(".skipped").write_text(str(exc))
+            return str(cp)
+        cp.with_suffix(".json").write_text(json.dumps({"hours": float(c["hours"].iat[0])
+                                                       if len(c) else _hours(path)}))
+        c.to_parquet(cp)
+    return str(cp)
+
+
+def _hours(path: str) -> float:
+    from hypsa.io import read
+
+    return float(read(path).recorded_s) / 3600
+
+
+def real_files() -> list[str]:
+    if not REAL.is_dir():
+        return []
+    return [str(f) for f in sorted(REAL.rglob("*")) if f.suffix.lower() in (".edf", ".bdf")]
+
+
+def run_all(specs: list[Spec], jobs: int, real: bool = True) -> None:
+    """Build and measure every recording (and the real ones), ``jobs`` processes."""
+    from hypsa.spasms import FEATURE_VERSION
+
+    todo = [s for s in specs if not cand_path(s).is_file()]
+    done = WORK / f"candidates_v{FEATURE_VERSION}" / "real"
+    rf = [f for f in (real_files() if real else [])
+          if not (done / (Path(f).relative_to(REAL).as_posix().replace("/", "__")
+                          + ".json")).is_file()
+          and not (done / (Path(f).relative_to(REAL).as_posix().replace("/", "__")
+                           + ".skipped")).is_file()]
+    if jobs > 1 and len(todo) + len(rf) > 1:
+        from multiprocessing import Pool
+
+        with Pool(jobs, maxtasksperchild=8) as pool:
+            pool.map(process, todo, chunksize=1)
+            pool.map(process_real, rf, chunksize=1)
+    else:
+        for s in todo:
+            process(s)
+        for f in rf:
+            process_real(f)
+
+
+@functools.lru_cache(maxsize=1)
+def _empty_truth() -> pd.DataFrame:
+    return pd.DataFrame({"onset": np.zeros(0), "duration": np.zeros(0), "cluster": [],
+                         "form": [], "movement": []})
+
+
+def load(specs: list[Spec]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Candidates (labelled ``y``: 1 within 1 s of a spasm the detector must find, 0 beyond 3 s
+    of every spasm, -1 between or near a spasm it need not find), truth and recordings."""
+    cands, truths, recs = [], [], []
+    for s in specs:
+        meta = json.loads((s.folder / "meta.json").read_text())
+        t = pd.read_csv(s.folder / "truth.tsv", sep="\t")
+        if not len(t):
+            t = _empty_truth()
+        rec = f"{s.generator}/{s.rid}"
+        c = pd.read_parquet(cand_path(s))
+        recs.append({"recording": rec, "generator": s.generator, "background": s.background,
+                     "hyps": bool(meta["hyps"]), "emg": s.emg, "hours": meta["hours"],
+                     "n_clusters_true": _true_clusters(t)})
+        t = t.assign(recording=rec, hyps=bool(meta["hyps"]), emg=s.emg)
+        truths.append(t)
+        if len(c):
+            cands.append(label(c, t, s.emg).assign(recording=rec, generator=s.generator,
+                                                   hyps=bool(meta["hyps"]), emg=s.emg))
+    return (pd.concat(cands, ignore_index=True), pd.concat(truths, ignore_index=True),
+            pd.DataFrame(recs))
+
+
+def _true_clusters(t: pd.DataFrame, min_size: int = 2) -> int:
+    if not len(t):
+        return 0
+    return int((t.groupby("cluster").size() >= min_size).sum())
+
+
+def label(c: pd.DataFrame, t: pd.DataFrame, emg: bool) -> pd.DataFrame:
+    """``y`` of each candidate (see :func:`load`): the spasms to find are the complete ones, and
+    with a movement channel every one that moved."""
+    on = c["onset"].to_numpy(float)
+    if not len(t):
+        return c.assign(y=0)
+    ton = t["onset"].to_numpy(float)
+    target = (t["form"] == "complete").to_numpy() | (t["movement"].astype(bool).to_numpy() & emg)
+    d = np.abs(on[:, None] - ton[None, :])
+    d_all = d.min(axis=1)
+    d_tgt = d[:, target].min(axis=1) if target.any() else np.full(len(c), np.inf)
+    y = np.where(d_tgt <= 1.0, 1, np.where(d_all > 3.0, 0, -1))
+    return c.assign(y=y)
+
+
+def load_real() -> tuple[pd.DataFrame, float]:
+    """Candidates of the real recordings, and their total hours (those with no candidate
+    included)."""
+    from hypsa.spasms import FEATURE_VERSION
+
+    d = WORK / f"candidates_v{FEATURE_VERSION}" / "real"
+    parts, hours = [], 0.0
+    for f in sorted(d.glob("*.parquet")) if d.is_dir() else []:
+        if not f.with_suffix(".json").is_file():
+            continue
+        h = json.loads(f.with_suffix(".json").read_text())["hours"]
+        hours += h
+        c = pd.read_parquet(f)
+        if len(c):
+            parts.append(c.assign(recording=f"real/{f.stem}", hours=h))
+    return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), hours

@@ -1,0 +1,219 @@
+"""Fitting and applying the spasm model on candidate tables (shared by the leave-one-generator-out
+bench ``run.py`` and the training script ``benchmarks/train_spasm_model.py``).
+
+The model is LightGBM on the inputs of :func:`hypsa.spasm_score.design`, fitted with bagging and
+feature subsampling, each generator weighing the same and, within one, spasms and mimics the
+same. Its raw output is calibrated by isotonic regression on out-of-fold predictions (folds by
+recording); the threshold is the lowest calibrated probability at which every training
+generator keeps false detections on hypsarrhythmic background, EEG only, at or under
+``max_fp`` per hour (out of fold as well).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from hypsa.evaluate import score_events
+from hypsa.spasm_score import RELATIVE, calibrate, design
+from hypsa.spasms import (
+    SpasmParams,
+    cluster_spasms,
+    decrement_only,
+    refractory_merge,
+    spasm_decision,
+)
+
+LGB_PARAMS = {
+    "objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
+    "feature_fraction": 0.7, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
+    "max_bin": 63, "verbose": -1, "num_threads": 1, "deterministic": True,
+    "force_row_wise": True,
+}
+N_ROUNDS = 300
+THRESHOLDS = np.unique(np.round(np.r_[np.arange(0.3, 0.9, 0.05), np.arange(0.9, 0.991, 0.01)], 3))
+#: the direction each input may push the probability (LightGBM monotone constraints: +1 more
+#: of it is more spasm-like, -1 less, 0 free): the clinical pattern, so that the trees cannot
+#: learn a generator's quirk against it
+MONOTONE = {
+    "log_slow_ratio": 1, "fraction": 1, "n_wave": 1, "slow_rank": 1, "wave_rank_ch": 1,
+    "log_decrement": -1, "mid_decrement": -1, "n_dec": 1, "n_dec_mid": 1, "dec_rank": -1,
+    "dec_rank_ch": -1, "movement": 1, "synchrony": 1, "sync_all": 1, "sync_excess": 1,
+    "sync_all_excess": 1,
+}
+USE_MONOTONE = True
+
+
+def _weights(c: pd.DataFrame) -> np.ndarray:
+    w = np.ones(len(c))
+    for _, idx in c.groupby(["generator", "y"]).groups.items():
+        w[c.index.get_indexer(idx)] = 1.0 / len(idx)
+    return w * len(c) / w.sum()
+
+
+def _booster(c: pd.DataFrame, features: list[str], seed: int):
+    import lightgbm as lgb
+
+    x = design(c)[features].to_numpy(float)
+    ds = lgb.Dataset(x, label=c["y"].to_numpy(), weight=_weights(c), feature_name=features,
+                     free_raw_data=False)
+    mono = [MONOTONE.get(f, 0) if USE_MONOTONE else 0 for f in features]
+    return lgb.train({**LGB_PARAMS, "seed": seed, "monotone_constraints": mono}, ds,
+                     num_boost_round=N_ROUNDS)
+
+
+def _train_rows(c: pd.DataFrame) -> pd.DataFrame:
+    return c[c["y"] >= 0].reset_index(drop=True)
+
+
+def fit(c: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, *,
+        features: list[str] | None = None, seed: int = 0, folds: int = 5,
+        max_fp: float = 1.0) -> dict:
+    """Fit the model, its calibration and its threshold on the labelled candidates ``c``.
+
+    Returns
+    -------
+    dict
+        ``booster``, ``features``, ``calibration`` (``{"x", "y"}``), ``threshold``, ``oof``
+        (the out-of-fold operating points).
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    features = list(features or RELATIVE)
+    tr = _train_rows(c)
+    # out-of-fold raw outputs, folds by recording (every candidate, labelled or not, gets one)
+    rec_ids = np.array(sorted(c["recording"].unique()))
+    rng = np.random.default_rng(seed)
+    fold_of = dict(zip(rng.permutation(rec_ids), np.arange(len(rec_ids)) % folds, strict=True))
+    fold_c = c["recording"].map(fold_of).to_numpy()
+    fold_tr = tr["recording"].map(fold_of).to_numpy()
+    oof = np.zeros(len(c))
+    for k in range(folds):
+        b = _booster(tr[fold_tr != k].reset_index(drop=True), features, seed)
+        m = fold_c == k
+        if m.any():
+            oof[m] = b.predict(design(c[m])[features].to_numpy(float))
+    lab = c["y"].to_numpy() >= 0
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    iso.fit(oof[lab], c["y"].to_numpy()[lab], sample_weight=_balance_generators(c[lab]))
+    grid = np.linspace(0.0, 1.0, 201)
+    table = {"x": [round(float(v), 4) for v in grid],
+             "y": [round(float(v), 5) for v in iso.predict(grid)]}
+    prob = calibrate(oof, table)
+    points = operating_points(c.assign(confidence=prob), truth, recs, THRESHOLDS)
+    threshold = choose_threshold(points, max_fp)
+    booster = _booster(tr, features, seed)
+    reliability = reliability_table(prob[lab], c["y"].to_numpy()[lab])
+    return {"booster": booster, "features": features, "calibration": table,
+            "threshold": threshold, "oof": points, "reliability": reliability}
+
+
+def _balance_generators(c: pd.DataFrame) -> np.ndarray:
+    """Each generator weighs the same in the calibration (class proportions kept)."""
+    n = c.groupby("generator")["y"].transform("size").to_numpy(float)
+    return len(c) / n / c["generator"].nunique()
+
+
+def reliability_table(prob: np.ndarray, y: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Mean predicted probability against the observed share of spasms, per probability bin."""
+    edges = np.linspace(0, 1, bins + 1)
+    k = np.clip(np.digitize(prob, edges) - 1, 0, bins - 1)
+    df = pd.DataFrame({"bin": k, "p": prob, "y": y})
+    g = df.groupby("bin").agg(n=("y", "size"), predicted=("p", "mean"), observed=("y", "mean"))
+    g.index = [f"{edges[i]:.1f}-{edges[i + 1]:.1f}" for i in g.index]
+    return g
+
+
+def predict(model: dict, c: pd.DataFrame) -> np.ndarray:
+    """Calibrated probability of each candidate under a fitted ``model``."""
+    if not len(c):
+        return np.zeros(0)
+    raw = model["booster"].predict(design(c)[model["features"]].to_numpy(float))
+    return calibrate(raw, model["calibration"])
+
+
+def detections(c: pd.DataFrame, threshold: float, params: SpasmParams = SpasmParams(),
+               gate: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Spasms and electrodecrements as :func:`hypsa.spasms.to_events` reports them, from
+    candidates with a ``confidence`` column, per recording."""
+    sp, de = [], []
+    for _, g in c.groupby("recording", sort=False):
+        on = g["onset"].to_numpy(float)
+        conf = g["confidence"].to_numpy(float)
+        p = replace(params, min_confidence=threshold)
+        keep = spasm_decision(g, conf, p) if gate else conf >= threshold
+        idx = refractory_merge(on, conf, keep, params.refractory_s)
+        dmask = ~keep & decrement_only(g, params)
+        if idx.size:
+            dmask &= np.min(np.abs(on[:, None] - on[idx][None, :]), axis=1) >= params.refractory_s
+        didx = refractory_merge(on, -g["decrement"].to_numpy(float), dmask, params.refractory_s)
+        sp.append(g.iloc[idx][["recording", "onset", "duration"]])
+        de.append(g.iloc[didx][["recording", "onset", "duration"]])
+    cols = ["recording", "onset", "duration"]
+
+    def cat(x: list) -> pd.DataFrame:
+        return pd.concat(x, ignore_index=True) if x else pd.DataFrame(columns=cols)
+
+    return cat(sp), cat(de)
+
+
+_EMPTY = pd.DataFrame({"onset": np.zeros(0), "duration": np.zeros(0)})
+
+
+def score(c: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, threshold: float,
+          gate: bool = True, cluster_gap_s: float | None = None) -> pd.DataFrame:
+    """Per recording: spasms to find and found (complete pattern; wave only; decrement only,
+    also counting an electrodecrement event), false detections, clusters found and true."""
+    sp, de = detections(c, threshold, gate=gate)
+    sp_by, de_by = dict(tuple(sp.groupby("recording"))), dict(tuple(de.groupby("recording")))
+    t_by = dict(tuple(truth.groupby("recording")))
+    rows = []
+    min_size = SpasmParams().min_cluster_size
+    for r in recs.itertuples():
+        dur = r.hours * 3600.0
+        t = t_by.get(r.recording, _EMPTY.assign(form=[], movement=[]))
+        d = sp_by.get(r.recording, _EMPTY)
+        dd = de_by.get(r.recording, _EMPTY)
+        all_s = score_events(t, d, dur, "spasm")
+        row = {"recording": r.recording, "generator": r.generator, "background": r.background,
+               "hyps": r.hyps, "emg": r.emg, "hours": r.hours, "fp": all_s.fp,
+               "n_det": all_s.n_hyp, "n_dec_events": len(dd)}
+        for form in ("complete", "wave_only", "decrement_only"):
+            tf = t[t["form"] == form] if len(t) else t
+            row[f"n_{form}"] = len(tf)
+            row[f"tp_{form}"] = score_events(tf, d, dur, "spasm").tp if len(tf) else 0
+        tdo = t[t["form"] == "decrement_only"] if len(t) else t
+        row["tp_decrement_only_any"] = score_events(
+            tdo, pd.concat([d, dd]), dur, "spasm").tp if len(tdo) else 0
+        gap = cluster_gap_s or SpasmParams().cluster_gap_s
+        found = cluster_spasms(np.sort(d["onset"].to_numpy(float)), gap) if len(d) else \
+            np.zeros(0, dtype=int)
+        row["clusters_found"] = int((np.bincount(found) >= min_size).sum()) if found.size else 0
+        row["clusters_true"] = r.n_clusters_true
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def operating_points(c, truth, recs, thresholds) -> pd.DataFrame:
+    """Sensitivity (complete pattern) and false detections per hour per generator, background
+    (hypsarrhythmic or not) and movement channel, at each threshold."""
+    out = []
+    for th in thresholds:
+        s = score(c, truth, recs, th)
+        g = s.groupby(["generator", "hyps", "emg"])[["n_complete", "tp_complete", "fp",
+                                                    "hours"]].sum()
+        g["threshold"] = th
+        out.append(g)
+    df = pd.concat(out).reset_index().set_index(["threshold", "generator", "hyps", "emg"])
+    return pd.DataFrame({"sensitivity": df.tp_complete / df.n_complete.clip(lower=1),
+                         "fp_per_hour": df.fp / df.hours})
+
+
+def choose_threshold(points: pd.DataFrame, max_fp: float) -> float:
+    """The lowest threshold at which every generator, hypsarrhythmic background, EEG only,
+    keeps false detections per hour at or under ``max_fp``."""
+    p = points.xs((True, False), level=["hyps", "emg"])["fp_per_hour"].unstack("generator")
+    ok = p.index[(p <= max_fp).all(axis=1)]
+    return float(ok.min()) if len(ok) else float(p.index.max())

@@ -1,0 +1,169 @@
+"""Leave-one-generator-out bench of spasm detection: fit on two generators, test on the third.
+
+Builds (once, cached under ``benchmarks/_work/generalize``) recordings of the three independent
+generators (``data.py``), measures every spasm candidate of each as ``hypsa analyze`` does,
+then for each generator fits the spasm model (``model.py``: LightGBM, isotonic calibration,
+threshold) on the two others and scores the held-out one, per spasm (±1 s, timescoring through
+:func:`hypsa.evaluate.score_events`): sensitivity for spasms whose EEG shows the pattern
+(a wave and a decrement), precision, false detections per hour, EEG only and with a movement
+channel, by background; the incomplete forms (wave only, decrement only) beside; exact cluster
+count per recording; false detections on the real recordings of ``../shared/data/real``.
+
+Usage (from the repository root)::
+
+    nice -n 10 python benchmarks/generalize/run.py [--quick] [--n 36] [--jobs 2]
+        [--features relative|invariant|all] [--no-gate] [--max-fp 1.0]
+
+Prints markdown tables (the ones in docs/validation.md). ``--quick``: 12 recordings per
+generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import data  # noqa: E402
+import model as M  # noqa: E402
+
+#: first seed of each generator's recordings (none of them is used by benchmarks/validate.py or
+#: benchmarks/crosscheck/run_eval.py)
+SEEDS = {"simulate": 1000, "crosscheck": 900000, "independent": 700000}
+
+
+def available() -> list[str]:
+    """The generators present in the tree (the third may not be yet)."""
+    gens = ["simulate", "crosscheck"]
+    if (Path(__file__).resolve().parent / "independent.py").is_file():
+        gens.append("independent")
+    return gens
+
+
+def specs(n: int, gens: list[str], minutes: float = 10.0) -> list[data.Spec]:
+    return [s for g in gens for s in data.plan(g, n, SEEDS[g], minutes)]
+
+
+def _rate(a: float, b: float) -> str:
+    return f"{a / b:.3f}" if b else "n/a"
+
+
+def summary_table(s: pd.DataFrame) -> pd.DataFrame:
+    """The headline table: per held-out generator, background and movement channel."""
+    rows = []
+    for (gen, hyps, emg), d in s.groupby(["generator", "hyps", "emg"]):
+        tp = d.tp_complete.sum()
+        n = d.n_complete.sum()
+        ndet = d.n_det.sum()
+        rows.append({
+            "held out": gen, "background": "hypsarrhythmic" if hyps else "other",
+            "channels": "EEG + movement" if emg else "EEG only", "recordings": len(d),
+            "spasms (pattern)": int(n), "sensitivity": _rate(tp, n),
+            "precision": _rate(ndet - d.fp.sum(), ndet),
+            "FD/h": f"{d.fp.sum() / d.hours.sum():.2f}",
+            "wave only": f"{_rate(d.tp_wave_only.sum(), d.n_wave_only.sum())} "
+                         f"({int(d.n_wave_only.sum())})",
+            "decrement only: spasm / any event":
+                f"{_rate(d.tp_decrement_only.sum(), d.n_decrement_only.sum())} / "
+                f"{_rate(d.tp_decrement_only_any.sum(), d.n_decrement_only.sum())} "
+                f"({int(d.n_decrement_only.sum())})",
+            "eeg_decrement/h": f"{d.n_dec_events.sum() / d.hours.sum():.2f}",
+            "cluster count exact": f"{(d.clusters_found == d.clusters_true).mean():.2f}",
+        })
+    return pd.DataFrame(rows)
+
+
+def by_background(s: pd.DataFrame) -> pd.DataFrame:
+    g = s.groupby(["generator", "background"])
+    return pd.DataFrame({
+        "recordings": g.size(),
+        "sensitivity (pattern)": g.tp_complete.sum() / g.n_complete.sum().clip(lower=1),
+        "FD/h": g.fp.sum() / g.hours.sum(),
+        "cluster count exact": g.apply(lambda d: (d.clusters_found == d.clusters_true).mean(),
+                                       include_groups=False),
+    }).round(3)
+
+
+def real_fp(model: dict, threshold: float, real: pd.DataFrame) -> int:
+    """False detections on the real recordings (none holds a spasm)."""
+    if not len(real):
+        return 0
+    c = real.assign(confidence=M.predict(model, real))
+    sp, _ = M.detections(c, threshold)
+    return len(sp)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="12 recordings per generator")
+    ap.add_argument("--n", type=int, default=36, help="recordings per generator (default 36)")
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--features", choices=["relative", "invariant", "all"], default="relative",
+                    help="model inputs (hypsa.spasm_score: RELATIVE, INVARIANT, INPUTS)")
+    ap.add_argument("--no-gate", action="store_true",
+                    help="decide by the probability alone (no hypsa.spasms.eligible gate)")
+    ap.add_argument("--max-fp", type=float, default=1.0,
+                    help="false detections per hour on the training generators that set the "
+                         "threshold (default 1.0)")
+    ap.add_argument("--no-real", action="store_true")
+    ap.add_argument("--generators", nargs="+", default=None,
+                    help="the generators taking part (default: every one in the tree)")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    from hypsa.spasm_score import INPUTS, INVARIANT, RELATIVE
+
+    feats = {"relative": RELATIVE, "invariant": INVARIANT, "all": INPUTS}[args.features]
+    n = 12 if args.quick else args.n
+    gens = args.generators or available()
+    t0 = time.time()
+    sp = specs(n, gens, args.minutes)
+    data.run_all(sp, args.jobs, real=not args.no_real)
+    print(f"<!-- {len(sp)} recordings measured in {time.time() - t0:.0f} s -->")
+    c, truth, recs = data.load(sp)
+    real, real_h = data.load_real() if not args.no_real else (pd.DataFrame(), 0.0)
+    results, reals, results_models, calib = [], [], [], []
+    for held in gens:
+        train = [g for g in gens if g != held]
+        ctr = c[c.generator.isin(train)].reset_index(drop=True)
+        m = M.fit(ctr, truth[truth.recording.isin(recs.recording[recs.generator.isin(train)])],
+                  recs[recs.generator.isin(train)], features=feats, max_fp=args.max_fp)
+        cte = c[c.generator == held].reset_index(drop=True)
+        cte = cte.assign(confidence=M.predict(m, cte))
+        s = M.score(cte, truth, recs[recs.generator == held], m["threshold"],
+                    gate=not args.no_gate)
+        lab = cte[cte["y"] >= 0]
+        calib.append(lab[["confidence", "y"]].assign(generator=held))
+        results.append(s)
+        k = real_fp(m, m["threshold"], real)
+        reals.append({"held out": held, "trained on": " + ".join(train),
+                      "threshold": m["threshold"], "real FD": k, "real hours": round(real_h, 2),
+                      "real FD/h": round(k / real_h, 2) if real_h else None})
+        results_models.append(m)
+    s = pd.concat(results, ignore_index=True)
+    print("## Leave-one-generator-out: spasms per spasm (±1 s), held-out generator\n")
+    print(summary_table(s).to_markdown(index=False))
+    print("\n## Thresholds (chosen on the training generators) and real EEG\n")
+    print(pd.DataFrame(reals).to_markdown(index=False))
+    cal = pd.concat(calib, ignore_index=True)
+    print("\n## Reliability of the probability out of generator (labelled candidates of each "
+          "held-out generator, pooled)\n")
+    print(M.reliability_table(cal["confidence"].to_numpy(), cal["y"].to_numpy())
+          .to_markdown(floatfmt=".3f"))
+    print("\n## By background form (held-out generator, EEG only and with movement together)\n")
+    print(by_background(s).to_markdown())
+    print(f"\n<!-- features: {args.features}; gate: {not args.no_gate}; "
+          f"{time.time() - t0:.0f} s; generators {', '.join(gens)}; "
+          f"{n} recordings of {args.minutes:g} min each -->")
+    np.seterr(all="ignore")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+"""The spasm detector's stages, each alone, its event vocabulary, and a plain spasm on the
+hypsarrhythmic background of each generator of the generalization bench."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hypsa.analysis import analyze
+from hypsa.evaluate import score_events
+from hypsa.signal import bandpass
+from hypsa.spasms import (
+    EEG_DECREMENT,
+    EVENT_TYPES,
+    FEATURE_COLUMNS,
+    SPASM_EEG,
+    SPASM_EEG_MOVEMENT,
+    SpasmParams,
+    decide,
+    detect_spasms,
+    find_candidates,
+    frame_measures,
+    measure_candidates,
+    to_events,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+GEN = ROOT / "benchmarks" / "generalize"
+REAL = ROOT.parent / "shared" / "data" / "real" / "children_19ch"
+FS = 256.0
+
+
+def background(seconds: float = 90.0, n_ch: int = 19, seed: int = 0) -> np.ndarray:
+    """Asynchronous 1/f-like EEG, about 50 µV, different on every channel."""
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.standard_normal((n_ch, int(seconds * FS))), axis=1)
+    x = bandpass(x, FS, 0.5, 45.0, order=2)
+    return 50.0 * x / x.std(axis=1, keepdims=True)
+
+
+def add_spasm(x: np.ndarray, t: float, *, wave_uv: float = 300.0, depth: float = 0.25,
+              dec_s: float = 2.0, wave: bool = True) -> np.ndarray:
+    """A generalized 0.7-s slow wave at ``t`` then the activity cut to ``depth`` for ``dec_s``."""
+    y = x.copy()
+    i0 = int(t * FS)
+    n = int(0.7 * FS)
+    if wave:
+        y[:, i0:i0 + n] += wave_uv * np.sin(np.pi * np.arange(n) / n)[None, :]
+    d0, d1 = i0 + n, i0 + n + int(dec_s * FS)
+    ramp = int(0.15 * FS)
+    gain = np.ones(y.shape[1])
+    gain[d0:d1] = depth
+    gain[d0 - ramp:d0] = np.linspace(1, depth, ramp)
+    gain[d1:d1 + ramp] = np.linspace(depth, 1, ramp)
+    return y * gain[None, :]
+
+
+def test_each_stage_alone_on_a_plain_spasm():
+    x = add_spasm(background(), 45.0)
+    p = SpasmParams()
+    fm = frame_measures(x, FS, p)
+    assert fm.rn.shape == fm.g.shape == (fm.nf,)
+    frames, orphan = find_candidates(fm, p)
+    near = frames[np.abs(frames / fm.fs_fr - 45.3) < 1.0]
+    assert near.size >= 1 and orphan >= 0
+    c = measure_candidates(fm, near, p)
+    assert list(c.columns) == ["onset", "duration", *FEATURE_COLUMNS, "channels"]
+    r = c.iloc[0]
+    assert r.decrement < 0.45 and r.n_dec > 0.8 and r.n_wave > 0.8 and r.slow_ratio > 2
+    assert r.dec_rank < 0.05 and r.slow_rank > 0.9 and 1.0 <= r.dip_s <= 3.0
+    d = decide(c, p)
+    assert d["keep"].iloc[0] and d["confidence"].iloc[0] >= p.min_confidence
+    ev = to_events(d, p)
+    assert list(ev["trial_type"]) == [SPASM_EEG] and list(ev["eventType"]) == ["sz_gen"]
+    assert abs(ev["onset"].iat[0] - 45.0) < 1.0
+
+
+def test_the_same_background_without_the_spasm_gives_no_event():
+    ev = detect_spasms(background(seed=3), FS)
+    assert not ev["trial_type"].isin([SPASM_EEG, SPASM_EEG_MOVEMENT]).any()
+
+
+def test_a_decrement_with_no_wave_is_an_eeg_decrement_not_a_spasm():
+    x = add_spasm(background(seed=1), 45.0, wave=False, depth=0.15, dec_s=2.5)
+    ev = detect_spasms(x, FS)
+    assert not ev["trial_type"].isin([SPASM_EEG, SPASM_EEG_MOVEMENT]).any()
+    dec = ev[ev["trial_type"] == EEG_DECREMENT]
+    assert len(dec) == 1 and abs(dec["onset"].iat[0] - 45.5) < 1.5
+    assert dec["eventType"].iat[0] == EVENT_TYPES[EEG_DECREMENT]
+
+
+def test_a_movement_burst_makes_the_spasm_a_spasm_with_movement():
+    x = add_spasm(background(seed=2), 45.0)
+    p = SpasmParams()
+    nf = x.shape[1] // int(p.frame_s * FS)
+    env = np.ones(nf) + 0.1 * np.random.default_rng(0).random(nf)
+    k = int(45.0 / p.frame_s)
+    env[k:k + 8] = 30.0  # a 1-s burst, 30x its background
+    ev = detect_spasms(x, FS, emg_env=env)
+    sp = ev[ev["trial_type"] == SPASM_EEG_MOVEMENT]
+    assert len(sp) == 1 and sp["eventType"].iat[0] == "sz_gen_m_spasms"
+    assert sp["emg_ratio"].iat[0] > 10
+
+
+def test_events_stage_merges_and_keeps_decrements_apart_from_spasms():
+    c = pd.DataFrame({
+        "onset": [10.0, 11.0, 20.0, 21.5, 40.0], "duration": 1.0,
+        "confidence": [0.9, 0.95, 0.1, 0.2, 0.1], "emg_ratio": [np.nan, 20.0, np.nan, 1, 1],
+        "decrement": [0.2, 0.2, 0.3, 0.2, 0.25],
+        "keep": [True, True, False, False, False],
+        "eeg_decrement": [False, False, True, True, True],
+    })
+    ev = to_events(c, SpasmParams())
+    # the more confident of two spasms 1 s apart stands; of two decrements the deeper one
+    assert list(ev["onset"]) == [11.0, 21.5, 40.0]
+    assert list(ev["trial_type"]) == [SPASM_EEG_MOVEMENT, EEG_DECREMENT, EEG_DECREMENT]
+    # a decrement within the refractory time of a spasm is the spasm's own
+    c2 = c.assign(eeg_decrement=[False, False, False, False, False])
+    c2.loc[0, "keep"] = False
+    c2.loc[0, "eeg_decrement"] = True
+    assert list(to_events(c2, SpasmParams())["onset"]) == [11.0]
+    assert len(to_events(c, SpasmParams(), core=(15.0, 30.0))) == 1
+
+
+def _found(truth: pd.DataFrame, a, minutes: float) -> float:
+    ev = a.events[a.events["trial_type"].isin([SPASM_EEG, SPASM_EEG_MOVEMENT])]
+    s = score_events(truth, ev, minutes * 60, "spasm")
+    return s.tp / max(s.n_ref, 1)
+
+
+def test_plain_spasms_on_hypsarrhythmia_of_hypsa_simulate():
+    from hypsa.simulate import simulate
+
+    sim = simulate(300.0, hypsarrhythmia="classic", n_clusters=1, spasms_per_cluster=(6, 8),
+                   seed=11)
+    a = analyze(sim.to_recording())
+    assert _found(sim.events, a, 5.0) >= 0.8
+    sp = a.summary_["spasms"]
+    assert sp["count"] == sp["count_eeg_only"] + sp["count_with_movement"]
+    assert sp["model"]["sha256"]
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data/real is absent")
+def test_plain_spasms_on_hypsarrhythmia_of_the_crosscheck_generator(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks" / "crosscheck"))
+    import gen
+
+    P = dict(gen.PARAMS, p_slow_wave=1.0, p_decrement=1.0, dec_depth=(0.25, 0.25),
+             dec_dur_s=(2.0, 2.0), slow_amp_uv=(400.0, 400.0), p_vertex_max=1.0,
+             slow_floor=(0.4, 0.4), p_emg_at_256=0.0, n_clusters=(1, 1),
+             spasms_per_cluster=(6, 8))
+    tr = gen.make_recording(4, "classic", str(tmp_path), duration_s=300.0, spasms=True,
+                            fs=256.0, P=P)
+    truth = pd.read_csv(tmp_path / f"{tr.stem}.spasms.tsv", sep="\t")
+    a = analyze(tmp_path / f"{tr.stem}.edf")
+    assert len(truth) >= 3 and _found(truth, a, 5.0) >= 0.8
+
+
+@pytest.mark.skipif(not (GEN / "independent.py").is_file(),
+                    reason="the independent generator is not in the tree")
+def test_plain_spasms_on_hypsarrhythmia_of_the_independent_generator(tmp_path):
+    sys.path.insert(0, str(GEN))
+    import independent
+
+    case = independent.generate(tmp_path, seed=5, background="hyps_classic", minutes=5.0,
+                                plain=True, n_clusters=1)
+    ev = pd.read_csv(case.events, sep="\t")
+    truth = ev[ev["trial_type"] == "spasm"]
+    a = analyze(case.edf)
+    assert len(truth) >= 3 and _found(truth, a, 5.0) >= 0.8
+
+
+def test_a_slow_wave_without_decrement_needs_a_strong_short_movement_burst():
+    from hypsa.spasms import eligible
+
+    c = pd.DataFrame({"decrement": 1.0, "synchrony": 0.8, "slow_ratio": 3.0, "emg_lag_s": 0.1,
+                      "slow_uv": 150.0,
+                      "emg_ratio": [20.0, 20.0, 8.0, np.nan, 20.0, 20.0, 20.0],
+                      "emg_burst_s": [1.2, 3.0, 1.2, 1.2, 1.2, 1.2, 1.2]})
+    c.loc[4, "synchrony"] = 0.4   # the wave is not generalized
+    c.loc[5, "slow_ratio"] = 2.2  # nor clear above its background
+    c.loc[6, "emg_lag_s"] = 1.5   # the burst starts well after the wave
+    assert eligible(c).tolist() == [True, False, False, False, False, False, False]
+    # followed by a decrement, every candidate is for the model to decide
+    assert eligible(c.assign(decrement=0.3)).all()
+    # but never a "wave" of a few µV (a dip in the suppression of burst suppression)
+    assert not eligible(c.assign(decrement=0.3, slow_uv=8.0)).any()
+
+
+def _events_on_quiet_background(seed: int, edit) -> tuple[pd.DataFrame, list[str], float]:
+    from hypsa.simulate import simulate
+
+    sim = simulate(300.0, hypsarrhythmia="none", n_clusters=0, emg=False, artifacts=False,
+                   seed=seed)
+    rec = sim.to_recording()
+    fs = rec.sfreq
+    names = [c.name for c in rec.channels if c.kind == "eeg"]
+    eeg = rec.get_data("eeg").copy()
+    edit(eeg, fs)
+    return detect_spasms(bandpass(eeg, fs, 0.5, 45.0, order=2), fs, ch_names=names), names, fs
+
+
+def test_each_spasm_names_the_channels_it_involves():
+    """Four spasm-like events (a slow wave, then activity cut to 15 % for 3 s) on 14 of the 19
+    channels: the events name those 14 channels and few others."""
+    def edit(eeg, fs):
+        n1 = int(fs)
+        wave = 200.0 * np.sin(np.pi * np.arange(n1) / n1)
+        for t in (60.0, 110.0, 160.0, 210.0):
+            a = int(t * fs)
+            eeg[:14, a:a + n1] += wave
+            eeg[:14, a + n1:a + 4 * n1] *= 0.15
+
+    ev, names, _ = _events_on_quiet_background(3, edit)
+    # (every event names its channels, a spasm or an eeg_decrement alike: on this quiet,
+    # synchronous background the model calls some of these events decrements)
+    assert len(ev) == 4
+    involved = [set(c.split(",")) for c in ev.channels]
+    assert all(set(names[:14]) <= s for s in involved)
+    assert sum(s == set(names[:14]) for s in involved) >= 3
+
+
+@pytest.mark.xfail(strict=True, reason="known weakness: after the 4-s flattening the "
+                   "dip is measured to last tens of seconds on this background and the model "
+                   "rejects one of the four events")
+def test_a_spasm_just_after_an_attenuation_episode_keeps_its_decrement():
+    """Each of four spasm-like events comes 2.5 s after the background recovers from a 4-s
+    flattening: measured against the activity just before the wave, its decrement shows."""
+    onsets = (60.0, 110.0, 160.0, 210.0)
+
+    def edit(eeg, fs):
+        n1 = int(fs)
+        wave = 250.0 * np.sin(np.pi * np.arange(n1) / n1)
+        for t in onsets:
+            a = int(t * fs)
+            eeg[:, a - int(6.5 * fs):a - int(2.5 * fs)] *= 0.1
+            eeg[:, a:a + n1] += wave
+            eeg[:, a + n1:a + 3 * n1] *= 0.25
+
+    ev, _, _ = _events_on_quiet_background(4, edit)
+    sp = ev[ev["trial_type"].isin([SPASM_EEG, SPASM_EEG_MOVEMENT])]
+    near = np.abs(sp.onset.to_numpy()[:, None] - np.array(onsets)[None, :]) <= 1.0
+    assert near.any(axis=0).all()
+    assert (sp.decrement[near.any(axis=1)] <= SpasmParams().max_decrement).all()
