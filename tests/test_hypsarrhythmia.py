@@ -213,8 +213,9 @@ def test_recording_evidence_warnings():
     assert any("implausible amplitude" in w for w in ev["warnings"])
     assert ev["amplitude"]["grade_rests_on_voltage"]
     assert ev["ictal_set_aside_s"] == 12.0
+    assert any(w.startswith("reduced montage") for w in ev["warnings"])
     ok = pd.DataFrame([{**base, "state": "nrem", "median_amplitude_uv": 150.0,
-                        "max_channel_amplitude_uv": 400.0}])
+                        "max_channel_amplitude_uv": 400.0, "derivations": NAMES}])
     assert recording_evidence(ok, ok)["warnings"] == []
     assert recording_evidence(ok, ok)["by_state"] == {"nrem": 4}
 

@@ -37,6 +37,7 @@ def test_classic_graded_present_on_reduced_montage(classic, keep):
     mont = h["evidence"]["montage"]
     assert ("Fp1-T7" in mont["derivations"]) and ("C3-Cz" in mont["derivations"])
     assert any("foci" in c for c in mont["assessed"])
+    assert any(w.startswith("reduced montage") for w in h["warnings"])
     assert "Montage:" in a.summary()
 
 

@@ -902,8 +902,14 @@ def recording_evidence(graded: pd.DataFrame, grades: pd.DataFrame,
                         "epileptic 5 minutes of sleep, so the grade may understate")
     out["montage"] = {k: _as_list(worst.get(k)) for k in ("derivations", "assessed",
                                                           "not_assessed")}
-    if out["montage"]["not_assessed"]:
-        warn.append("reduced montage: " + "; ".join(out["montage"]["not_assessed"]))
+    mont = out["montage"]
+    if mont["derivations"] and set(mont["derivations"]) != _FULL:
+        warn.append(f"reduced montage: graded on {len(mont['derivations'])} derivations ("
+                    + ", ".join(mont["derivations"]) + "); assessed: "
+                    + "; ".join(mont["assessed"])
+                    + "".join(f"; not assessed: {m}" for m in mont["not_assessed"])
+                    + "; derivations spanning two electrode distances read higher than the "
+                    "double banana")
     amp = pd.to_numeric(graded.get("median_amplitude_uv"), errors="coerce")
     level = float(amp.median()) if amp is not None and amp.notna().any() else float("nan")
     mx = float(worst.get("max_channel_amplitude_uv") or 0.0)
@@ -920,6 +926,10 @@ def recording_evidence(graded: pd.DataFrame, grades: pd.DataFrame,
         warn.append(f"the grade rests on the > {high_uv:.0f} µV criterion with a narrow margin "
                     f"(largest channel {mx:.0f} µV): a gain error of 25 % would change it")
     return out
+
+
+_FULL = {f"{a}-{b}" for a, b in zip(CHAINS[0][:-1], CHAINS[0][1:], strict=True)} | {
+    f"{a}-{b}" for c in CHAINS[1:] for a, b in zip(c[:-1], c[1:], strict=True)}
 
 
 def not_graded_reason(grades: pd.DataFrame) -> str:
