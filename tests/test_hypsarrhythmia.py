@@ -245,3 +245,17 @@ def test_sliding_window_finds_the_five_minutes_across_two_windows():
     assert i == 0 and g.grade == 5 and g.onset_s % 15 == 0 and 0 < g.onset_s < 300
     assert "sliding window" in g.criteria[-1]
     assert sliding_grades([a, None], [ga.grade, None]) == []
+
+
+def test_short_stretch_filled_with_spasms_is_graded_whole_and_says_so():
+    from hypsa.hypsarrhythmia import grade_window
+
+    fs = 128.0
+    x = np.random.default_rng(2).standard_normal((19, int(90 * fs))) * 20
+    from hypsa.channels import STANDARD_19
+
+    kw = dict(usable=np.ones(90, bool), eye=np.zeros(90, bool),
+              ptp_bip=np.full((len(NAMES), 90), 80.0), bip_names=NAMES)
+    g = grade_window(x, fs, list(STANDARD_19), 0.0, ictal_events=[(10.0, 50.0)], **kw).grade
+    assert g.grade is not None and g.ictal_s == 0.0
+    assert "graded with the" in g.criteria[-1]

@@ -549,7 +549,9 @@ def grade_window(
         Electrodes ignored during eye artifact.
     ictal_events : list of (onset_s, duration_s), optional
         Spasms and electrodecrements found in the window (s from its start); they and
-        ``params.ictal_margin_s`` on each side are set aside.
+        ``params.ictal_margin_s`` on each side are set aside, unless that would leave less
+        than ``params.min_usable_s`` (a short recording filled with spasms): then the window is
+        graded whole and the criteria say so.
     spikes, params : SpikeParams, GradingParams
         Thresholds.
 
@@ -559,6 +561,13 @@ def grade_window(
     """
     n_bins = usable.size
     ictal = _ictal_bins(ictal_events or [], n_bins, params.ictal_margin_s)
+    note = None
+    if ictal.any() and (usable & ~ictal).sum() < params.min_usable_s <= usable.sum():
+        # a short stretch filled with spasms: grade it whole rather than not at all, and say so
+        note = (f"too little interictal EEG ({int((usable & ~ictal).sum())} s outside spasms "
+                f"and their {params.ictal_margin_s:g}-s margins): graded with the "
+                f"{int((ictal & usable).sum())} s around spasms included")
+        ictal = np.zeros(n_bins, dtype=bool)
     clean = usable & ~ictal
     excl = np.zeros((len(names), n_bins), dtype=bool) | ~clean[None, :]
     fp = [i for i, n in enumerate(names) if n in eye_channels]
@@ -575,6 +584,8 @@ def grade_window(
                 ictal=ictal & usable, dis_t=dis.time_s, dis_ch=dis.channel,
                 att_bins=att_bins, att_onsets=np.array([e[0] for e in episodes]))
     g, label, spike_bins = grade_span(span, spikes, params)
+    if note and g.grade is not None:
+        g.criteria.append(note)
     return WindowGrade(g, dis, label >= 0, spike_bins, episodes, ictal, span)
 
 
