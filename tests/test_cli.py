@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from hypsa.cli import app
 from hypsa.simulate import simulate
+from hypsa.spasms import SPASM_EEG, SPASM_TYPES, SpasmParams
 
 runner = CliRunner()
 
@@ -20,6 +21,8 @@ def folder(tmp_path_factory):
     d = tmp_path_factory.mktemp("eeg")
     simulate(360, hypsarrhythmia="classic", n_clusters=1, emg=True, seed=21).write_edf(
         d / "infant.edf")
+    simulate(360, hypsarrhythmia="classic", n_clusters=1, emg=False, seed=21).write_edf(
+        d / "infant_eeg_only.edf")
     (d / "broken.edf").write_bytes(b"0       not an EDF header at all")
     return d
 
@@ -55,12 +58,26 @@ def test_the_operating_point_and_the_cluster_gap_are_set_on_the_command_line(fol
         assert res.exit_code == 0, res.output
         runs[name] = json.loads((out / "infant.summary.json").read_text())["spasms"]
         events = pd.read_csv(out / "infant.events.tsv", sep="\t")
-        assert (events["eventType"] == "bckg").all() or \
-            (events["confidence"] >= runs[name]["min_confidence"]).all()
+        # EEG-only spasms meet the operating point; a spasm backed by a time-locked EMG burst
+        # needs SpasmParams.movement_confidence; eeg_decrement rows are not spasms
+        floor = runs[name]["min_confidence"]
+        eeg_only = events[events["trial_type"] == SPASM_EEG]
+        assert (eeg_only["confidence"] >= floor).all()
+        spasm_rows = events[events["trial_type"].isin(SPASM_TYPES)]
+        assert (spasm_rows["confidence"] >= min(floor, SpasmParams().movement_confidence)).all()
     assert runs["strict"]["min_confidence"] == 0.999
     assert runs["default"]["min_confidence"] < 0.999
     assert runs["strict"]["cluster_gap_s"] == 5.0 and runs["default"]["cluster_gap_s"] == 120.0
-    assert runs["strict"]["count"] < runs["default"]["count"]
+    assert runs["strict"]["count"] <= runs["default"]["count"]
+    # from EEG alone the operating point alone decides: fewer spasms at 0.999
+    counts = {}
+    for name, thr in (("default", []), ("strict", ["--spasm-threshold", "0.999"])):
+        out = tmp_path / f"eeg-{name}"
+        res = runner.invoke(app, ["analyze", str(folder / "infant_eeg_only.edf"), "--out",
+                                  str(out), "--quiet", "--no-report", "--jobs", "1", *thr])
+        assert res.exit_code == 0, res.output
+        counts[name] = json.loads((out / "infant_eeg_only.summary.json").read_text())["spasms"]
+    assert counts["strict"]["count"] < counts["default"]["count"]
 
 
 @pytest.mark.parametrize("option, value", [("--spasm-threshold", "1.5"),
