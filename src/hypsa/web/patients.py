@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
@@ -218,19 +219,37 @@ def _own_row(db: Session, model: Any, pid: int, row_id: int) -> Any:
     return r
 
 
+def _edit_row(request: Request, db: Session, user: User, r: Any, pid: int, fields: dict,
+              kind: str, text: Callable[[Any], str]) -> Response:
+    """Change the patient's row ``r`` to ``fields``, auditing the old and new values."""
+    before = text(r)
+    for k, v in fields.items():
+        setattr(r, k, v)
+    audit(db, user, f"{kind}.edit", target=f"{kind}:{r.id}", patient_id=pid,
+          ip=client_ip(request), detail=f"{before} -> {text(r)}")
+    db.commit()
+    return RedirectResponse(f"/patients/{pid}", status_code=303)
+
+
+def _delete_row(request: Request, db: Session, user: User, model: Any, pid: int, row_id: int,
+                kind: str, text: Callable[[Any], str]) -> Response:
+    """Delete one of the patient's rows, auditing what it said."""
+    r = _own_row(db, model, pid, row_id)
+    audit(db, user, f"{kind}.delete", target=f"{kind}:{row_id}", patient_id=pid,
+          ip=client_ip(request), detail=text(r))
+    db.delete(r)
+    db.commit()
+    return RedirectResponse(f"/patients/{pid}", status_code=303)
+
+
 @router.post("/patients/{pid}/treatments/{tid}", dependencies=[Depends(csrf)])
 async def edit_treatment(request: Request, pid: int = _id(), tid: int = _id(),
                          user: User = Depends(current_user),
                          db: Session = Depends(get_db)) -> Response:
     """Change a treatment event (the old and new values are audited)."""
     t = _own_row(db, Treatment, pid, tid)
-    before = _treatment_text(t)
-    for k, v in _treatment_fields(await request.form()).items():
-        setattr(t, k, v)
-    audit(db, user, "treatment.edit", target=f"treatment:{tid}", patient_id=pid,
-          ip=client_ip(request), detail=f"{before} -> {_treatment_text(t)}")
-    db.commit()
-    return RedirectResponse(f"/patients/{pid}", status_code=303)
+    return _edit_row(request, db, user, t, pid, _treatment_fields(await request.form()),
+                     "treatment", _treatment_text)
 
 
 @router.post("/patients/{pid}/treatments/{tid}/delete", dependencies=[Depends(csrf)])
@@ -238,12 +257,7 @@ def delete_treatment(request: Request, pid: int = _id(), tid: int = _id(),
                      user: User = Depends(current_user),
                      db: Session = Depends(get_db)) -> Response:
     """Delete a treatment event (what it said is audited)."""
-    t = _own_row(db, Treatment, pid, tid)
-    audit(db, user, "treatment.delete", target=f"treatment:{tid}", patient_id=pid,
-          ip=client_ip(request), detail=_treatment_text(t))
-    db.delete(t)
-    db.commit()
-    return RedirectResponse(f"/patients/{pid}", status_code=303)
+    return _delete_row(request, db, user, Treatment, pid, tid, "treatment", _treatment_text)
 
 
 # ------------------------------------------------------------------------------ diary
@@ -287,15 +301,10 @@ async def edit_diary(request: Request, pid: int = _id(), did: int = _id(),
                      db: Session = Depends(get_db)) -> Response:
     """Change a diary row (the old and new values are audited)."""
     e = _own_row(db, DiaryEntry, pid, did)
-    before = _diary_text(e)
     form = await request.form()
-    for k, v in _diary_fields(form.get("date"), form.get("time"), form.get("spasms"),
-                              form.get("note"), "").items():
-        setattr(e, k, v)
-    audit(db, user, "diary.edit", target=f"diary:{did}", patient_id=pid,
-          ip=client_ip(request), detail=f"{before} -> {_diary_text(e)}")
-    db.commit()
-    return RedirectResponse(f"/patients/{pid}", status_code=303)
+    fields = _diary_fields(form.get("date"), form.get("time"), form.get("spasms"),
+                           form.get("note"), "")
+    return _edit_row(request, db, user, e, pid, fields, "diary", _diary_text)
 
 
 @router.post("/patients/{pid}/diary/{did}/delete", dependencies=[Depends(csrf)])
@@ -303,12 +312,7 @@ def delete_diary(request: Request, pid: int = _id(), did: int = _id(),
                  user: User = Depends(current_user),
                  db: Session = Depends(get_db)) -> Response:
     """Delete a diary row (what it said is audited)."""
-    e = _own_row(db, DiaryEntry, pid, did)
-    audit(db, user, "diary.delete", target=f"diary:{did}", patient_id=pid,
-          ip=client_ip(request), detail=_diary_text(e))
-    db.delete(e)
-    db.commit()
-    return RedirectResponse(f"/patients/{pid}", status_code=303)
+    return _delete_row(request, db, user, DiaryEntry, pid, did, "diary", _diary_text)
 
 
 @router.post("/patients/{pid}/diary.csv", dependencies=[Depends(csrf)])
