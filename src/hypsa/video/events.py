@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import ndimage
 
 from hypsa.errors import ParameterError
+from hypsa.spasms import cluster_spasms
 from hypsa.video.motion import MotionTrack
 
 __all__ = ["EventParams", "detect_events", "find_clusters", "clusters_table", "EVENT_TYPE",
@@ -210,9 +211,7 @@ def find_clusters(onsets: np.ndarray, params: EventParams = EventParams()) -> np
     ndarray of int
     """
     onsets = np.asarray(onsets, dtype=float)
-    if onsets.size == 0:
-        return np.zeros(0, dtype=int)
-    run = np.cumsum(np.r_[True, np.diff(onsets) > params.cluster_gap_s]) - 1
+    run = cluster_spasms(onsets, params.cluster_gap_s)
     out = np.full(onsets.size, -1)
     k = 0
     for r in np.unique(run):
