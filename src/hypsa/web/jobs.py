@@ -106,6 +106,48 @@ def checked_suffix(name: str) -> str:
     return suf
 
 
+async def write_upload(settings: Settings, f: Any, name: str, staged: Path) -> tuple[Path, int]:
+    """Write an uploaded file, read in 1 MiB chunks, to ``staged`` with the extension of
+    ``name``, refusing it past ``settings.max_upload_bytes``.
+
+    Parameters
+    ----------
+    settings : Settings
+        The upload limit.
+    f : UploadFile
+        The upload (any object with an async ``read(n)``).
+    name : str
+        Its display name (for the extension and the messages).
+    staged : Path
+        Where to write it; the suffix is replaced by the checked extension.
+
+    Returns
+    -------
+    tuple of Path and int
+        The written file and its size in bytes.
+
+    Raises
+    ------
+    UploadRejected
+        For an extension that is not accepted or a file over the limit (what was written is
+        removed).
+    """
+    staged = staged.with_suffix(checked_suffix(name))
+    size = 0
+    try:
+        with open(staged, "wb") as out:
+            while chunk := await f.read(1024 * 1024):
+                size += len(chunk)
+                if size > settings.max_upload_bytes:
+                    raise UploadRejected(f"{name}: larger than the limit of "
+                                         f"{settings.max_upload_mb:g} MiB")
+                out.write(chunk)
+    except UploadRejected:
+        staged.unlink(missing_ok=True)
+        raise
+    return staged, size
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -35,7 +35,13 @@ from hypsa.web.deps import (
     parse_date,
     render,
 )
-from hypsa.web.jobs import UploadRejected, accept_file, checked_suffix, display_name, enqueue
+from hypsa.web.jobs import (
+    UploadRejected,
+    accept_file,
+    display_name,
+    enqueue,
+    write_upload,
+)
 from hypsa.web.security import audit
 from hypsa.web.settings import ALLOWED_SUFFIXES
 from hypsa.web.studies import check_blinded
@@ -231,15 +237,7 @@ async def upload(request: Request, user: User = Depends(current_user)) -> JSONRe
         staged = settings.tmp_dir / f"upload-{uuid.uuid4().hex}.part"
         error = None
         try:
-            staged = staged.with_suffix(checked_suffix(name))
-            size = 0
-            with open(staged, "wb") as out:
-                while chunk := await f.read(1024 * 1024):
-                    size += len(chunk)
-                    if size > settings.max_upload_bytes:
-                        raise UploadRejected(f"{name}: larger than the limit of "
-                                             f"{settings.max_upload_mb:g} MiB")
-                    out.write(chunk)
+            staged, size = await write_upload(settings, f, name, staged)
             if size == 0:
                 raise UploadRejected(f"{name}: empty file")
         except UploadRejected as exc:

@@ -320,7 +320,7 @@ async def add_recordings(request: Request, sid: int = SID, user: User = Depends(
                          db: Session = Depends(get_db)) -> Response:
     """Upload recordings into an open study (the owner); they are not analysed until the
     study is unblinded."""
-    from hypsa.web.jobs import UploadRejected, accept_file, checked_suffix, display_name
+    from hypsa.web.jobs import UploadRejected, accept_file, display_name, write_upload
 
     s = _study(db, sid)
     if s.owner_id != user.id:
@@ -338,15 +338,7 @@ async def add_recordings(request: Request, sid: int = SID, user: User = Depends(
         name = display_name(f.filename)
         staged = settings.tmp_dir / f"study-{uuid.uuid4().hex}.part"
         try:
-            staged = staged.with_suffix(checked_suffix(name))
-            size = 0
-            with open(staged, "wb") as out:
-                while chunk := await f.read(1024 * 1024):
-                    size += len(chunk)
-                    if size > settings.max_upload_bytes:
-                        raise UploadRejected(f"{name}: larger than the limit of "
-                                             f"{settings.max_upload_mb:g} MiB")
-                    out.write(chunk)
+            staged, _ = await write_upload(settings, f, name, staged)
             info = await run_in_threadpool(accept_file, settings, staged, name)
         except UploadRejected as exc:
             staged.unlink(missing_ok=True)
