@@ -514,17 +514,23 @@ def window_data(path: FsPath, start: float, duration: float, montage: str,
             "channels": list(names), "data": np.round(x, 1).tolist(), "extra": extra}
 
 
-@router.post("/api/recordings/{rid}/reviews", dependencies=[Depends(csrf)])
-async def add_review(request: Request, rid: int = _rid(), user: User = Depends(current_user),
-                     db: Session = Depends(get_db)) -> dict:
-    """One decision: confirm/reject an event, add one, overrule the grade, or settle a
-    decision that could not be carried (``resolve``, optionally adding the event again)."""
+async def _json_object(request: Request) -> dict:
+    """The request's JSON body, which must be an object (400 otherwise)."""
     try:
         body = await request.json()
     except ValueError:
         raise HTTPException(400, "expected a JSON body") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "expected a JSON object")
+    return body
+
+
+@router.post("/api/recordings/{rid}/reviews", dependencies=[Depends(csrf)])
+async def add_review(request: Request, rid: int = _rid(), user: User = Depends(current_user),
+                     db: Session = Depends(get_db)) -> dict:
+    """One decision: confirm/reject an event, add one, overrule the grade, or settle a
+    decision that could not be carried (``resolve``, optionally adding the event again)."""
+    body = await _json_object(request)
     rec, an, revs, job = load_recording(db, rid)
     if an is None:
         raise HTTPException(409, "the recording has not been analysed yet")
@@ -619,14 +625,9 @@ async def reanalyze(request: Request, rid: int = _rid(), user: User = Depends(cu
                     db: Session = Depends(get_db)) -> dict:
     """Queue a new analysis. A reviewed recording needs ``{"confirm": true}``: its decisions
     are carried onto the new analysis, and what cannot be carried is put to the reviewer."""
-    body: Any = {}
+    body: dict = {}
     if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            body = await request.json()
-        except ValueError:
-            raise HTTPException(400, "expected a JSON body") from None
-    if not isinstance(body, dict):
-        raise HTTPException(400, "expected a JSON object")
+        body = await _json_object(request)
     rec, an, revs, job = load_recording(db, rid)
     if job is not None and job.status in ("queued", "running"):
         raise HTTPException(409, "a job for this recording is already queued or running")
