@@ -129,6 +129,18 @@ def _study(db: Session, sid: int) -> Study:
     return s
 
 
+def _owned_study(db: Session, sid: int, user: User, does: str, status: str,
+                 conflict: str) -> Study:
+    """The study ``sid`` when ``user`` owns it (403: "only the study's owner ``does``") and it is
+    ``status`` (409: ``conflict``, in which ``{status}`` stands for the study's status)."""
+    s = _study(db, sid)
+    if s.owner_id != user.id:
+        raise HTTPException(403, f"only the study's owner {does}")
+    if s.status != status:
+        raise HTTPException(409, conflict.format(status=s.status))
+    return s
+
+
 def _reader_ids(db: Session, sid: int) -> list[int]:
     return list(db.scalars(select(StudyReader.user_id).where(StudyReader.study_id == sid)))
 
@@ -322,11 +334,8 @@ async def add_recordings(request: Request, sid: int = SID, user: User = Depends(
     study is unblinded."""
     from hypsa.web.jobs import UploadRejected, accept_file, display_name, write_upload
 
-    s = _study(db, sid)
-    if s.owner_id != user.id:
-        raise HTTPException(403, "only the study's owner adds recordings")
-    if s.status != "open":
-        raise HTTPException(409, "the study is locked: no recording can be added")
+    _owned_study(db, sid, user, "adds recordings", "open",
+                 "the study is locked: no recording can be added")
     settings = request.app.state.settings
     form = await request.form(max_files=settings.max_files, max_fields=50)
     files = [f for f in form.getlist("files") if not isinstance(f, str)]
@@ -365,11 +374,7 @@ async def add_recordings(request: Request, sid: int = SID, user: User = Depends(
 def lock_study(request: Request, sid: int = SID, user: User = Depends(current_user),
                db: Session = Depends(get_db)) -> Response:
     """Lock an open study (the owner): the scores are frozen."""
-    s = _study(db, sid)
-    if s.owner_id != user.id:
-        raise HTTPException(403, "only the study's owner locks it")
-    if s.status != "open":
-        raise HTTPException(409, f"the study is {s.status}, not open")
+    s = _owned_study(db, sid, user, "locks it", "open", "the study is {status}, not open")
     s.status, s.locked_at = "locked", utcnow()
     audit(db, user, "study.lock", target=f"study:{sid}", ip=client_ip(request))
     db.commit()
@@ -383,11 +388,8 @@ def unblind_study(request: Request, sid: int = SID, user: User = Depends(current
     can be seen."""
     from hypsa.web.jobs import enqueue
 
-    s = _study(db, sid)
-    if s.owner_id != user.id:
-        raise HTTPException(403, "only the study's owner unblinds it")
-    if s.status != "locked":
-        raise HTTPException(409, "lock the study before unblinding it")
+    s = _owned_study(db, sid, user, "unblinds it", "locked",
+                     "lock the study before unblinding it")
     s.status, s.unblinded_at = "unblinded", utcnow()
     for it in _items(db, sid):
         has = db.scalar(select(Job.id).where(Job.recording_id == it.recording_id).limit(1))
