@@ -20,6 +20,7 @@ from hypsa.channels import normalize_label
 from hypsa.errors import CorruptFileError, NoEEGChannelsError, UnsupportedFormatError
 from hypsa.io.recording import (
     _MAX_RATE_HZ,
+    _UNIT_TO_UV,
     ChannelInfo,
     Recording,
     Segment,
@@ -33,7 +34,6 @@ __all__ = ["EDF_EXTENSIONS", "read_edf"]
 #: Extensions read by hypsa's own EDF/BDF reader.
 EDF_EXTENSIONS = (".edf", ".bdf", ".rec")
 _ANNOT_LABELS = ("EDF Annotations", "BDF Annotations")
-_UNIT_TO_UV = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}
 
 
 @dataclass

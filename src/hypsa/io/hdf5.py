@@ -24,6 +24,7 @@ from hypsa.errors import CorruptFileError, NoEEGChannelsError, UnsupportedFormat
 from hypsa.extras import require_extra
 from hypsa.io.recording import (
     _MAX_RATE_HZ,
+    _UNIT_TO_UV,
     ChannelInfo,
     Recording,
     Segment,
@@ -36,7 +37,6 @@ __all__ = ["HDF5_EXTENSIONS", "read_eeghdf"]
 
 #: Extensions of eeghdf files (by the format's convention).
 HDF5_EXTENSIONS = (".eeg.h5", ".eeghdf", ".h5", ".hdf5")
-_UNIT_TO_UV = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}
 
 
 class _EeghdfReader(_Reader):

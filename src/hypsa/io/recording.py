@@ -31,6 +31,8 @@ __all__ = ["ChannelInfo", "Segment", "Window", "Recording"]
 _ARRAY_NAME = "<array>"
 _TIME_EPS = 1e-6
 _MAX_RATE_HZ = 1e6
+#: Physical units of a signal (lower case) and their factor to µV.
+_UNIT_TO_UV = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}
 _KINDS = ("eeg", "emg", "ecg", "eog", "resp", "misc")
 
 # --------------------------------------------------------------------------------------------
