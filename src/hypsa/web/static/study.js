@@ -34,24 +34,11 @@
       if (m.onset + m.duration < d.start || m.onset > d.start + d.duration) continue;
       ctx.fillRect(x(m.onset), 0, Math.max(2, m.duration * pxs), H);
     }
-    ctx.strokeStyle = "#e6e9ef"; ctx.lineWidth = 1; ctx.fillStyle = "#5b6577"; ctx.font = "11px sans-serif";
-    for (let t = Math.ceil(d.start); t <= d.start + d.duration; t += 1) {
-      ctx.beginPath(); ctx.moveTo(x(t), 0); ctx.lineTo(x(t), H); ctx.stroke();
-      ctx.fillText(`${t}s`, x(t) + 2, H - 3);
-    }
+    hypsaPlot.seconds(ctx, d, x, H);
     const gap = (H - 16) / (n + 1);
     const uvPerPx = parseFloat(el("gain").value) / PX_PER_MM;
     ctx.strokeStyle = "#1d2330";
-    for (let c = 0; c < n; c++) {
-      const y0 = gap * (c + 1), row = d.data[c], dt = 1 / d.sfreq;
-      ctx.fillStyle = "#1d2330"; ctx.fillText(d.channels[c], 4, y0 + 4);
-      ctx.beginPath();
-      for (let i = 0; i < row.length; i++) {
-        const px = x(d.start + i * dt), py = y0 - row[i] / uvPerPx;
-        if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
-      }
-      ctx.stroke();
-    }
+    hypsaPlot.channels(ctx, d, x, gap, uvPerPx);
     el("pos").textContent = `${d.start.toFixed(1)}–${(d.start + d.duration).toFixed(1)} s of ${total.toFixed(0)} s`;
   }
 
