@@ -10,9 +10,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# the analysis with the web app, Dask batch and the eeghdf reader (extras in pyproject.toml)
+# the analysis with every optional stack: web app, Dask batch, eeghdf reader, reader studies, video
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[web,batch,hdf5]'
+	$(BIN)/python -m pip install --quiet -e '.[web,batch,hdf5,study,video]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
