@@ -420,6 +420,14 @@ def test_review_changes_count_and_export(analysed, tmp_path):
     ours = [t for t in texts if re.fullmatch(r"hypsa spasm( conf=[\d.]+)? cluster=\d+", t)]
     assert len(ours) == n0
     assert any(abs(float(o) - 5.0) < 1e-3 for o in ann["onset"])
+    # one annotation at the start says the export reflects a review (by whom, when)
+    import mne
+
+    raw = mne.io.read_raw_edf(out, preload=False, verbose="error")
+    mark = [(a["onset"], a["description"]) for a in raw.annotations
+            if a["description"].startswith("hypsa reviewed by ")]
+    assert len(mark) == 1 and mark[0][0] == 0.0
+    assert re.fullmatch(r"hypsa reviewed by rev \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", mark[0][1])
 
 
 def test_review_page_viewer_and_report(analysed):

@@ -97,7 +97,7 @@ def read_events(path: str | Path) -> pd.DataFrame:
 
 
 def export_annotations(src: str | Path, events: pd.DataFrame, out: str | Path,
-                       min_cluster_size: int = 2) -> Path:
+                       min_cluster_size: int = 2, note: str | None = None) -> Path:
     """Write an EDF+ file that opens in EDFbrowser and MNE with the detected spasms as
     annotations, and one annotation per cluster spanning it (``hypsa cluster N: K spasms``),
     so that a reader can step from cluster to cluster in the viewer's annotation list.
@@ -116,6 +116,9 @@ def export_annotations(src: str | Path, events: pd.DataFrame, out: str | Path,
         Output ``.edf`` (or ``.bdf`` for BDF sources).
     min_cluster_size : int
         Fewest spasms a cluster annotation is written for (``SpasmParams.min_cluster_size``).
+    note : str, optional
+        Text of one more annotation at the start of the recording (onset 0), e.g.
+        ``hypsa reviewed by <user> <time>`` for an export of reviewed events.
 
     Returns
     -------
@@ -127,7 +130,7 @@ def export_annotations(src: str | Path, events: pd.DataFrame, out: str | Path,
     out = Path(out)
     if out.resolve() == src.resolve():
         raise InputError(out, "refusing to overwrite the input recording")
-    anns = []
+    anns = [edfio.EdfAnnotation(0.0, None, note)] if note else []
     for _, e in events.iterrows():
         txt = "hypsa spasm"
         if "confidence" in e and pd.notna(e["confidence"]):

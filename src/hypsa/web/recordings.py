@@ -601,11 +601,13 @@ async def export(request: Request, rid: int = _rid(), user: User = Depends(curre
         raise HTTPException(409, "the recording has not been analysed yet")
     gap = float(((an.summary or {}).get("spasms") or {}).get("cluster_gap_s") or 60.0)
     df = RV.counted_frame(RV.effective_events(an, revs), gap)
+    last = RV.reviewed_summary(an, revs, user_names(db))["last_review"]
+    note = f"hypsa reviewed by {last['reviewer']} {last['at']}" if last else None
     src = settings.recordings_dir / rec.stored_name
     suf = ".bdf" if rec.stored_name.endswith(".bdf") else ".edf"
     out = settings.tmp_dir / f"export-{rid}-{time.monotonic_ns()}{suf}"
     try:
-        await run_in_threadpool(export_annotations, src, df, out)
+        await run_in_threadpool(export_annotations, src, df, out, note=note)
         data = out.read_bytes()
     except HypsaError as exc:
         raise HTTPException(422, clean_message(request, str(exc))) from None
