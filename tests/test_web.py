@@ -903,6 +903,11 @@ def test_reanalysis_keeps_reviews_and_report_is_reviewed(analysed, settings, app
     assert 'id="review-state"' in rep and "Reviewed BASED grade <b>2</b>" in rep
     assert f"Machine's verdict: BASED {a['detected_grade']}" in rep
     assert "by rev at" in rep
+    # the added event is listed, marked as added by the reviewer
+    i = rep.index('id="reviewer-added"')
+    table = rep[i:rep.index("</table>", i)]
+    assert f"<td>{free:.1f}</td>" in table and "added by the reviewer rev at" in table
+    assert "missed" in table
     # re-analysis needs confirmation, and is audited
     r = client.post(f"/api/recordings/{rid}/reanalyze", json={}, headers=h)
     assert r.status_code == 409 and "confirm" in r.json()["detail"]

@@ -9,7 +9,7 @@ import math
 import time
 import uuid
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -342,7 +342,8 @@ def reviewed_report(settings: Any, rec: RecordingRow, an: AnalysisRow, revs: lis
     h = s.setdefault("hypsarrhythmia", {})
     h["based_score"], h["present"], h["verdict"] = g["grade"], g["present"], g["verdict"]
     gap = float((s.get("spasms") or {}).get("cluster_gap_s") or 60.0)
-    df = RV.counted_frame(RV.effective_events(an, revs, names), gap)
+    eff = RV.effective_events(an, revs, names)
+    df = RV.counted_frame(eff, gap)
     sp = s.setdefault("spasms", {})
     rate = rs["rate"]
     sp.update(count=rs["count"], n_clusters=rs["n_clusters"], rate=rate,
@@ -357,7 +358,8 @@ def reviewed_report(settings: Any, rec: RecordingRow, an: AnalysisRow, revs: lis
                 keep[i] = True
         a.events = ev[keep].reset_index(drop=True)
     body = render_html(build_content(a, settings.recordings_dir / rec.stored_name))
-    body = _insert_review_box(body, rs, an)
+    added = [e for e in eff if e["source"] == "added" and e["counted"]]
+    body = _insert_review_box(body, rs, an, added, a.start_time)
     tmp = target.with_suffix(f".{uuid.uuid4().hex}.part")
     tmp.write_text(body, encoding="utf-8")
     tmp.replace(target)
@@ -369,7 +371,8 @@ def _verdict_text(v: str | None) -> str:
             "not_assessable": "not assessable"}.get(v or "", "not assessable")
 
 
-def _insert_review_box(body: str, rs: dict, an: AnalysisRow) -> str:
+def _insert_review_box(body: str, rs: dict, an: AnalysisRow, added: list[dict] | None = None,
+                       start: datetime | None = None) -> str:
     g = rs["grade"]
     e = html.escape
     lines = []
@@ -391,10 +394,31 @@ def _insert_review_box(body: str, rs: dict, an: AnalysisRow) -> str:
                      "analysis and await the reviewer")
     box = ('<section id="review-state" style="border:2px solid #1f5fbf;padding:.6em 1em;'
            'margin:1em;font-family:sans-serif"><h2 style="margin:.2em 0">Reviewed state</h2>'
-           + "".join(f"<p style=\"margin:.3em 0\">{x}</p>" for x in lines) + "</section>")
+           + "".join(f"<p style=\"margin:.3em 0\">{x}</p>" for x in lines)
+           + _added_table(added or [], start) + "</section>")
     i = body.lower().find("<body")
     j = body.find(">", i) if i >= 0 else -1
     return body[: j + 1] + box + body[j + 1:] if j >= 0 else box + body
+
+
+def _added_table(added: list[dict], start: datetime | None) -> str:
+    """The events a reviewer added by hand (counted in the totals above), as a table."""
+    if not added:
+        return ""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{_clock_at(start, x['onset'])}</td><td>{x['onset']:.1f}</td>"
+        f"<td>{x['duration']:.1f}</td><td>added by the reviewer {e(x['reviewer'])} at "
+        f"{e(x['reviewed_at'] or '')} UTC</td><td>{e(x['comment'] or '')}</td></tr>"
+        for x in added)
+    return ('<table id="reviewer-added" style="margin:.4em 0"><caption style="text-align:left">'
+            f"Spasms added by the reviewer ({len(added)}), counted above, not in the machine's "
+            "clusters and snippets below</caption><tr><th>clock time</th><th>onset (s)</th>"
+            "<th>duration (s)</th><th>source</th><th>comment</th></tr>" + rows + "</table>")
+
+
+def _clock_at(start: datetime | None, t: float) -> str:
+    return (start + timedelta(seconds=float(t))).strftime("%H:%M:%S") if start else "n/a"
 
 
 @router.get("/recordings/{rid}/report")
