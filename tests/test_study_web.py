@@ -3,15 +3,8 @@ Chromium), with a real ``hypsa serve`` in a subprocess; and the study's migratio
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +13,8 @@ httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 pytest.importorskip("krippendorff")
 
-PASSWORD = "correct horse battery"
+from webserver import PASSWORD, server  # noqa: E402
+
 CHROMIUM = os.environ.get("HYPSA_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -59,49 +53,6 @@ def edf_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
             for k in range(4)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _server(data_dir: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPSA_")
-           or k == "HYPSA_CHROMIUM"}
-    env.update(HYPSA_DATA_DIR=str(data_dir), MPLBACKEND="Agg", HYPSA_ADMIN_USER="admin",
-               HYPSA_ADMIN_PASSWORD=PASSWORD, HYPSA_HEARTBEAT_S="0.3")
-    log_path = data_dir.parent / f"server-{port}.log"
-    log = open(log_path, "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-c", "from hypsa.cli import app; app()", "serve",
-                             "--host", "127.0.0.1", "--port", str(port), "--worker"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        t_end = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("server exited: " + log_path.read_text()[-2000:])
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > t_end:
-                raise RuntimeError("server did not start in 60 s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-
-
 def _make_readers(url: str) -> None:
     c = httpx.Client(base_url=url, timeout=60)
     tok = re.search(r'name="csrf-token" content="([^"]+)"', c.get("/login").text).group(1)
@@ -128,7 +79,7 @@ def test_two_reader_blinded_study(tmp_path, edf_files):
     if not Path(CHROMIUM).is_file():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     expect = sync_api.expect
-    with _server(tmp_path / "data") as url, sync_api.sync_playwright() as pw:
+    with server(tmp_path / "data") as url, sync_api.sync_playwright() as pw:
         _make_readers(url)
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                      args=["--no-sandbox", "--disable-gpu",
