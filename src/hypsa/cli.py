@@ -90,8 +90,12 @@ def _progress(quiet: bool):
 def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = False,
                   report: bool = True, params=None,
                   hypnogram=None, movement=None,
-                  metadata: dict | None = None) -> tuple[list[dict], list[str]]:
+                  metadata: dict | None = None,
+                  report_kw: dict | None = None) -> tuple[list[dict], list[str]]:
     """Analyse files one after the other; a bad file is reported and the others still run.
+
+    ``report_kw`` goes to :func:`hypsa.report.write_report` (``video``, ``frames``,
+    ``blur_faces``).
 
     ``params`` (:class:`hypsa.analysis.AnalysisParams`, default when None) applies to every file.
     ``hypnogram`` (a table from :func:`hypsa.vigilance.read_hypnogram`; one file only) replaces
@@ -141,7 +145,7 @@ def analyze_files(files: list[Path], out: Path, *, jobs: int = 1, quiet: bool = 
                     except ImportError:
                         pass
                     else:
-                        paths["report"] = write_report(res, out, source=f)
+                        paths["report"] = write_report(res, out, source=f, **(report_kw or {}))
                 done.append({"file": f, "paths": paths, "analysis": res})
             except HypsaError as exc:
                 errors.append(str(exc))
@@ -212,6 +216,12 @@ def analyze(
         help="Seconds from the recording's start to the clip's first frame (one per --video, "
              "in order); without it the clocks (recording start, video creation time) place "
              "the clip."),
+    no_frames: bool = typer.Option(
+        False, "--no-frames", help="With --video: the report and the clip pages show no "
+        "frames of the video (de-identification); its movement is still used."),
+    blur_faces: bool = typer.Option(
+        False, "--blur-faces", help="With --video: blur skin-coloured areas (faces) in the "
+        "frames shown."),
     age_weeks: float = typer.Option(
         None, "--age-weeks", metavar="WEEKS", help="Age at the recording (weeks), for the "
         "report; applies to every file given (else <stem>.meta.json or BIDS tables)."),
@@ -246,9 +256,14 @@ def analyze(
             stages = read_hypnogram(hypnogram)  # a bad table stops here, before any analysis
         movement = None
         if video:
-            movement = _video_movement(files, video, video_offset, out, quiet)
+            movement = _video_movement(files, video, video_offset, out, quiet,
+                                       frames=not no_frames, blur_faces=blur_faces)
         elif video_offset:
             raise ParameterError("--video-offset goes with --video")
+        report_kw = {"frames": not no_frames, "blur_faces": blur_faces}
+        if movement is not None:  # the report shows each spasm's frames from these clips
+            report_kw["video"] = [(c, m["offset_s"]) for c, m in zip(video, movement.clips,
+                                                                      strict=True)]
         given = {"age_weeks": age_weeks, "corrected_age_weeks": corrected_age_weeks,
                  "medication": medication, "indication": indication}
         from hypsa.metadata import read_metadata
@@ -256,7 +271,7 @@ def analyze(
         read_metadata(None, given)  # an implausible age stops here, before any analysis
         done, errors = analyze_files(files, out, jobs=jobs, quiet=quiet, report=report,
                                      params=params, hypnogram=stages, movement=movement,
-                                     metadata=given)
+                                     metadata=given, report_kw=report_kw)
     for d in done:
         if not quiet:
             typer.echo(d["analysis"].summary())
@@ -270,7 +285,7 @@ def analyze(
 
 
 def _video_movement(files: list[Path], clips: list[Path], offsets: list[float] | None,
-                    out: Path, quiet: bool):
+                    out: Path, quiet: bool, *, frames: bool = True, blur_faces: bool = False):
     """Measure the clips of ``hypsa analyze --video``, write their own outputs, and return
     their movement on the recording's timeline."""
     if len(files) != 1:
@@ -285,7 +300,7 @@ def _video_movement(files: list[Path], clips: list[Path], offsets: list[float] |
     for track, c in zip(mv.tracks, mv.clips, strict=True):
         ev = detect_events(track, EventParams())
         res = VideoResult(track, ev, clusters_table(ev), {}, {"alignment": c})
-        res.save(out)
+        res.save(out, frames=frames, blur_faces=blur_faces)
     return mv
 
 
@@ -488,6 +503,13 @@ def report_cmd(
                              "the only one)."),
     source: Path = typer.Option(None, "--source", help="The analysed EEG, for the snippets."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write <stem>.report.pdf."),
+    video: list[Path] = typer.Option(
+        None, "--video", metavar="CLIP", help="The clip(s) the recording was analysed with, "
+        "for the frames of each spasm (default: as named in the summary, or beside --source)."),
+    no_frames: bool = typer.Option(False, "--no-frames",
+                                   help="No frames of the video (de-identification)."),
+    blur_faces: bool = typer.Option(False, "--blur-faces",
+                                    help="Blur skin-coloured areas (faces) in the frames."),
 ) -> None:
     """Re-build the HTML report (and optionally a PDF) from saved analysis outputs."""
     from hypsa.errors import InputError
@@ -512,7 +534,18 @@ def report_cmd(
             raise InputError(folder, f"holds {len(stems)} analyses ({', '.join(stems[:5])}"
                              f"{' ...' if len(stems) > 5 else ''}); choose one with --stem")
         res = load(folder, stems[0])
-        html = write_report(res, folder, source=source)
+        vkw: dict = {"frames": not no_frames, "blur_faces": blur_faces}
+        if video:
+            from hypsa.report.video import clips_from_summary
+
+            found, _ = clips_from_summary(res, source, list(video))
+            named = {n for _, _, _, n in found}
+            for v in video:
+                if v.name not in named:
+                    raise ParameterError(f"--video {v}: not a clip this recording was "
+                                         "analysed with (see video in its summary.json)")
+            vkw["video"] = [(p, off) for p, off, _, _ in found]
+        html = write_report(res, folder, source=source, **vkw)
         typer.echo(f"Report: {html}")
         if pdf:
             typer.echo(f"PDF: {write_pdf(res, folder / f'{res.stem}.report.pdf', source=source)}")

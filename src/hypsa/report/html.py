@@ -55,17 +55,22 @@ class ReportContent:
         Snippet figures with their captions.
     gallery_note : str or None
         Why the gallery is empty or short (no source, unreadable source, no spasms).
+    video : hypsa.report.video.VideoSection or None
+        The frames of each spasm beside its EEG, when the analysis had a video.
     """
 
     facts: dict
     figures: dict = field(default_factory=dict)
     gallery: list = field(default_factory=list)
     gallery_note: str | None = None
+    video: Any = None
 
     def close(self) -> None:
         """Release the figures."""
         self.figures.clear()
         self.gallery.clear()
+        if self.video is not None:
+            self.video.close()
 
 
 def _fmt_dur(s: float | None) -> str:
@@ -483,7 +488,8 @@ def _gallery(analysis: Any, rec: Any, bad: list[str]) -> tuple[list, str | None]
     return out, " ".join(notes) or None
 
 
-def build_content(analysis: Any, source: Any = None) -> ReportContent:
+def build_content(analysis: Any, source: Any = None, *, video: list | None = None,
+                  frames: bool = True, blur_faces: bool = False) -> ReportContent:
     """Facts, figures and gallery of one report.
 
     Parameters
@@ -492,6 +498,14 @@ def build_content(analysis: Any, source: Any = None) -> ReportContent:
         The analysis.
     source : path or Recording, optional
         The analysed recording, for the EEG snippets.
+    video : list of (path, float), optional
+        The analysed clips and their offsets on the recording (s); default: the clips named in
+        the analysis summary, looked for as named and beside the recording.
+    frames : bool
+        Show the frames of each spasm when the analysis had a video (False: none, for
+        de-identification).
+    blur_faces : bool
+        Blur skin-coloured areas (faces) in the frames shown.
 
     Returns
     -------
@@ -508,7 +522,14 @@ def build_content(analysis: Any, source: Any = None) -> ReportContent:
     gallery: list = []
     if rec is not None:
         gallery, note = _gallery(analysis, rec, facts["bad_list"])
-    return ReportContent(facts, figs, gallery, note)
+    from hypsa.report.video import video_section
+
+    mains = ((analysis.summary_.get("quality") or {}).get("mains_hz") or [None])[0]
+    vid = video_section(analysis, rec, clips=video,
+                        source=source if isinstance(source, str | Path) else None,
+                        frames=frames, blur_faces=blur_faces, bad=facts["bad_list"],
+                        notch_hz=mains)
+    return ReportContent(facts, figs, gallery, note, vid)
 
 
 def _env():
@@ -540,19 +561,31 @@ def render_html(content: ReportContent, dpi: int = DPI) -> str:
     gallery = [{"src": FG.to_base64(f, max(dpi, 110)), "caption": c,
                 "width_mm": round(getattr(f, "hypsa_size_mm", (140.0, 0))[0], 1)}
                for f, c in content.gallery]
+    video = None
+    if content.video is not None:
+        v = content.video
+        video = {"clips": v.clips, "notes": v.notes, "frames": v.frames, "rows": [
+            {"caption": r["caption"], "frames": r["frames"],
+             "eeg": FG.to_base64(r["figure"], 60) if r["figure"] is not None else None}
+            for r in v.rows]}
     return _env().get_template("template.html").render(
         f=content.facts, img=imgs, gallery=gallery, gallery_note=content.gallery_note,
+        video=video,
         methods=METHODS_TEXT.format(**content.facts),
         limitations=limitations(content.facts))
 
 
-def write_report(analysis: Any, out_dir: str | Path, source: Any = None) -> Path:
+def write_report(analysis: Any, out_dir: str | Path, source: Any = None, *,
+                 video: list | None = None, frames: bool = True,
+                 blur_faces: bool = False) -> Path:
     """Write ``<out_dir>/<stem>.report.html``, a self-contained report of one recording.
 
     Contents: identification (file stem and date only), recording facts and quality, the
     verdict (BASED grade, probability, criteria; spasm counts and clusters), a timeline, an
     hourly histogram of spasms, the cluster table, EEG snippets of the most and least confident
     spasms and of the most hypsarrhythmic 10 s of the graded epoch, methods and limitations.
+    When the analysis had a video: the frames of each spasm (before, at and after its onset)
+    beside its EEG (:mod:`hypsa.report.video`).
 
     Parameters
     ----------
@@ -562,6 +595,14 @@ def write_report(analysis: Any, out_dir: str | Path, source: Any = None) -> Path
         Output folder (created if needed).
     source : path or Recording, optional
         The analysed recording; without it (or if it cannot be read) the gallery says so.
+    video : list of (path, float), optional
+        The analysed clips and their offsets on the recording (s); default: those named in
+        the analysis summary.
+    frames : bool
+        Show the frames of each spasm (False: no picture from the video, for
+        de-identification).
+    blur_faces : bool
+        Blur skin-coloured areas (faces) in the frames.
 
     Returns
     -------
@@ -570,7 +611,8 @@ def write_report(analysis: Any, out_dir: str | Path, source: Any = None) -> Path
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    content = build_content(analysis, source)
+    content = build_content(analysis, source, video=video, frames=frames,
+                            blur_faces=blur_faces)
     try:
         text = render_html(content)
     finally:

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["write_page", "blur_skin"]
+__all__ = ["write_page", "blur_skin", "frame_strips", "STRIP_TIMES"]
 
 MAX_STRIPS = 40
+#: Where the frames of a strip are taken, relative to an event's onset (s), with their labels.
+STRIP_TIMES: tuple[tuple[float, str], ...] = ((-1.0, "1 s before"), (0.25, "at onset"),
+                                              (1.0, "1 s after"))
 
 
 def blur_skin(img: np.ndarray) -> np.ndarray:
@@ -44,12 +47,57 @@ def blur_skin(img: np.ndarray) -> np.ndarray:
     return np.where(m[..., None] > 0, blurred, img)
 
 
-def _jpeg(img: np.ndarray) -> str:
+def _jpeg(img: np.ndarray, quality: int = 80) -> str:
     import cv2
 
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, 80])
+                           [cv2.IMWRITE_JPEG_QUALITY, quality])
     return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode() if ok else ""
+
+
+def frame_strips(path: str | Path, onsets, *, width: int = 200, blur_faces: bool = False,
+                 quality: int = 80) -> list[list[tuple[str, str]]]:
+    """Frames before, at and after each onset of a clip, as JPEG data URIs.
+
+    The frames are taken at :data:`STRIP_TIMES` from each onset, in one pass over the clip
+    (:func:`hypsa.video.read.grab_frames`), downscaled to ``width`` pixels.
+
+    Parameters
+    ----------
+    path : str or Path
+        Video file.
+    onsets : sequence of float
+        Event onsets in the clip's own time (s from its first frame).
+    width : int
+        Width of each frame (pixels).
+    blur_faces : bool
+        Blur skin-coloured areas (:func:`blur_skin`) in every frame.
+    quality : int
+        JPEG quality (1-100).
+
+    Returns
+    -------
+    list of list of (str, str)
+        Per onset, ``(label, data URI)`` for each frame of :data:`STRIP_TIMES`.
+    """
+    from hypsa.video.read import grab_frames
+
+    onsets = [float(o) for o in onsets]
+    if not onsets:
+        return []
+    times = [max(0.0, o + dt) for o in onsets for dt, _ in STRIP_TIMES]
+    imgs = grab_frames(path, times, width=width)
+    k = len(STRIP_TIMES)
+    out = []
+    for i in range(len(onsets)):
+        row = []
+        for j, (_, label) in enumerate(STRIP_TIMES):
+            img = imgs[k * i + j]
+            if blur_faces:
+                img = blur_skin(img)
+            row.append((label, _jpeg(img, quality)))
+        out.append(row)
+    return out
 
 
 def _trace_svg(res, width: int = 900, height: int = 160) -> str:
@@ -113,20 +161,10 @@ def write_page(res, path: str | Path, *, frames: bool = True, blur_faces: bool =
         .sort_values("onset") if len(res.events) else res.events
     strips = []
     if frames and len(ev):
-        from hypsa.video.read import grab_frames
-
-        times = []
-        for o in ev["onset"]:
-            times += [max(0.0, o - 1.0), o + 0.25, o + 1.0]
-        imgs = grab_frames(info.path, times, width=200)
-        for i, (_, e) in enumerate(ev.iterrows()):
-            cells = []
-            for j, label in enumerate(("1 s before", "at onset", "1 s after")):
-                img = imgs[3 * i + j]
-                if blur_faces:
-                    img = blur_skin(img)
-                cells.append(f'<figure><img src="{_jpeg(img)}" alt="{label}">'
-                             f"<figcaption>{label}</figcaption></figure>")
+        grabbed = frame_strips(info.path, ev["onset"], width=200, blur_faces=blur_faces)
+        for (_, e), row in zip(ev.iterrows(), grabbed, strict=True):
+            cells = [f'<figure><img src="{uri}" alt="{label}">'
+                     f"<figcaption>{label}</figcaption></figure>" for label, uri in row]
             strips.append(
                 f'<div class="ev"><h3>{e["onset"]:.1f} s '
                 f'({int(e["onset"] // 60)}:{e["onset"] % 60:04.1f}) &middot; '
