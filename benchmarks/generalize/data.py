@@ -105,11 +105,15 @@ def _build_simulate(s: Spec):
     form, var = s.background.split("/")
     variant = var if form == "modified" else None
     bg = var if form == "none" else "normal"
+    # wide drawing: wave 0.8-4x the local background, any field/polarity, 0.5-6 s decrement to
+    # 0.1-0.6, and the incomplete forms (events["form"]); see hypsa.simulate.spasms
     sim = simulate(s.minutes * 60, hypsarrhythmia=form, variant=variant, background=bg,
-                   n_clusters=2 if s.spasms else 0, emg=s.emg, seed=s.seed)
+                   n_clusters=2 if s.spasms else 0, emg=s.emg, seed=s.seed,
+                   spasm_variety="wide")
     ev = sim.events
     truth = pd.DataFrame({"onset": ev["onset"], "duration": ev["duration"],
-                          "cluster": ev["cluster"], "form": "complete",
+                          "cluster": ev["cluster"],
+                          "form": ev["form"] if "form" in ev else "complete",
                           "movement": ev["has_emg"].astype(bool) if "has_emg" in ev
                           else s.emg})
     meta = {"hyps": form != "none", "hours": s.minutes / 60}

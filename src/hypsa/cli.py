@@ -466,6 +466,11 @@ def simulate(
     emg: bool = typer.Option(True, "--emg/--no-emg", help="Add a deltoid EMG channel."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     mains: float = typer.Option(50.0, "--mains", help="Mains frequency: 50, 60 or 0 (none)."),
+    spasm_variety: str = typer.Option(
+        "classic", "--spasm-variety",
+        help="classic (generalized 200-500 uV wave, 1-3 s decrement) | wide (wave 0.8-4x the "
+             "local background, any field and polarity, 0.5-6 s decrement, incomplete forms; "
+             "events.tsv gets a form column)"),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     """Simulate an infant EEG with known hypsarrhythmia and spasms, streamed to EDF+."""
@@ -478,7 +483,8 @@ def simulate(
         if mains not in (0, 50, 60):
             raise ParameterError(f"--mains must be 50, 60 or 0, got {mains:g}")
         kwargs = dict(hypsarrhythmia=hypsarrhythmia, variant=variant, background=background,
-                      n_clusters=clusters, emg=emg, seed=seed, mains_hz=mains or None)
+                      n_clusters=clusters, emg=emg, seed=seed, mains_hz=mains or None,
+                      spasm_variety=spasm_variety)
         duration = float(round(hours * 3600.0))
         if quiet:
             path = simulate_to_edf(out, duration, **kwargs)

@@ -44,10 +44,15 @@ from hypsa.simulate.background import (
 )
 from hypsa.simulate.hypsarrhythmia import BACKGROUNDS, FORMS, VARIANTS, plan_hypsarrhythmia
 from hypsa.simulate.spasms import (
+    BACKGROUND_WINDOW_S,
+    SPASM_FORMS,
+    SPASM_VARIETIES,
+    background_level,
     decrement_gain,
     plan_clusters,
     render_emg_bursts,
     render_spasms_eeg,
+    render_spasms_eeg_wide,
 )
 from hypsa.simulate.writer import (
     StreamingEdfWriter,
@@ -65,6 +70,8 @@ __all__ = [
     "FORMS",
     "VARIANTS",
     "BACKGROUNDS",
+    "SPASM_FORMS",
+    "SPASM_VARIETIES",
 ]
 
 DEFAULT_START = datetime(2024, 1, 1, 9, 0, 0)
@@ -85,7 +92,9 @@ class Simulation:
         The 19 10-20 names (then ``"EMG"``) and ``"eeg"``/``"emg"``.
     events : DataFrame
         One row per spasm: ``onset, duration, cluster, eventType, trial_type, has_emg`` then the
-        generation details (slow wave, decrement, fast activity, EMG burst timings and amplitudes).
+        generation details (slow wave, decrement, fast activity, EMG burst timings and amplitudes);
+        with ``spasm_variety="wide"`` also ``form`` (complete / wave_only / decrement_only), the
+        measured ``background_uv`` and the drawn shape, field and lag parameters.
     clusters : DataFrame
         ``cluster, onset, offset, count``.
     states : DataFrame
@@ -203,6 +212,8 @@ def _validate(p: dict[str, Any]) -> dict[str, Any]:
     m = p["mains_hz"]
     if m is not None and m != 0 and (not isinstance(m, int | float) or not 0 < m < fs / 2):
         bad(f"mains_hz must be None, 0 or between 0 and sfreq/2, got {m!r}")
+    if p["spasm_variety"] not in SPASM_VARIETIES:
+        bad(f"spasm_variety must be one of {SPASM_VARIETIES}, got {p['spasm_variety']!r}")
     if not isinstance(p["seed"], int | np.integer) or p["seed"] < 0:
         bad(f"seed must be a non-negative integer, got {p['seed']!r}")
     if (
@@ -255,6 +266,7 @@ def _plan(p: dict[str, Any]) -> _Plan:
         tuple(p["spasm_interval_s"]),
         p["emg"],
         np.random.default_rng([seed, 3]),
+        p["spasm_variety"],
     )
     hyps = plan_hypsarrhythmia(
         form, variant, p["background"], states, clusters, d, np.random.default_rng([seed, 4])
@@ -298,6 +310,12 @@ def _plan(p: dict[str, Any]) -> _Plan:
         "event_convention": "onset = start of transient or slow wave; duration = to end of slow "
         "wave + 0.3 s of decrement, clipped to 0.5-2 s",
     }
+    if p["spasm_variety"] == "wide":
+        truth["spasm_variety"] = "wide"
+        truth["event_convention"] += (
+            "; decrement_only: onset = start of decrement, duration = motor phase (0.3-1.2 s) "
+            "+ 0.3 s, clipped to 0.5-2 s"
+        )
     n = int(round(d * p["sfreq"]))
     return _Plan(params, n, states, events, clusters, hyps, sleep_ev, art, bursts, truth)
 
@@ -338,6 +356,30 @@ class _Renderer:
         if p["background"] == "sleep_slow":
             self.par["slow_sync"]["nrem"] = 62.0
         self.emg_uv = float(np.random.default_rng([self.seed, 7]).uniform(5, 15))
+        self.wide = p["spasm_variety"] == "wide"
+        self._hist: np.ndarray | None = None  # ongoing activity of the last seconds (wide)
+
+    def _set_levels(self, ongoing: np.ndarray, i0: int, t: np.ndarray) -> None:
+        """Set each wide spasm's local background level (and its wave and transient amplitude)
+        from the ongoing activity of the ``BACKGROUND_WINDOW_S`` before its onset, when the spasm
+        is first rendered; keep the last window of ongoing activity for the next chunk."""
+        fs, ev = self.fs, self.plan.events
+        nw = int(round(BACKGROUND_WINDOW_S * fs))
+        hist = ongoing if self._hist is None else np.hstack([self._hist, ongoing])
+        h0 = i0 - (hist.shape[1] - ongoing.shape[1])
+        if len(ev):
+            todo = ev.index[ev["background_uv"].isna() & (ev["onset"] < t[-1])]
+            for idx in todo:
+                s1 = int(round(ev.at[idx, "onset"] * fs))
+                seg = hist[:, max(s1 - nw - h0, 0) : max(s1 - h0, 0)]
+                level = background_level(seg)
+                ev.at[idx, "background_uv"] = level
+                if ev.at[idx, "form"] != "decrement_only":
+                    uv = ev.at[idx, "wave_ratio"] * level
+                    ev.at[idx, "slow_wave_uv"] = uv
+                    if ev.at[idx, "has_transient"]:
+                        ev.at[idx, "transient_uv"] = ev.at[idx, "transient_ratio"] * uv
+        self._hist = hist[:, -nw:].copy()
 
     def chunk(self, k: int, i0: int, n: int) -> np.ndarray:
         pl, fs = self.plan, self.fs
@@ -354,8 +396,14 @@ class _Renderer:
         )
         eeg += render_sleep_events(pl.sleep_events, t[0], n, fs)
         eeg += pl.hyps.render(self.hyps_streams, k, t, st, fs)
-        eeg *= pl.hyps.global_gain(t, fs) * decrement_gain(pl.events, t, fs)
-        eeg += render_spasms_eeg(pl.events, t, fs, self.seed)
+        if self.wide:
+            eeg *= pl.hyps.global_gain(t, fs)
+            self._set_levels(eeg, i0, t)
+            eeg *= decrement_gain(pl.events, t, fs)
+            eeg += render_spasms_eeg_wide(pl.events, t, fs, self.seed)
+        else:
+            eeg *= pl.hyps.global_gain(t, fs) * decrement_gain(pl.events, t, fs)
+            eeg += render_spasms_eeg(pl.events, t, fs, self.seed)
         emg = None
         if pl.params["emg"]:
             emg = self.emg_uv * self.emg.next(k, n)[0]
@@ -388,6 +436,7 @@ def _params(
     sleep: bool,
     seed: int,
     chunk_s: float,
+    spasm_variety: str = "classic",
 ) -> dict[str, Any]:
     return _validate(
         dict(
@@ -410,6 +459,7 @@ def _params(
             sleep=bool(sleep),
             seed=seed,
             chunk_s=chunk_s,
+            spasm_variety=spasm_variety,
         )
     )
 
@@ -431,6 +481,7 @@ def simulate(
     sleep: bool = True,
     seed: int = 0,
     chunk_s: float = 600.0,
+    spasm_variety: str = "classic",
 ) -> Simulation:
     """Simulate an infant EEG recording with known hypsarrhythmia, spasms, states and artifacts.
 
@@ -469,6 +520,12 @@ def simulate(
     chunk_s : float
         Generation chunk (whole seconds); :func:`simulate_to_edf` with the same value gives the
         same samples.
+    spasm_variety : {"classic", "wide"}
+        How each spasm is drawn. ``"classic"`` (default, unchanged): a generalized 200-500 µV
+        slow wave and a 1-3 s decrement to 0.1-0.3. ``"wide"``: wave 0.8-4x the local
+        background, mono- or biphasic, either polarity, generalized to focal-predominant fields,
+        lags up to 50 ms, decrement to 0.1-0.6 for 0.5-6 s, and the incomplete forms
+        (``events["form"]``); ranges in :mod:`hypsa.simulate.spasms` and docs/simulator.md.
 
     Returns
     -------
@@ -491,6 +548,7 @@ def simulate(
         sleep,
         seed,
         chunk_s,
+        spasm_variety,
     )
     plan = _plan(p)
     renderer = _Renderer(plan)
@@ -528,6 +586,7 @@ def simulate_to_edf(
     sleep: bool = True,
     seed: int = 0,
     chunk_s: float = 600.0,
+    spasm_variety: str = "classic",
     progress: Callable[[float, float], None] | None = None,
 ) -> Path:
     """Simulate chunk by chunk straight into an EDF+C file (for long recordings, up to 24 h).
@@ -557,6 +616,7 @@ def simulate_to_edf(
         sleep,
         seed,
         chunk_s,
+        spasm_variety,
     )
     if abs(duration_s - round(duration_s)) > 1e-9:
         raise ParameterError(f"duration_s must be a whole number of seconds, got {duration_s}")

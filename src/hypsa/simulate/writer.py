@@ -99,7 +99,10 @@ def annotation_table(
 def write_events_tsv(
     path: Path, events: pd.DataFrame, start_time: datetime, duration_s: float
 ) -> Path:
-    """Write the SzCORE/BIDS events file; a recording without spasms gets one ``bckg`` row."""
+    """Write the SzCORE/BIDS events file; a recording without spasms gets one ``bckg`` row.
+
+    Events of the wide drawing (a ``form`` column) add a ``form`` column to the file.
+    """
     cols = [
         "onset",
         "duration",
@@ -135,6 +138,9 @@ def write_events_tsv(
         for o in df["onset"]
     ]
     df["recordingDuration"] = round(float(duration_s), 4)
+    if "form" in events.columns:  # wide drawing: complete / wave_only / decrement_only
+        cols.append("form")
+        df["form"] = events["form"].to_numpy() if len(events) else ["bckg"]
     df[cols].to_csv(path, sep="\t", index=False)
     return path
 
