@@ -41,6 +41,7 @@ ROUTERS: list[str] = [
     "hypsa.web.patients",
     "hypsa.web.admin",
     "hypsa.web.studies",
+    "hypsa.web.video",
 ]
 
 HERE = Path(__file__).parent
@@ -60,7 +61,8 @@ class _LimitBody:
         self.app, self.settings = app, settings
 
     def limit(self, path: str) -> int:
-        if path.startswith("/api/uploads"):
+        if path.startswith("/api/uploads") or (path.startswith("/api/recordings/")
+                                               and path.endswith("/video")):
             return self.settings.max_upload_bytes + 1024 * 1024
         return SMALL_BODY
 

@@ -30,7 +30,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
-    "Base", "User", "Patient", "RecordingRow", "AnalysisRow", "Job", "Treatment", "DiaryEntry",
+    "Base", "User", "Patient", "RecordingRow", "RecordingVideo", "AnalysisRow", "Job",
+    "Treatment", "DiaryEntry",
     "Review", "AuditLog", "WebSession", "make_engine", "make_sessionmaker", "migrate", "utcnow",
 ]
 
@@ -111,6 +112,36 @@ class RecordingRow(Base):
     n_channels: Mapped[int] = mapped_column(Integer, default=0)
     recorded_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     anonymized: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RecordingVideo(Base):
+    """The video of a recording (video-EEG), stored under a server-generated name.
+
+    ``offset_s`` places the clip's first frame on the recording (s from its start), found at
+    upload from the clocks or the given offset (``method``: ``given offset``, ``clock times``
+    or ``assumed``); ``statement`` says so in one sentence. One video per recording: a new one
+    replaces it.
+    """
+
+    __tablename__ = "recording_videos"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), unique=True,
+                                              index=True)
+    display_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    format: Mapped[str] = mapped_column(String(16), default="")
+    codec: Mapped[str] = mapped_column(String(32), default="")
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    width: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    fps: Mapped[float] = mapped_column(Float, default=0.0)
+    offset_s: Mapped[float] = mapped_column(Float, default=0.0)
+    method: Mapped[str] = mapped_column(String(16), default="")
+    statement: Mapped[str] = mapped_column(Text, default="")
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -34,6 +34,7 @@ from hypsa.web.db import (
     AnalysisRow,
     Job,
     RecordingRow,
+    RecordingVideo,
     Review,
     make_engine,
     make_sessionmaker,
@@ -350,8 +351,10 @@ def _finish(db_factory: sessionmaker[Session], job_id: int, worker_id: str, **va
 
 
 def _analyse(settings: Settings, rec: RecordingRow, job_id: int,
-             progress: Callable[[int, int], None]) -> dict:
-    """Run the analysis and write its outputs; the AnalysisRow fields."""
+             progress: Callable[[int, int], None], video: Any = None) -> dict:
+    """Run the analysis and write its outputs; the AnalysisRow fields. ``video`` (a
+    :class:`~hypsa.web.db.RecordingVideo`) adds its movement to the spasm detector and its
+    frames to the report (:mod:`hypsa.web.video`)."""
     from hypsa.analysis import analyze
     from hypsa.report import write_report
     from hypsa.report.figures import timeline_figure, to_png
@@ -359,14 +362,19 @@ def _analyse(settings: Settings, rec: RecordingRow, job_id: int,
     src = settings.recordings_dir / rec.stored_name
     out = settings.analyses_dir / str(rec.id) / f"job{job_id}"
     out.mkdir(parents=True, exist_ok=True)
+    from hypsa.web import video as V
     from hypsa.web.studies import site_params
 
+    movement, clips = V.recording_movement(settings, src, video)
     # an adopted site model (admin, /admin/site-model) decides the spasms; outputs name it
-    res = analyze(src, progress=progress, params=site_params(settings))
+    res = analyze(src, progress=progress, params=site_params(settings), movement=movement)
     res.stem = f"recording-{rec.id}"
     res.summary_["file"] = rec.display_name
+    V.finish_summary(res, video)
     res.save(out)
-    report = write_report(res, out, source=src)
+    report = write_report(res, out, source=src, **({"video": clips} if clips else {}),
+                          **V.frame_mode(settings))
+    V.write_event_frames(out, res, clips, settings)
     fig = timeline_figure(res.summary_, res.epochs, res.grades, res.events)
     (out / "timeline.png").write_bytes(to_png(fig, dpi=80))
     ev = res.events
@@ -401,6 +409,8 @@ def run_job(settings: Settings, db_factory: sessionmaker[Session], job_id: int,
     with db_factory() as db:
         job = db.get(Job, job_id)
         rec = db.get(RecordingRow, job.recording_id) if job else None
+        video = db.scalar(select(RecordingVideo).where(
+            RecordingVideo.recording_id == rec.id)) if rec is not None else None
     if job is None or rec is None:
         return "missing"
     hb = _Heartbeat(db_factory, job_id, worker_id, settings.heartbeat_s)
@@ -419,7 +429,7 @@ def run_job(settings: Settings, db_factory: sessionmaker[Session], job_id: int,
                 total, 1)
 
         try:
-            fields = _analyse(settings, rec, job_id, progress)
+            fields = _analyse(settings, rec, job_id, progress, video)
         except InputError as exc:
             _finish(db_factory, job_id, worker_id, status="failed",
                     error=f"{rec.display_name}: {scrub_paths(exc.problem, settings.data_dir)}")

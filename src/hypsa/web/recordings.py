@@ -154,6 +154,9 @@ def recording_json(db: Session, rec: RecordingRow, an: AnalysisRow | None,
         "recorded_on": rec.recorded_on.isoformat() if rec.recorded_on else None,
         "anonymized": rec.anonymized, "job": job_json(job) if job else None,
         "analysis": None}
+    from hypsa.web.video import video_json
+
+    d["video"] = video_json(db, rec.id)
     if an is not None:
         rs = RV.reviewed_summary(an, revs, names)
         mine = sorted((r for r in revs if r.analysis_id == an.id), key=lambda r: r.id)
@@ -222,6 +225,8 @@ async def upload(request: Request, user: User = Depends(current_user)) -> JSONRe
         raise HTTPException(400, "no file in the upload (field 'files')")
     code = str(form.get("patient_code") or "")
     recorded_on = parse_date(str(form.get("recorded_on") or ""), "recorded_on")
+    # an optional video of the (one) recording: staged first, stored with it (hypsa.web.video)
+    video = await _staged_video(request, form, len(files))
 
     def patient_id() -> int | None:
         with factory() as db:
@@ -247,13 +252,38 @@ async def upload(request: Request, user: User = Depends(current_user)) -> JSONRe
             await f.close()
         # database and file checks off the event loop (SQLite waits must not block it)
         results.append(await run_in_threadpool(_store, request, staged, name, error, pid,
-                                               recorded_on, user, ip))
+                                               recorded_on, user, ip, video))
+    if video is not None:
+        video[0].unlink(missing_ok=True)
     status = 200 if any(r["ok"] for r in results) else 400
     return JSONResponse({"files": results}, status_code=status)
 
 
+async def _staged_video(request: Request, form: Any, n_files: int) -> tuple | None:
+    """``(staged path, name, offset)`` of the upload's video, or None without one."""
+    from hypsa.web.video import stage_video
+
+    f = form.get("video")
+    if f is None or isinstance(f, str) or not (f.filename or "").strip():
+        if str(form.get("video_offset") or "").strip():
+            raise HTTPException(400, "video_offset goes with a video")
+        return None
+    if n_files != 1:
+        raise HTTPException(400, f"a video goes with one recording, not {n_files}")
+    raw = str(form.get("video_offset") or "").strip()
+    offset = finite(raw, "video_offset (s)", -1e7, 1e7) if raw else None
+    name = display_name(f.filename)
+    try:
+        staged = await stage_video(request.app.state.settings, f, name)
+    except UploadRejected as exc:
+        raise HTTPException(400, clean_message(request, str(exc))) from None
+    finally:
+        await f.close()
+    return staged, name, offset
+
+
 def _store(request: Request, staged: FsPath, name: str, error: str | None, pid: int | None,
-           recorded_on: date | None, user: User, ip: str) -> dict:
+           recorded_on: date | None, user: User, ip: str, video: tuple | None = None) -> dict:
     settings = request.app.state.settings
     res: dict[str, Any] = {"name": name, "ok": False}
     info = None
@@ -274,6 +304,19 @@ def _store(request: Request, staged: FsPath, name: str, error: str | None, pid: 
                            recorded_on=recorded_on or from_file, uploaded_by=user.id, **info)
         db.add(rec)
         db.flush()
+        if video is not None:  # stored with the recording, or neither is
+            from hypsa.web.video import store_video
+
+            try:
+                v = store_video(db, settings, rec, video[0], video[1], video[2], user)
+            except UploadRejected as exc:
+                db.rollback()
+                (settings.recordings_dir / rec.stored_name).unlink(missing_ok=True)
+                res["error"] = clean_message(request, str(exc)) + " (the recording was not kept)"
+                audit(db, user, "upload.rejected", patient_id=pid, ip=ip, detail=res["error"])
+                db.commit()
+                return res
+            res["video"] = {"name": v.display_name, "offset_s": v.offset_s, "method": v.method}
         job = enqueue(db, rec.id)
         audit(db, user, "upload", target=f"recording:{rec.id}", patient_id=pid, ip=ip,
               detail=name)
@@ -357,7 +400,10 @@ def reviewed_report(settings: Any, rec: RecordingRow, an: AnalysisRow, revs: lis
             if abs(float(ev["onset"].iloc[i]) - o) < 1e-3:
                 keep[i] = True
         a.events = ev[keep].reset_index(drop=True)
-    body = render_html(build_content(a, settings.recordings_dir / rec.stored_name))
+    from hypsa.web.video import report_video_kw
+
+    body = render_html(build_content(a, settings.recordings_dir / rec.stored_name,
+                                     **report_video_kw(settings, a.summary_)))
     added = [e for e in eff if e["source"] == "added" and e["counted"]]
     body = _insert_review_box(body, rs, an, added, a.start_time)
     tmp = target.with_suffix(f".{uuid.uuid4().hex}.part")

@@ -93,6 +93,10 @@ class Settings:
         30 s).
     heartbeat_s : float
         Worker heartbeat period (``HYPSA_HEARTBEAT_S``, 2 s).
+    report_frames : str
+        What the reports show of a recording's video (``HYPSA_REPORT_FRAMES``): ``show`` the
+        frames of each spasm (default), ``blur`` them with skin-coloured areas (faces) blurred,
+        or ``none`` (no picture from the video in any report or event list).
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -112,6 +116,9 @@ class Settings:
         default_factory=lambda: int(_env_float("HYPSA_SESSION_HOURS", 8) * 3600))
     job_stale_s: float = field(default_factory=lambda: _env_float("HYPSA_JOB_STALE_S", 30))
     heartbeat_s: float = field(default_factory=lambda: _env_float("HYPSA_HEARTBEAT_S", 2))
+    report_frames: str = field(
+        default_factory=lambda: os.environ.get("HYPSA_REPORT_FRAMES", "").strip().lower()
+        or "show")
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser().resolve()
@@ -122,6 +129,9 @@ class Settings:
             self.database_url = "postgresql+psycopg://" + self.database_url[len("postgresql://"):]
         if self.max_files < 1:
             raise ParameterError("HYPSA_MAX_FILES must be at least 1")
+        if self.report_frames not in ("show", "blur", "none"):
+            raise ParameterError("HYPSA_REPORT_FRAMES must be show, blur or none, got "
+                                 f"{self.report_frames!r}")
 
     @property
     def max_upload_bytes(self) -> int:
@@ -139,13 +149,19 @@ class Settings:
         return self.data_dir / "analyses"
 
     @property
+    def videos_dir(self) -> Path:
+        """Where the videos of recordings are stored (server-generated names only)."""
+        return self.data_dir / "videos"
+
+    @property
     def tmp_dir(self) -> Path:
         """Upload staging and export scratch space."""
         return self.data_dir / "tmp"
 
     def prepare(self) -> None:
         """Create the data folder tree and the session key (first start)."""
-        for d in (self.data_dir, self.recordings_dir, self.analyses_dir, self.tmp_dir):
+        for d in (self.data_dir, self.recordings_dir, self.analyses_dir, self.videos_dir,
+                  self.tmp_dir):
             d.mkdir(parents=True, exist_ok=True)
         if not self.secret_key:
             self.secret_key = os.environ.get("HYPSA_SECRET_KEY", "")

@@ -42,7 +42,13 @@
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const files = Array.from(document.getElementById("files").files);
+    const video = document.getElementById("video").files[0];
     const btn = document.getElementById("upload-btn");
+    if (video && files.length !== 1) {
+      const li = document.createElement("li");
+      li.className = "error"; li.textContent = `${video.name}: a video goes with one recording, not ${files.length}`;
+      log.prepend(li); return;
+    }
     btn.disabled = true;
     for (const f of files) {
       const li = document.createElement("li");
@@ -52,11 +58,15 @@
       fd.append("files", f, f.name);
       fd.append("patient_code", document.getElementById("patient_code").value);
       fd.append("recorded_on", document.getElementById("recorded_on").value);
+      if (video) {
+        fd.append("video", video, video.name);
+        fd.append("video_offset", document.getElementById("video_offset").value);
+      }
       try {
         const res = await fetch("/api/uploads", { method: "POST", body: fd, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" });
         const data = await res.json().catch(() => ({}));
         const r = (data.files || [])[0];
-        if (r && r.ok) { li.className = "ok"; li.textContent = `${r.name}: accepted, analysis queued (recording #${r.recording_id})`; }
+        if (r && r.ok) { li.className = "ok"; li.textContent = `${r.name}: accepted, analysis queued (recording #${r.recording_id})` + (r.video ? `; video ${r.video.name} at ${r.video.offset_s} s (${r.video.method})` : ""); }
         else { li.className = "error"; li.textContent = r ? r.error : `${f.name}: ${data.detail || res.statusText}`; }
       } catch (e) {
         li.className = "error"; li.textContent = `${f.name}: upload failed (${e})`;

@@ -39,7 +39,8 @@
   const total = parseFloat(canvas.dataset.duration);
   const ctx = canvas.getContext("2d");
   const el = (id) => document.getElementById(id);
-  const state = { start: 0, data: null, events: [], shown: { emg: true, ecg: true, eog: true } };
+  const state = { start: 0, data: null, events: [], shown: { emg: true, ecg: true, eog: true }, cursor: null, seq: 0 };
+  const cursorListeners = [], renderListeners = [];  // the video panel (video.js) listens
   const NOT_SPASM = ["eeg_decrement"];
   const LEFT = 80, PX_PER_MM = 4;
 
@@ -50,9 +51,12 @@
 
   async function load() {
     const q = new URLSearchParams({ start: state.start.toFixed(3), duration: span(), montage: el("montage").value, max_points: 1500 });
+    const seq = ++state.seq;
     const res = await fetch(`/api/recordings/${rid}/window?${q}`, { credentials: "same-origin" });
+    if (seq !== state.seq) return;  // a later page was asked for meanwhile
     if (!res.ok) { el("pos").textContent = `could not load EEG (${res.status})`; return; }
     state.data = await res.json();
+    if (seq !== state.seq) return;
     state.start = state.data.start;
     toggles();
     draw();
@@ -99,6 +103,13 @@
       }
       ctx.stroke();
     }
+    if (state.cursor !== null && state.cursor >= d.start && state.cursor <= d.start + d.duration) {
+      ctx.strokeStyle = "#1f5fbf"; ctx.lineWidth = 2;
+      ctx.beginPath(); ctx.moveTo(x(state.cursor), 0); ctx.lineTo(x(state.cursor), H); ctx.stroke();
+      ctx.lineWidth = 1;
+    }
+    canvas.dataset.start = d.start;
+    canvas.dataset.cursor = state.cursor === null ? "" : state.cursor.toFixed(3);
     ctx.strokeStyle = "#1d2330";
     el("pos").textContent = `${d.start.toFixed(1)}–${(d.start + d.duration).toFixed(1)} s of ${total.toFixed(0)} s · ${d.montage.replace("_", " ")}`;
   }
@@ -139,6 +150,7 @@
     el("pending-list").innerHTML = pend.map((p) => `<li data-key="${esc(p.key)}">${Number(p.onset).toFixed(2)} s — ${esc(p.comment)} ` +
       `(${esc(p.reviewer)}, ${esc(p.reviewed_at)}) <button type="button" class="resolve" data-action="add" data-key="${esc(p.key)}">Keep as event</button>` +
       `<button type="button" class="resolve" data-action="dismiss" data-key="${esc(p.key)}">Dismiss</button></li>`).join("");
+    for (const f of renderListeners) f(a);
     el("history").innerHTML = a.history.map((h) => `<li>${esc(h.at)} ${esc(h.reviewer)}: ${esc(h.kind)} ` +
       `${esc(h.event_key || (h.onset !== null ? h.onset + " s" : "") || (h.grade !== null ? "grade " + h.grade : ""))}${h.comment ? " — " + esc(h.comment) : ""}${h.carried ? " (carried over)" : ""}</li>`).join("");
     draw();
@@ -155,7 +167,21 @@
     renderReview(data);
   }
 
-  function jumpTo(t) { state.start = Math.max(0, Math.min(total - span(), t - span() / 3)); load(); }
+  function moveCursor(t, source) {  // the cursor only; listeners hear where and from whom
+    state.cursor = Math.max(0, Math.min(total, t));
+    for (const f of cursorListeners) f(state.cursor, source || "eeg");
+  }
+  function setCursor(t, source) {  // the cursor, turning to the page that holds it
+    const sp = span();
+    t = Math.max(0, Math.min(total, t));
+    if (t < state.start || t > state.start + sp) {
+      state.start = Math.max(0, Math.min(Math.max(0, total - sp), source === "video" ? t - 0.1 * sp : t - sp / 3));
+      moveCursor(t, source); load();
+    } else { moveCursor(t, source); draw(); }
+  }
+  function jumpTo(t) { state.start = Math.max(0, Math.min(total - span(), t - span() / 3)); moveCursor(t); load(); }
+  window.hypsaViewer = { setCursor, cursor: () => state.cursor, span,
+    onCursor: (f) => cursorListeners.push(f), onRender: (f) => renderListeners.push(f) };
   function nextSpasm(dir) {
     const centre = state.start + span() / 3;
     const ons = state.events.map((e) => e.onset).sort((a, b) => a - b);
@@ -201,12 +227,14 @@
     const r = canvas.getBoundingClientRect();
     const px = (ev.clientX - r.left) * canvas.width / r.width;
     if (!state.data || px < LEFT) return;
-    el("add-onset").value = (state.data.start + (px - LEFT) / ((canvas.width - LEFT) / state.data.duration)).toFixed(2);
+    const t = state.data.start + (px - LEFT) / ((canvas.width - LEFT) / state.data.duration);
+    el("add-onset").value = t.toFixed(2);
+    setCursor(t);
   });
   for (const id of ["montage", "span"]) el(id).addEventListener("change", load);
   el("gain").addEventListener("change", draw);
-  el("prev-page").addEventListener("click", () => { state.start = Math.max(0, state.start - span()); load(); });
-  el("next-page").addEventListener("click", () => { state.start = Math.min(Math.max(0, total - span()), state.start + span()); load(); });
+  el("prev-page").addEventListener("click", () => { state.start = Math.max(0, state.start - span()); moveCursor(state.start); load(); });
+  el("next-page").addEventListener("click", () => { state.start = Math.min(Math.max(0, total - span()), state.start + span()); moveCursor(state.start); load(); });
   el("prev-spasm").addEventListener("click", () => nextSpasm(-1));
   el("next-spasm").addEventListener("click", () => nextSpasm(1));
   document.addEventListener("keydown", (ev) => {

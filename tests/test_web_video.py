@@ -1,0 +1,202 @@
+"""Video-EEG in the web app: upload with a video, the video route (auth, ranges), the worker
+using its movement and frames, adding and removing a video, and the video kept in step with the
+EEG cursor in a real browser (Chromium)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+pytest.importorskip("av")
+pytest.importorskip("cv2")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from hypsa.web.app import create_app  # noqa: E402
+from hypsa.web.db import AuditLog, RecordingVideo  # noqa: E402
+from hypsa.web.jobs import process_one  # noqa: E402
+from hypsa.web.security import create_user  # noqa: E402
+from hypsa.web.settings import Settings  # noqa: E402
+
+PASSWORD = "correct horse battery"
+CHROMIUM = os.environ.get("HYPSA_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with argon2-cffi's cheapest parameters (its profile for tests)."""
+    from argon2 import PasswordHasher, profiles
+
+    from hypsa.web import security
+
+    h = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    monkeypatch.setattr(security, "_hasher", h)
+    monkeypatch.setattr(security, "_DUMMY", h.hash("hypsa-no-such-user"))
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory) -> dict:
+    """A 60-s simulated video (160x90, 15 fps) and its EEG on the same clock."""
+    from hypsa.video.simulate import simulate_video
+
+    d = tmp_path_factory.mktemp("web-video")
+    s = simulate_video(d / "Doe_clip.mp4", 1.0, width=160, height=90, fps=15,
+                       eeg=d / "infant.edf", seed=2)
+    return {"edf": s.eeg, "clip": s.video}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", max_upload_mb=20, heartbeat_s=0.2)
+
+
+@pytest.fixture
+def app(settings: Settings):
+    a = create_app(settings)
+    with a.state.db_factory() as db, db.begin():
+        create_user(db, "rev", PASSWORD, "reviewer")
+    yield a
+    a.state.engine.dispose()
+
+
+def login(client: TestClient) -> str:
+    tok = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").text).group(1)
+    r = client.post("/login", data={"username": "rev", "password": PASSWORD, "csrf_token": tok},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").text).group(1)
+
+
+def post_upload(client: TestClient, tok: str, edf: Path, clip: Path | None = None,
+                offset: str = "", clip_name: str | None = None):
+    files = [("files", (edf.name, edf.read_bytes(), "application/octet-stream"))]
+    if clip is not None:
+        files.append(("video", (clip_name or clip.name, clip.read_bytes(), "video/mp4")))
+    return client.post("/api/uploads", headers={"X-CSRF-Token": tok}, files=files,
+                       data={"patient_code": "P-7", "video_offset": offset})
+
+
+def test_upload_with_video_analysis_and_video_route(app, settings, sim):
+    c = TestClient(app)
+    tok = login(c)
+    r = post_upload(c, tok, sim["edf"], sim["clip"])
+    assert r.status_code == 200, r.text
+    f = r.json()["files"][0]
+    assert f["ok"] and f["video"]["method"] == "clock times" and f["video"]["offset_s"] == 0
+    rid = f["recording_id"]
+    stored = list(settings.videos_dir.iterdir())
+    assert len(stored) == 1 and stored[0].read_bytes() == sim["clip"].read_bytes()
+    assert "Doe" not in stored[0].name  # stored under a server-generated name
+    assert process_one(settings) == "done"
+    d = c.get(f"/api/recordings/{rid}").json()
+    assert d["video"]["name"] == "Doe_clip.mp4" and d["video"]["url"] == f"/recordings/{rid}/video"
+    clip = d["analysis"]["summary"]["video"]["clips"][0]
+    assert clip["file"] == "Doe_clip.mp4" and clip["method"] == "clock times"
+    assert str(settings.data_dir) not in str(d["analysis"]["summary"])
+    # the movement entered the detector: spasms backed by it
+    kinds = {e.get("type") for e in d["analysis"]["events"]}
+    assert any("movement" in str(k) for k in kinds), kinds
+    # the video: whole, and by byte ranges
+    data = sim["clip"].read_bytes()
+    full = c.get(f"/recordings/{rid}/video")
+    assert full.status_code == 200 and full.content == data
+    assert full.headers["content-type"] == "video/mp4"
+    assert full.headers["accept-ranges"] == "bytes"
+    part = c.get(f"/recordings/{rid}/video", headers={"Range": "bytes=100-1099"})
+    assert part.status_code == 206 and part.content == data[100:1100]
+    assert part.headers["content-range"] == f"bytes 100-1099/{len(data)}"
+    tail = c.get(f"/recordings/{rid}/video", headers={"Range": f"bytes={len(data) - 10}-"})
+    assert tail.status_code == 206 and tail.content == data[-10:]
+    assert c.get(f"/recordings/{rid}/video",
+                 headers={"Range": f"bytes={len(data) + 5}-"}).status_code == 416
+    # the frames of each event for the review list, and in the report
+    fr = c.get(f"/api/recordings/{rid}/video/frames").json()["events"]
+    assert fr and all(len(v) == 3 and v[0][1].startswith("data:image/jpeg;base64,")
+                      for v in fr.values())
+    assert set(fr) <= {f"d{i}" for i in range(len(d["analysis"]["events"]))}
+    rep = c.get(f"/recordings/{rid}/report").text
+    assert 'class="vframe"' in rep and "Doe_clip.mp4" in rep
+    page = c.get(f"/recordings/{rid}").text
+    assert f'src="/recordings/{rid}/video"' in page and "/static/video.js" in page
+    with app.state.db_factory() as db:
+        actions = {a.action for a in db.query(AuditLog)}
+    assert {"upload", "video.view", "video.frames"} <= actions
+    # no session: no video, no frames
+    anon = TestClient(app)
+    r = anon.get(f"/recordings/{rid}/video", follow_redirects=False)
+    assert r.status_code in (303, 401) and r.content != data
+    assert anon.get(f"/api/recordings/{rid}/video/frames").status_code == 401
+    assert c.get("/recordings/999/video").status_code == 404
+
+
+def test_add_replace_remove_and_rejections(app, settings, sim, tmp_path):
+    c = TestClient(app)
+    tok = login(c)
+    # a video goes with one recording; a bad one is refused in one line, nothing kept
+    two = c.post("/api/uploads", headers={"X-CSRF-Token": tok}, files=[
+        ("files", ("a.edf", sim["edf"].read_bytes())),
+        ("files", ("b.edf", sim["edf"].read_bytes())),
+        ("video", ("c.mp4", sim["clip"].read_bytes()))])
+    assert two.status_code == 400 and "one recording" in two.json()["detail"]
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(os.urandom(5000))
+    r = post_upload(c, tok, sim["edf"], junk)
+    assert r.status_code == 400
+    err = r.json()["files"][0]["error"]
+    assert "junk.mp4" in err and "\n" not in err and "recording was not kept" in err
+    assert not list(settings.recordings_dir.iterdir()) and not list(settings.videos_dir.iterdir())
+    txt = post_upload(c, tok, sim["edf"], sim["clip"], clip_name="notes.txt")
+    assert txt.status_code == 400 and "not an accepted video" in txt.json()["detail"]
+    far = post_upload(c, tok, sim["edf"], sim["clip"], offset="5000")
+    assert far.status_code == 400 and "does not overlap" in far.json()["files"][0]["error"]
+    # a recording without video, then a video added with an offset (the queued job uses it)
+    r = post_upload(c, tok, sim["edf"])
+    rid = r.json()["files"][0]["recording_id"]
+    assert c.get(f"/api/recordings/{rid}").json()["video"] is None
+    add = c.post(f"/api/recordings/{rid}/video", headers={"X-CSRF-Token": tok},
+                 files=[("video", ("cam.mp4", sim["clip"].read_bytes()))],
+                 data={"video_offset": "2.5"})
+    assert add.status_code == 200, add.text
+    v = add.json()["video"]
+    assert v["offset_s"] == 2.5 and v["method"] == "given offset"
+    assert add.json()["job_id"] == r.json()["files"][0]["job_id"]  # the queued job, not a new one
+    no_csrf = c.post(f"/api/recordings/{rid}/video",
+                     files=[("video", ("cam.mp4", sim["clip"].read_bytes()))])
+    assert no_csrf.status_code in (400, 403)
+    # replaced: one row, one file
+    rep = c.post(f"/api/recordings/{rid}/video", headers={"X-CSRF-Token": tok},
+                 files=[("video", ("cam2.mp4", sim["clip"].read_bytes()))])
+    assert rep.status_code == 200 and rep.json()["video"]["method"] == "clock times"
+    with app.state.db_factory() as db:
+        assert db.query(RecordingVideo).count() == 1
+    assert len(list(settings.videos_dir.iterdir())) == 1
+    # removed
+    gone = c.delete(f"/api/recordings/{rid}/video", headers={"X-CSRF-Token": tok})
+    assert gone.status_code == 200
+    assert not list(settings.videos_dir.iterdir())
+    assert c.get(f"/recordings/{rid}/video").status_code == 404
+
+
+def test_migration_0004(tmp_path):
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    from hypsa.web.db import alembic_config, make_engine, migrate
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    migrate(eng)
+    assert "recording_videos" in set(inspect(eng).get_table_names())
+    cfg = alembic_config(eng)
+    script = ScriptDirectory.from_config(cfg)
+    assert script.get_revision("0004").down_revision == "0003"
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    assert "recording_videos" not in set(inspect(eng).get_table_names())
+    eng.dispose()
