@@ -200,3 +200,80 @@ def test_migration_0004(tmp_path):
         command.downgrade(cfg, "0003")
     assert "recording_videos" not in set(inspect(eng).get_table_names())
     eng.dispose()
+
+
+# ------------------------------------------------------------------------------ browser
+@pytest.mark.slow
+def test_browser_video_follows_eeg_cursor_and_back(tmp_path, sim):
+    """Upload a recording with its video (offset 2 s) through the dashboard, then on the
+    review page: paging the EEG seeks the video to the aligned time; seeking and playing the
+    video move the EEG cursor and turn the page; each event shows its frames."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    from webserver import PASSWORD as SERVER_PASSWORD
+    from webserver import server
+
+    off = 2.0
+    with server(tmp_path / "data") as url, sync_api.sync_playwright() as pw:
+        try:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=["--no-sandbox", "--disable-gpu",
+                                               "--disable-dev-shm-usage",
+                                               "--autoplay-policy=no-user-gesture-required"])
+        except Exception as exc:  # noqa: BLE001 - a broken browser install is a skip
+            pytest.skip(f"Chromium does not start: {exc}")
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            page.set_default_timeout(30_000)
+            page.goto(f"{url}/login")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", SERVER_PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#upload-form")
+            page.set_input_files("#files", str(sim["edf"]))
+            page.set_input_files("#video", str(sim["clip"]))
+            page.fill("#video_offset", str(off))
+            page.click("#upload-btn")
+            ok = page.locator("#upload-log li.ok")
+            ok.wait_for()
+            assert "given offset" in ok.inner_text()
+            row = page.locator('#recordings tr[data-status="done"]')
+            row.wait_for(timeout=90_000)
+            row.locator("td a").click()
+            page.wait_for_selector("#events tbody tr[data-key]")
+            page.wait_for_function("() => document.getElementById('video').readyState >= 1")
+            cur = "parseFloat(document.getElementById('eeg').dataset.cursor)"
+            vt = "document.getElementById('video').currentTime"
+            start = "parseFloat(document.getElementById('eeg').dataset.start)"
+            # EEG -> video: the first event's page, then the next page
+            page.wait_for_function(f"() => Math.abs({vt} - ({cur} - {off})) < 0.1 && {cur} > {off}")
+            page.click("#next-page")
+            page.wait_for_function(f"() => Math.abs({cur} - {start}) < 0.01")
+            page.wait_for_function(f"() => Math.abs({vt} - ({cur} - {off})) < 0.1")
+            s_before = page.evaluate(f"() => {start}")
+            # a click on the trace moves the cursor, and the video
+            box = page.locator("#eeg").bounding_box()
+            page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + 40)
+            page.wait_for_function(f"() => {cur} > {s_before} + 5")
+            page.wait_for_function(f"() => Math.abs({vt} - ({cur} - {off})) < 0.1")
+            # video -> EEG: a seek far away turns the page to the aligned time
+            page.evaluate("() => { document.getElementById('video').currentTime = 40; }")
+            page.wait_for_function(f"() => Math.abs({cur} - {40 + off}) < 0.05")
+            page.wait_for_function(f"() => {start} <= {40 + off} && {40 + off} <= {start} + 10")
+            # playing moves the cursor along with the video
+            page.evaluate("() => document.getElementById('video').play()")
+            page.wait_for_function(f"() => {cur} > {40 + off + 1.0}", timeout=20_000)
+            page.evaluate("() => document.getElementById('video').pause()")
+            page.wait_for_function(f"() => Math.abs({vt} + {off} - {cur}) < 0.3")
+            # the frames of each detected event in the review list
+            assert page.locator("#events thead th.vframes").count() == 1
+            assert page.locator("#events tbody tr[data-key] img.vframe").count() >= 3
+            src = page.locator("#events tbody tr[data-key] img.vframe").first.get_attribute("src")
+            assert src.startswith("data:image/jpeg;base64,")
+            if os.environ.get("HYPSA_SCREENSHOTS"):
+                shots = Path(os.environ["HYPSA_SCREENSHOTS"])
+                shots.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(shots / "web-review-video.png"), full_page=True)
+        finally:
+            browser.close()
