@@ -121,8 +121,9 @@ class RecordingVideo(Base):
 
     ``offset_s`` places the clip's first frame on the recording (s from its start), found at
     upload from the clocks or the given offset (``method``: ``given offset``, ``clock times``
-    or ``assumed``); ``statement`` says so in one sentence. One video per recording: a new one
-    replaces it.
+    or ``assumed``); ``statement`` says so in one sentence. ``anonymized``: stored without its
+    container metadata and sound (:func:`hypsa.web.video.strip_metadata`). One video per
+    recording: a new one replaces it.
     """
 
     __tablename__ = "recording_videos"
@@ -142,6 +143,7 @@ class RecordingVideo(Base):
     offset_s: Mapped[float] = mapped_column(Float, default=0.0)
     method: Mapped[str] = mapped_column(String(16), default="")
     statement: Mapped[str] = mapped_column(Text, default="")
+    anonymized: Mapped[bool] = mapped_column(Boolean, default=False)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -5,10 +5,12 @@ A recording can carry one video: uploaded with it (the dashboard's upload form) 
 checked with :func:`hypsa.video.read.probe` and placed on the recording like
 ``hypsa analyze --video`` does (:func:`hypsa.video.align.place`: the given offset, else the
 recording's start time and the video's creation time, else taken to start with the recording),
-and the placement is kept with it. The worker measures the clip's movement on the recording's
-timeline and gives it to the spasm detector (:func:`recording_movement`); the report and the
-review page's event list show the frames of each event (``HYPSA_REPORT_FRAMES``: ``show``,
-``blur`` or ``none``).
+and the placement is kept with it. With ``HYPSA_ANONYMIZE`` on (the default) the clip is stored
+without its container metadata (creation time, place, device, title) and without its sound
+(:func:`strip_metadata`; the picture is copied, not re-encoded). The worker measures the clip's
+movement on the recording's timeline and gives it to the spasm detector
+(:func:`recording_movement`); the report and the review page's event list show the frames of
+each event (``HYPSA_REPORT_FRAMES``: ``show``, ``blur`` or ``none``).
 
 The review page plays the clip (``GET /recordings/{rid}/video``, HTTP range requests) beside
 the EEG and keeps it in step with the viewer's cursor (``static/video.js``). Every route needs a
@@ -153,6 +155,43 @@ def _place(settings: Settings, rec: RecordingRow, info: Any, offset: float | Non
     return off, method, text.replace("(give --video-offset)", "(give the video's offset)")
 
 
+def strip_metadata(src: FsPath, dst: FsPath) -> None:
+    """Copy a clip's picture stream to ``dst`` without any container or stream metadata and
+    without its other streams (sound, subtitles, data), keeping its display rotation.
+
+    The packets are copied as they are (no re-encoding), so the picture is unchanged; the
+    container follows ``dst``'s extension.
+
+    Parameters
+    ----------
+    src, dst : Path
+        The clip, and where to write the copy (same extension).
+
+    Raises
+    ------
+    Exception
+        Whatever PyAV raises for a stream it cannot copy into that container.
+    """
+    import av
+
+    rot = 0
+    with av.open(str(src)) as inp:
+        for frame in inp.decode(inp.streams.video[0]):
+            rot = int(getattr(frame, "rotation", 0) or 0)
+            break
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        ins = inp.streams.video[0]
+        outs = out.add_stream_from_template(ins)
+        outs.metadata.clear()
+        if rot:
+            outs.set_display_rotation(rot)
+        for pkt in inp.demux(ins):
+            if pkt.dts is None:
+                continue
+            pkt.stream = outs
+            out.mux(pkt)
+
+
 def _sha256(path: FsPath) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -198,7 +237,15 @@ def store_video(db: Session, settings: Settings, rec: RecordingRow, staged: FsPa
         stored = f"{uuid.uuid4().hex}{video_suffix(name)}"
         settings.videos_dir.mkdir(parents=True, exist_ok=True)
         final = settings.videos_dir / stored
-        staged.replace(final)
+        anonymized = False
+        if settings.anonymize:
+            try:
+                strip_metadata(staged, final)
+                anonymized = True
+            except Exception:  # noqa: BLE001 - a clip PyAV cannot copy is kept as uploaded
+                final.unlink(missing_ok=True)
+        if not anonymized:
+            staged.replace(final)
     finally:
         staged.unlink(missing_ok=True)
     old = db.scalar(select(RecordingVideo).where(RecordingVideo.recording_id == rec.id))
@@ -212,7 +259,7 @@ def store_video(db: Session, settings: Settings, rec: RecordingRow, staged: FsPa
                          duration_s=float(info.duration_s), width=int(info.width),
                          height=int(info.height), fps=float(info.fps or 0.0),
                          offset_s=round(float(off), 3), method=method, statement=text,
-                         uploaded_by=user.id)
+                         anonymized=anonymized, uploaded_by=user.id)
     db.add(row)
     db.flush()
     return row
@@ -231,7 +278,7 @@ def video_json(db: Session, rid: int) -> dict | None:
     return {"name": v.display_name, "offset_s": v.offset_s, "method": v.method,
             "statement": v.statement, "duration_s": v.duration_s, "width": v.width,
             "height": v.height, "fps": v.fps, "codec": v.codec, "format": v.format,
-            "url": f"/recordings/{rid}/video"}
+            "anonymized": v.anonymized, "url": f"/recordings/{rid}/video"}
 
 
 # ------------------------------------------------------------------------------ analysis

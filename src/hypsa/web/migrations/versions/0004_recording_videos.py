@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("offset_s", sa.Float, nullable=False),
         sa.Column("method", sa.String(16), nullable=False),
         sa.Column("statement", sa.Text, nullable=False),
+        sa.Column("anonymized", sa.Boolean, nullable=False),
         sa.Column("uploaded_by", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
         sa.Column("uploaded_at", sa.DateTime, nullable=False),
     )
