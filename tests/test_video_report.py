@@ -19,11 +19,11 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory) -> dict:
-    """A 75-s simulated video (160x90, 15 fps) with its EEG, analysed with ``--video``."""
+    """A 75-s simulated video (256x144, 15 fps) with its EEG, analysed with ``--video``."""
     from hypsa.video.simulate import simulate_video
 
     d = tmp_path_factory.mktemp("video-report")
-    sim = simulate_video(d / "clip.mp4", 1.25, width=160, height=90, fps=15, eeg=d / "rec.edf",
+    sim = simulate_video(d / "clip.mp4", 1.25, width=256, height=144, fps=15, eeg=d / "rec.edf",
                          seed=1)
     out = d / "out"
     res = runner.invoke(app, ["analyze", str(sim.eeg), "--video", str(sim.video), "--out",

@@ -554,7 +554,8 @@ def report_cmd(
         html = write_report(res, folder, source=source, **vkw)
         typer.echo(f"Report: {html}")
         if pdf:
-            typer.echo(f"PDF: {write_pdf(res, folder / f'{res.stem}.report.pdf', source=source)}")
+            pdf_path = write_pdf(res, folder / f"{res.stem}.report.pdf", source=source, **vkw)
+            typer.echo(f"PDF: {pdf_path}")
 
 
 @app.command("response")

@@ -743,7 +743,7 @@ def _pdf_matplotlib(content: ReportContent, out_pdf: Path) -> None:
 
 
 def write_pdf(analysis: Any, out_pdf: str | Path, source: Any = None,
-              engine: str = "auto") -> Path:
+              engine: str = "auto", **video: Any) -> Path:
     """Write the report as a PDF.
 
     Parameters
@@ -758,6 +758,8 @@ def write_pdf(analysis: Any, out_pdf: str | Path, source: Any = None,
         ``"chromium"`` prints the HTML report with headless Chromium (identical layout);
         ``"matplotlib"`` writes text pages and the same figures with matplotlib only;
         ``"auto"`` uses Chromium when it is installed and falls back to matplotlib.
+    **video
+        ``video``, ``frames``, ``blur_faces`` as for :func:`write_report`.
 
     Returns
     -------
@@ -768,7 +770,7 @@ def write_pdf(analysis: Any, out_pdf: str | Path, source: Any = None,
         raise ParameterError(f"engine must be auto, chromium or matplotlib, not {engine!r}")
     out_pdf = Path(out_pdf)
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
-    content = build_content(analysis, source)
+    content = build_content(analysis, source, **video)
     try:
         exe = find_chromium() if engine in ("auto", "chromium") else None
         if engine == "chromium" and exe is None:
