@@ -41,6 +41,7 @@ from hypsa.signal import (
     conditioned,
 )
 from hypsa.spasms import (
+    EEG_DECREMENT,
     EVENT_TYPES,
     SPASM_EEG,
     SPASM_TYPES,
@@ -232,14 +233,21 @@ def analyze_window(
     if params.spasm_model is not None:  # a site model (hypsa calibrate) decides instead
         ev = params.spasm_model.apply(ev)
     # --- interictal discharges, foci, attenuations and the BASED grade (spasms set aside)
-    ictal = [(float(o) - pb / fs, float(d)) for o, d in zip(ev["onset"], ev["duration"],
-                                                            strict=True)] if len(ev) else []
+    # spasms set aside from everything the grade is built on; electrodecrements that were not
+    # spasms from the discharges, foci and amplitudes only (they may be attenuation episodes)
+    is_dec = (ev["trial_type"] == EEG_DECREMENT).to_numpy() if len(ev) and \
+        "trial_type" in ev else np.zeros(len(ev), dtype=bool)
+    ictal = [(float(o) - pb / fs, float(d)) for o, d, k in zip(
+        ev["onset"], ev["duration"], is_dec, strict=True) if not k] if len(ev) else []
+    decrements = [(float(o) - pb / fs, float(d)) for o, d, k in zip(
+        ev["onset"], ev["duration"], is_dec, strict=True) if k] if len(ev) else []
     if len(ev):
         ev["onset"] = ev["onset"] - pb / fs + onset_s
     wg = grade_window(xc, fs, gnames, onset_s, usable=~badbins, eye=art.eye[:n_bins],
                       ptp_bip=ptp_bip, bip_names=bnames,
                       band=bank.band(main, (8.0, 45.0, 3), rows=good)[:, core],
                       ptp_ref=ptp_ref, eye_channels=EYE_CHANNELS, ictal_events=ictal,
+                      decrement_events=decrements,
                       spikes=params.spikes, params=params.grading)
     eg, dis, spike_bins = wg.grade, wg.discharges, wg.spike_bins
     counted = dis

@@ -83,8 +83,9 @@ class GradingParams:
         its own median over the epoch (:func:`find_attenuations`).
     min_attenuations, attenuation_min_foci : int
         Attenuation episodes needed for the "paroxysmal voltage attenuation" criterion, and the
-        spike foci the background must hold for them to count (a normal infant's sleep
-        attenuates too).
+        spike foci the background must hold for them to count: a multifocal one, as for
+        grouped multifocal spikes (a normal infant's sleep attenuates too, and a normal child's
+        waking EEG can show three quiet seconds and two small clusters of sharp transients).
     discontinuity_frac : float
         Fraction of attenuated bins above which the background is discontinuous (grade 1 at least).
     min_usable_s : float
@@ -116,7 +117,7 @@ class GradingParams:
     min_foci: int = 3
     attenuation_frac: float = 0.35
     min_attenuations: int = 3
-    attenuation_min_foci: int = 2
+    attenuation_min_foci: int = 3
     discontinuity_frac: float = 0.35
     min_usable_s: float = 60.0
     diffuse_fraction: float = 0.85
@@ -520,6 +521,7 @@ def grade_window(
     ptp_ref: np.ndarray | None = None,
     eye_channels: tuple[str, ...] = ("Fp1", "Fp2", "F7", "F8"),
     ictal_events: list[tuple[float, float]] | None = None,
+    decrement_events: list[tuple[float, float]] | None = None,
     spikes: SpikeParams = SpikeParams(),
     params: GradingParams = GradingParams(),
 ) -> WindowGrade:
@@ -552,6 +554,10 @@ def grade_window(
         ``params.ictal_margin_s`` on each side are set aside, unless that would leave less
         than ``params.min_usable_s`` (a short recording filled with spasms): then the window is
         graded whole and the criteria say so.
+    decrement_events : list of (onset_s, duration_s), optional
+        Generalized electrodecrements that were not spasms (``eeg_decrement`` events): set
+        aside like the spasms from the discharges, foci and amplitudes, but not from the search
+        for paroxysmal attenuations, since such an event may be one.
     spikes, params : SpikeParams, GradingParams
         Thresholds.
 
@@ -560,7 +566,8 @@ def grade_window(
     WindowGrade
     """
     n_bins = usable.size
-    ictal = _ictal_bins(ictal_events or [], n_bins, params.ictal_margin_s)
+    spasm_bins = _ictal_bins(ictal_events or [], n_bins, params.ictal_margin_s)
+    ictal = spasm_bins | _ictal_bins(decrement_events or [], n_bins, params.ictal_margin_s)
     note = None
     if ictal.any() and (usable & ~ictal).sum() < params.min_usable_s <= usable.sum():
         # a short stretch filled with spasms: grade it whole rather than not at all, and say so
@@ -568,6 +575,7 @@ def grade_window(
                 f"and their {params.ictal_margin_s:g}-s margins): graded with the "
                 f"{int((ictal & usable).sum())} s around spasms included")
         ictal = np.zeros(n_bins, dtype=bool)
+        spasm_bins = ictal
     clean = usable & ~ictal
     excl = np.zeros((len(names), n_bins), dtype=bool) | ~clean[None, :]
     fp = [i for i, n in enumerate(names) if n in eye_channels]
@@ -577,7 +585,10 @@ def grade_window(
         excl |= pr > spikes.outlier_factor * median(pr, axis=1, keepdims=True)
     pos = np.array([POSITIONS[n] for n in names], dtype=float) if names else np.zeros((0, 2))
     dis = detect_discharges(x, sfreq, params=spikes, excluded=excl, band=band, positions=pos)
-    episodes, att_bins = find_attenuations(x, sfreq, clean, frac=params.attenuation_frac,
+    # attenuations are searched outside the spasms only: an electrodecrement that was not a
+    # spasm may itself be a paroxysmal attenuation
+    episodes, att_bins = find_attenuations(x, sfreq, usable & ~spasm_bins,
+                                           frac=params.attenuation_frac,
                                            min_s=params.attenuation_min_s)
     span = Span(onset_s=onset_s, names=list(names), bip_names=list(bip_names),
                 ptp_bip=np.asarray(ptp_bip, dtype=np.float32), clean=clean, eye=eye,

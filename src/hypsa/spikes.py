@@ -8,8 +8,9 @@ loosely, of the channel's level over the whole window (so that deep attenuation 
 small waves into spikes). A candidate is kept when its broadband deflection has the steep slope of
 a spike or sharp wave, relative to the same local slope level. Detections on several channels
 within ``group_ms`` are one discharge, located at the channel where it is largest; a discharge
-needs a field (a neighbouring electrode sees it too) and must not be generalized (seen at
-nearly equal amplitude on most channels). Discharges whose locations lie within one
+needs a field (a neighbouring electrode shows it too: above its own local level, or the same
+8-45 Hz waveform, smaller) and must not be generalized (seen at nearly equal amplitude on most
+channels). Discharges whose locations lie within one
 inter-electrode distance *on the same side of the head* form one focus (foci are never merged
 across the midline).
 """
@@ -51,13 +52,22 @@ class SpikeParams:
         local median absolute slope (sharpness against the background, not absolute µV).
     group_ms : float
         Detections closer than this on different channels form one discharge.
+    min_interval_ms : float
+        Candidates closer than this on one channel: only the larger is kept.
     k_field : float
         A channel "sees" a discharge when its 8-45 Hz envelope within ±50 ms reaches this many
         robust SD of its own local level.
+    field_corr, field_gain, field_ms : float, float, float
+        The discharge's field, judged by shape: a channel also shares the discharge when its
+        8-45 Hz waveform over ±``field_ms`` around the location's peak correlates with the
+        location's at >= ``field_corr`` with >= ``field_gain`` of its RMS (the same wave,
+        smaller, as a field falls off), whatever the neighbour's own background level; in a
+        dense, high-voltage background a neighbour rarely stands ``k_field`` above its own
+        level although it carries the field. ``field_corr`` above 1 turns this off.
     min_channels : int
-        Channels that must see a discharge, a neighbour of its location among them: a "spike"
-        confined to one electrode is an electrode artifact more often than a cerebral
-        discharge.
+        Channels that must share a discharge (``k_field`` or the shape test), a neighbour of
+        its location among them: a "spike" confined to one electrode is an electrode artifact
+        more often than a cerebral discharge.
     generalized_fraction : float
         A discharge seen on more than this share of the channels, with at least half of the
         location's amplitude on most of them, is a generalized transient (or a common artifact),
@@ -66,6 +76,11 @@ class SpikeParams:
         A discharge seen on both sides of the head at the same moment (within 15 ms) with the
         same polarity, the weaker side at least this share of the stronger, is bilateral and
         symmetric (a vertex wave, a K-complex), not focal (needs the electrode positions).
+    symmetric_corr : float
+        ... and, on the other side, the same 8-45 Hz waveform (correlation over ±``field_ms``
+        at least this): a vertex wave is one wave seen on both sides, whereas in a dense
+        multifocal background some unrelated wave on the other side peaks at the same moment
+        by chance. -1 leaves the shape out.
     symmetric_min_channels : int
         The symmetry test applies from this many channels: on a sparse montage a central focus
         reaches both central electrodes and cannot be told from a vertex transient.
@@ -78,17 +93,22 @@ class SpikeParams:
         of all discharges.
     """
 
-    k_local: float = 6.0
+    k_local: float = 6.5
     k_global: float = 3.0
     local_s: float = 5.0
     floor_uv: float = 12.0
     min_ptp_uv: float = 40.0
     k_slope: float = 4.0
-    group_ms: float = 80.0
+    group_ms: float = 60.0
+    min_interval_ms: float = 100.0
     k_field: float = 3.0
+    field_corr: float = 0.5
+    field_gain: float = 0.2
+    field_ms: float = 60.0
     min_channels: int = 2
     generalized_fraction: float = 0.7
     symmetric_ratio: float = 0.5
+    symmetric_corr: float = 0.5
     symmetric_min_channels: int = 15
     outlier_factor: float = 6.0
     focus_min_events: int = 8
@@ -201,7 +221,7 @@ def detect_discharges(
     nbk = loc_b.shape[1]
     half = int(round(0.1 * sfreq))
     q = max(1, int(round(0.05 * sfreq)))
-    dist = max(1, int(round(0.15 * sfreq)))
+    dist = max(1, int(round(p.min_interval_ms / 1000.0 * sfreq)))
     win = np.arange(-half, half + 1)
     win_s = np.arange(-q, q + 1)
     times, chans, amps, cons = [], [], [], []
@@ -252,17 +272,32 @@ def detect_discharges(
     lag = np.abs(seg.argmax(axis=2) - q) / sfreq              # peak time from the location's
     ratio = pk / np.maximum(loc_b[:, np.minimum(s0 // blk, nbk - 1)], 1e-6)
     seen = ratio >= p.k_field
+    # each channel's 8-45 Hz waveform over ±field_ms around the location's peak, against the
+    # location's: correlation (same wave, same polarity, same moment) and RMS ratio
+    h = max(1, int(round(p.field_ms / 1000.0 * sfreq)))
+    wf = np.clip(s0[None, :, None] + np.arange(-h, h + 1)[None, None, :], 0, n - 1)
+    segf = hp[np.arange(n_ch)[:, None, None], wf]              # (n_ch, n_dis, 2h+1)
+    segf = segf - segf.mean(axis=2, keepdims=True)
+    ref = segf[loc, np.arange(loc.size)]                         # (n_dis, 2h+1)
+    e_ch = (segf ** 2).sum(axis=2)
+    e_ref = np.maximum((ref ** 2).sum(axis=1), 1e-9)[None, :]
+    corr = (segf * ref[None]).sum(axis=2) / (np.sqrt(e_ch * e_ref) + 1e-9)
+    gain = np.sqrt(e_ch / e_ref)
+    # the field: a neighbour above its own local level, or showing the same waveform, smaller
+    # (an electrode artifact has neither), whatever the neighbour's own background level
+    near_seen = seen | ((corr >= p.field_corr) & (gain >= p.field_gain))
     n_seen = seen.sum(axis=0)
-    keep = n_seen >= p.min_channels
+    keep = near_seen.sum(axis=0) >= p.min_channels
     if positions is not None and n_ch > 1:
         d = np.sqrt(((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1))
         nn = float(median(np.sort(d, axis=1)[:, 1]))
         near = (d <= 1.6 * nn) & ~np.eye(n_ch, dtype=bool)
-        keep &= (near[loc] & seen.T).any(axis=1)
+        keep &= (near[loc] & near_seen.T).any(axis=1)
         # bilateral and symmetric (vertex waves, K-complexes, generalized transients): not focal
         side = side_of(positions)
         # same polarity as the peak, and at the same moment (within 15 ms)
-        same = (np.sign(x[:, s0]) == np.sign(x[loc, s0])[None, :]) & (lag <= 0.015)
+        same = (np.sign(x[:, s0]) == np.sign(x[loc, s0])[None, :]) & (lag <= 0.015) & \
+            (corr >= p.symmetric_corr)
         lpk = np.where((side < 0)[:, None] & seen & same, pk, 0.0).max(axis=0)
         rpk = np.where((side > 0)[:, None] & seen & same, pk, 0.0).max(axis=0)
         sym = (lpk > 0) & (rpk > 0) & (np.minimum(lpk, rpk)
