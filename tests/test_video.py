@@ -227,3 +227,36 @@ def test_movement_window_fills_uncovered_frames():
     assert np.all(w[-50:] == 1.0)  # uncovered frames take the covered median
     assert mv.window(80.0, 95.0) is None  # no clip there
     assert mv.__getstate__()["tracks"] == []
+
+
+def test_cached_cells_rebuild_the_same_track(clip):
+    from hypsa.video.motion import track_from_cells
+
+    blocks: list = []
+    tr = measure_motion(clip, cells_out=blocks)
+    again = track_from_cells(tr.info, blocks)
+    assert len(blocks) == 1 and again.regions == tr.regions
+    pd.testing.assert_frame_equal(again.signals, tr.signals)
+
+
+def test_movement_floor_and_region_against_camera_noise():
+    """A hand-held camera leaves some movement everywhere: the body region is still the patch
+    that moves, and the picture's floor does not read as movement outside the body."""
+    from hypsa.video.motion import CellBlock, _Accumulator, track_from_cells
+    from hypsa.video.read import VideoInfo
+
+    rng = np.random.default_rng(0)
+    n, gh, gw = 800, 11, 20
+    acc = _Accumulator(n, gh, gw)
+    acc.cells[..., 2] = rng.uniform(0.1, 0.3, (n, gh, gw))  # residual camera noise everywhere
+    acc.cells[..., 3] = rng.uniform(0.01, 0.03, (n, gh, gw))
+    move = rng.random(n) < 0.3  # the body (rows 2-8, columns 6-13) moves now and then
+    acc.cells[move, 2:9, 6:14, 2] += rng.uniform(0.5, 3.0, (int(move.sum()), 7, 8))
+    acc.count[:] = 1
+    acc.dt[:] = 0.125
+    info = VideoInfo(Path("x.mp4"), 320, 176, 15.0, 100.0, "h264", None, 0)
+    tr = track_from_cells(info, [CellBlock(0, n, 0.5, acc)])
+    reg = tr.regions[0]
+    assert reg["found"] and 80 <= reg["x"] <= 112 and reg["x"] + reg["w"] >= 208
+    s = tr.signals
+    assert s["outside"].median() < 0.1 * s["body"][move].median()

@@ -20,7 +20,7 @@ import numpy as np
 
 from hypsa.errors import ParameterError
 
-__all__ = ["Movement", "place", "movement_for"]
+__all__ = ["Movement", "place", "movement_for", "movement_from_tracks"]
 
 
 def place(rec_start: datetime | None, creation: datetime | None, offset_s: float | None,
@@ -140,20 +140,55 @@ def movement_for(recording, clips: list[str | Path], offsets: list[float] | None
     from hypsa.video.motion import MotionParams, measure_motion
     from hypsa.video.read import probe
 
-    rec = recording if isinstance(recording, Recording) else read(recording)
     offsets = list(offsets or [])
     if len(offsets) > len(clips):
         raise ParameterError(f"{len(offsets)} offsets for {len(clips)} video(s)")
+    rec = recording if isinstance(recording, Recording) else read(recording)
+    for k, clip in enumerate(clips):  # a clip off the recording fails before it is measured
+        info = probe(clip)
+        place(rec.start_time, info.creation_time, offsets[k] if k < len(offsets) else None,
+              rec.duration_s, info.duration_s)
     motion = motion or MotionParams(frame_s=frame_s)
+    tracks = [(clip, measure_motion(clip, motion)) for clip in clips]
+    return movement_from_tracks(rec, tracks, offsets, frame_s=frame_s)
+
+
+def movement_from_tracks(recording, tracks: list, offsets: list[float] | None = None, *,
+                         frame_s: float = 0.125) -> Movement:
+    """Place already measured clips on the recording's timeline (see :func:`movement_for`).
+
+    Parameters
+    ----------
+    recording : path or Recording
+        The EEG (for its start time and duration).
+    tracks : list of (path, MotionTrack)
+        Each clip with its measured movement.
+    offsets : list of float, optional
+        As in :func:`movement_for`.
+    frame_s : float
+        The spasm detector's frame (s); the tracks' frame must be the same.
+
+    Returns
+    -------
+    Movement
+    """
+    from hypsa.io import Recording, read
+
+    rec = recording if isinstance(recording, Recording) else read(recording)
+    offsets = list(offsets or [])
+    if len(offsets) > len(tracks):
+        raise ParameterError(f"{len(offsets)} offsets for {len(tracks)} video(s)")
     n = int(np.ceil(rec.duration_s / frame_s))
     env = np.full(n, np.nan)
-    done, tracks = [], []
-    for k, clip in enumerate(clips):
-        info = probe(clip)
+    done, kept = [], []
+    for k, (clip, track) in enumerate(tracks):
+        info = track.info
+        if abs(track.frame_s - frame_s) > 1e-9:
+            raise ParameterError(f"{Path(clip).name}: movement frame {track.frame_s} s, the "
+                                 f"detector's is {frame_s} s")
         off, method, text = place(rec.start_time, info.creation_time,
                                   offsets[k] if k < len(offsets) else None, rec.duration_s,
                                   info.duration_s)
-        track = measure_motion(clip, motion)
         e = track.envelope() if track.subject else np.full(len(track.signals), np.nan)
         i0 = int(round(off / frame_s))
         a, b = max(0, i0), min(n, i0 + e.size)
@@ -165,5 +200,5 @@ def movement_for(recording, clips: list[str | Path], offsets: list[float] | None
                      "statement": f"{Path(clip).name}: {text}",
                      "duration_s": round(info.duration_s, 2),
                      "moving_subject": bool(track.subject)})
-        tracks.append(track)
-    return Movement(frame_s, env, done, tracks)
+        kept.append(track)
+    return Movement(frame_s, env, done, kept)

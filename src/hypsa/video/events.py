@@ -66,7 +66,7 @@ class EventParams:
         Fewest events in a cluster.
     """
 
-    k_background: float = 4.0
+    k_background: float = 3.0
     min_speed: float = 0.015
     background_s: float = 60.0
     merge_s: float = 1.75
@@ -84,6 +84,25 @@ class EventParams:
             raise ParameterError(f"min_confidence must be 0-1, got {self.min_confidence}")
         if self.cluster_gap_s <= 0 or self.min_cluster < 2:
             raise ParameterError("cluster_gap_s must be > 0 and min_cluster >= 2")
+
+
+CAM = (6.0, 3.0)
+FLOOR = (1.0, 0.5)
+AROUND = (100.0, 50.0)
+SYNC = (0.4, 0.6)
+LOOK = (20.0, 12.0)
+RIGID = (0.5, 0.3)
+WHOLE = (0.7, 0.6)
+SYM = (0.08, 0.2)
+
+
+def _corr(x: np.ndarray, y: np.ndarray, a: int, b: int) -> float:
+    """Correlation of two signals over frames ``a:b`` widened by a frame each side (0 when
+    either is flat)."""
+    a, b = max(0, a - 1), min(x.size, b + 1)
+    u, v = x[a:b] - x[a:b].mean(), y[a:b] - y[a:b].mean()
+    d = float(np.sqrt((u * u).sum() * (v * v).sum()))
+    return float((u * v).sum()) / d if d > 1e-12 else 0.0
 
 
 def _score(x: float, lo: float, hi: float) -> float:
@@ -145,8 +164,9 @@ def detect_events(track: MotionTrack, params: EventParams = EventParams(),
         return pd.DataFrame(columns=EVENT_COLUMNS)
     sl = ndimage.find_objects(lab)
     cols = {c: s[c].to_numpy(float) if c in s else np.zeros(len(s))
-            for c in ("left", "right", "upper", "lower", "outside", "shift", "camera", "light",
-                      "change_body", "change_outside")}
+            for c in ("left", "right", "upper", "lower", "outside", "shift", "coherence", "camera",
+                      "floor",
+                      "light", "change_body", "change_outside")}
     nbg = int(round(params.background_s / fs))
     for c in ("change_body", "change_outside"):  # the excess over the clip's own noise
         cols[c] = np.maximum(cols[c] - _running_median(cols[c], nbg), 0.0)
@@ -170,24 +190,39 @@ def detect_events(track: MotionTrack, params: EventParams = EventParams(),
                       cols["change_outside"][seg].sum()
                       / max(cols["change_body"][seg].sum(), 1e-9))
         shift = cols["shift"][seg].sum() / max(tot, 1e-9)
+        # both sides and both halves move together in time (a spasm is one contraction of the
+        # whole body; kicks alternate, a hand or a shadow passes over one part after another)
+        sync = min(_corr(cols["left"], cols["right"], a, b),
+                   _corr(cols["upper"], cols["lower"], a, b))
+        # change of appearance per movement: a shadow or a plain hand changes what is seen far
+        # more than it moves
+        look = cols["change_body"][seg].sum() / max(tot, 1e-9)
+        whole = float((cols["coherence"][seg] * body[seg]).sum()) / max(tot, 1e-9)
         camera = float(cols["camera"][seg].max()) / max(peak, 1e-9)
+        floor = float(cols["floor"][seg].max()) / max(peak, 1e-9)
         light = float(cols["light"][seg].max())
         sudden = peak / max(level, float(bg[a]), 1e-3)
         sc = {
             "s_sudden": _score(sudden, 2.0, 4.0),
             "s_duration": min(_score(dur, 0.1, 0.25),
                               _score(-dur, -params.max_s - 0.5, -params.max_s)),
-            "s_symmetry": _score(symmetry, 0.15, 0.35),
+            "s_symmetry": _score(symmetry, SYM[0], SYM[1]),
             "s_extent": _score(extent, 0.1, 0.25),
             "s_outside": _score(-outside, -0.6, -0.3),
-            "s_rigid": _score(-shift, -0.95, -0.8),
-            "s_camera": _score(-camera, -3.0, -1.5),
+            "s_rigid": _score(-shift, -RIGID[0], -RIGID[1]),
+            "s_camera": _score(-camera, -CAM[0], -CAM[1]),
+            "s_floor": _score(-floor, -FLOOR[0], -FLOOR[1]),
+            "s_synchrony": _score(sync, SYNC[0], SYNC[1]),
+            "s_look": _score(-look, -LOOK[0], -LOOK[1]),
+            "s_whole": _score(-whole, -WHOLE[0], -WHOLE[1]),
             "s_light": _score(-light, -60.0, -25.0),
         }
         weakest = min(sc, key=sc.get)
         rows.append({"onset": a * fs, "duration": dur, "trial_type": EVENT_TYPE,
                      "magnitude": peak, "symmetry": symmetry, "extent": extent,
-                     "suddenness": sudden, "confidence": sc[weakest], "cluster": -1,
+                     "suddenness": sudden,
+                     "synchrony": sync, "look": look, "whole": whole,
+                     "confidence": sc[weakest], "cluster": -1,
                      "weakest": weakest[2:], **sc})
     ev = pd.DataFrame(rows)
     if not all_candidates:

@@ -33,11 +33,22 @@ from scipy import ndimage
 from hypsa.errors import ParameterError
 from hypsa.video.read import VideoInfo, iter_frames, probe
 
-__all__ = ["MotionParams", "MotionTrack", "measure_motion", "SIGNALS"]
+__all__ = ["MotionParams", "MotionTrack", "CellBlock", "measure_motion", "track_from_cells",
+           "SIGNALS", "CELLS_VERSION"]
+
+#: Version of the cell sums :func:`measure_motion` computes (caches of them carry it).
+CELLS_VERSION = 1
+
+#: Percentile of the cells taken as the picture's own movement floor in each frame.
+FLOOR_Q = 25.0
+
+#: Margin around the body region, as a fraction of its size, left out of "outside" (limbs
+#: reach past the region in a big movement).
+MARGIN = 0.75
 
 #: The per-frame signals of a :class:`MotionTrack` (body-lengths per second, except ``light``).
-SIGNALS = ["body", "left", "right", "upper", "lower", "outside", "shift", "camera", "light",
-           "change_body", "change_outside"]
+SIGNALS = ["body", "left", "right", "upper", "lower", "outside", "shift", "coherence", "camera",
+           "floor", "light", "change_body", "change_outside"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,10 @@ class MotionParams:
     cells : int
         Grid cells along the picture's longer side.
     block_s : float
-        The body region is found again every ``block_s`` seconds.
+        Cell sums are held for ``block_s`` seconds at a time (memory).
+    region_s : float
+        The body region is found again every ``region_s`` seconds (within a block; a hand-held
+        camera reframes and the child moves).
     region : (x, y, w, h) or None
         The body region in the clip's pixels; None finds it automatically.
     min_activity : float
@@ -68,6 +82,7 @@ class MotionParams:
     frame_s: float = 0.125
     cells: int = 20
     block_s: float = 300.0
+    region_s: float = 300.0
     region: tuple[int, int, int, int] | None = None
     min_activity: float = 0.01
 
@@ -173,7 +188,8 @@ class _Accumulator:
         self.dt = np.zeros(n_frames, np.float32)
 
 
-def measure_motion(path: str | Path, params: MotionParams = MotionParams()) -> MotionTrack:
+def measure_motion(path: str | Path, params: MotionParams = MotionParams(), *,
+                   cells_out: list | None = None) -> MotionTrack:
     """Measure the body's movement in a video clip.
 
     Parameters
@@ -182,6 +198,10 @@ def measure_motion(path: str | Path, params: MotionParams = MotionParams()) -> M
         Video file.
     params : MotionParams
         Processing size and rate, output frame, body region.
+    cells_out : list, optional
+        When given, each block's cell sums (:class:`CellBlock`) are appended to it, so that
+        :func:`track_from_cells` can rebuild the track with other region or reduction
+        parameters without decoding the clip again (the validation caches them).
 
     Returns
     -------
@@ -192,15 +212,82 @@ def measure_motion(path: str | Path, params: MotionParams = MotionParams()) -> M
     FileAccessError, CorruptFileError, UnsupportedFormatError
         From reading the clip.
     """
+    path = Path(path)
+    info = probe(path)
+    regions: list[dict] = []
+    frames: list[pd.DataFrame] = []
+    for blk in _cell_blocks(path, info, params):
+        if cells_out is not None:
+            cells_out.append(blk)
+        frames.append(_reduce(blk, params, info, regions))
+    return _assemble(info, frames, regions, params)
+
+
+@dataclass
+class CellBlock:
+    """Cell sums of one block of ``block_s`` seconds (see :func:`measure_motion`).
+
+    Attributes
+    ----------
+    index : int
+        Block number from the clip's start.
+    n : int
+        Frames of the block actually covered by the clip.
+    scale : float
+        Processing pixels per clip pixel.
+    acc : _Accumulator
+        The sums: ``cells`` (frames, rows, columns, [u, v, |d|, |change|]), ``camera``,
+        ``light``, ``count``, ``dt``.
+    """
+
+    index: int
+    n: int
+    scale: float
+    acc: _Accumulator
+
+
+def track_from_cells(info: VideoInfo, blocks: list[CellBlock],
+                     params: MotionParams = MotionParams()) -> MotionTrack:
+    """Rebuild a :class:`MotionTrack` from cached cell sums.
+
+    Parameters
+    ----------
+    info : VideoInfo
+        The clip.
+    blocks : list of CellBlock
+        From ``measure_motion(..., cells_out=...)`` with the same ``width``, ``max_fps``,
+        ``frame_s``, ``cells`` and ``block_s``.
+    params : MotionParams
+        Region and reduction parameters.
+
+    Returns
+    -------
+    MotionTrack
+    """
+    regions: list[dict] = []
+    frames = [_reduce(b, params, info, regions) for b in blocks]
+    return _assemble(info, frames, regions, params)
+
+
+def _assemble(info, frames, regions, params) -> MotionTrack:
+    fs = params.frame_s
+    if not frames:
+        return MotionTrack(info, fs, pd.DataFrame(columns=[*SIGNALS, "covered"]), [], False,
+                           params)
+    sig = pd.concat(frames, ignore_index=True)
+    subject = any(r["found"] for r in regions)
+    if subject:
+        _fill_regions(regions)
+    return MotionTrack(info, fs, sig, regions, subject, params)
+
+
+def _cell_blocks(path: Path, info: VideoInfo, params: MotionParams):
+    """Stream the clip and yield one :class:`CellBlock` per ``block_s`` seconds."""
     import cv2
 
     cv2.setNumThreads(1)
-    path = Path(path)
-    info = probe(path)
     fs = params.frame_s
     bf = max(1, int(round(params.block_s / fs)))
-    blocks: list[pd.DataFrame] = []
-    regions: list[dict] = []
     acc = None
     block_i = 0
     prev = None
@@ -230,7 +317,7 @@ def measure_motion(path: str | Path, params: MotionParams = MotionParams()) -> M
         if prev is not None:
             k = int((prev_t + t) / 2.0 // fs)
             while k >= (block_i + 1) * bf:
-                blocks.append(_reduce(acc, block_i, bf, fs, params, scale, info, regions))
+                yield CellBlock(block_i, bf, scale, acc)
                 block_i += 1
                 acc = _Accumulator(bf, gh, gw)
             j = k - block_i * bf
@@ -263,15 +350,9 @@ def measure_motion(path: str | Path, params: MotionParams = MotionParams()) -> M
             acc.dt[j] += max(t - prev_t, 1e-3)
         prev, prev_t, prev_mean = cur, t, mean
     if acc is None:
-        return MotionTrack(info, fs, pd.DataFrame(columns=[*SIGNALS, "covered"]), [], False,
-                           params)
+        return
     last = int(prev_t // fs) + 1 - block_i * bf
-    blocks.append(_reduce(acc, block_i, bf, fs, params, scale, info, regions, n=max(1, last)))
-    sig = pd.concat(blocks, ignore_index=True)
-    subject = any(r["found"] for r in regions)
-    if subject:
-        _fill_regions(regions)
-    return MotionTrack(info, fs, sig, regions, subject, params)
+    yield CellBlock(block_i, max(1, min(last, bf)), scale, acc)
 
 
 def _fill_regions(regions: list[dict]) -> None:
@@ -289,7 +370,22 @@ def _find_region(cells: np.ndarray, count: np.ndarray, params: MotionParams):
     if used.sum() < 4:
         return None
     mag = cells[used, :, :, 2] / count[used, None, None]
-    return _largest(mag.mean(0), params)
+    # the movement each cell has beyond the picture's own floor in that frame (what a hand-held
+    # camera leaves everywhere: compression, interpolation), over the frames the camera did not
+    # jerk (their floor is far above the clip's usual one)
+    floor = _floor(mag)
+    calm = floor <= 3.0 * float(np.median(floor)) + 1e-3
+    if calm.sum() >= 4:
+        mag = mag[calm]
+        floor = floor[calm]
+    return _largest(np.maximum(mag - floor[:, None, None], 0.0).mean(0), params)
+
+
+def _floor(x: np.ndarray) -> np.ndarray:
+    """Per frame, the picture's own movement floor: the lower quartile of the inner cells (the
+    body rarely covers three quarters of the picture; the outermost cells are left out)."""
+    inner = x[:, 1:-1, 1:-1] if min(x.shape[1:3]) > 2 else x
+    return np.percentile(inner.reshape(x.shape[0], -1), FLOOR_Q, axis=1)
 
 
 def _largest(act: np.ndarray, params: MotionParams):
@@ -300,7 +396,9 @@ def _largest(act: np.ndarray, params: MotionParams):
     act[:, [0, -1]] = act[:, [0, -1]].min()
     inner = act[1:-1, 1:-1]
     base = float(np.median(inner))
-    spread = float(np.median(np.abs(inner - base))) * 1.4826 + 1e-6
+    # the spread of the picture's own noise, from the cells below the median (the body, which
+    # may fill half the picture, lies above it)
+    spread = float(np.median(base - inner[inner <= base])) * 1.4826 + 1e-6
     act = np.maximum(act - base, 0.0)
     top = float(act.max())
     if top < params.min_activity:
@@ -336,12 +434,29 @@ def _top(x: np.ndarray, frac: float = 0.25) -> np.ndarray:
     return np.sort(v, axis=1)[:, -k:].mean(1)
 
 
-def _reduce(acc: _Accumulator, block_i: int, bf: int, fs: float, params: MotionParams,
-            scale: float, info: VideoInfo, regions: list[dict], n: int | None = None):
-    """One block's cells -> per-frame body signals; appends the block's region."""
-    n = bf if n is None else min(n, bf)
-    cells = acc.cells[:n]
-    count = acc.count[:n]
+def _reduce(blk: CellBlock, params: MotionParams, info: VideoInfo, regions: list[dict]):
+    """One block's cells -> per-frame body signals; appends a region per ``region_s``."""
+    fs = params.frame_s
+    bf = blk.acc.cells.shape[0]
+    rf = max(1, int(round(params.region_s / fs)))
+    out = []
+    for a in range(0, blk.n, rf):
+        b = min(blk.n, a + rf)
+        if blk.n - b < rf // 2:  # a short tail joins the piece before it
+            b = blk.n
+        out.append(_reduce_part(blk.acc, a, b, blk.index * bf * fs + a * fs, blk.scale, params,
+                                info, regions))
+        if b == blk.n:
+            break
+    return pd.concat(out, ignore_index=True)
+
+
+def _reduce_part(acc: _Accumulator, i0: int, i1: int, onset: float, scale: float,
+                 params: MotionParams, info: VideoInfo, regions: list[dict]):
+    """Frames ``i0:i1`` of a block's cells -> per-frame body signals; appends their region."""
+    n = i1 - i0
+    cells = acc.cells[i0:i1]
+    count = acc.count[i0:i1]
     gh, gw = cells.shape[1:3]
     cw, ch = info.width / gw, info.height / gh
     found = True
@@ -357,15 +472,19 @@ def _reduce(acc: _Accumulator, block_i: int, bf: int, fs: float, params: MotionP
             box = (0, gh, 0, gw, None)
     r0, r1, c0, c1, mid = box
     vertical = (r1 - r0) * ch >= (c1 - c0) * cw
-    regions.append({"onset": block_i * bf * fs, "duration": n * fs, "x": int(c0 * cw),
+    regions.append({"onset": onset, "duration": n * params.frame_s, "x": int(c0 * cw),
                     "y": int(r0 * ch), "w": int((c1 - c0) * cw), "h": int((r1 - r0) * ch),
                     "axis": "vertical" if vertical else "horizontal", "found": found})
     # body length in processing pixels; sums of displacement over the frame's time -> speed
     body_px = float(np.hypot((r1 - r0) * ch, (c1 - c0) * cw)) * scale
-    dt = np.maximum(acc.dt[:n], 1e-3)
+    dt = np.maximum(acc.dt[i0:i1], 1e-3)
     cells = cells / dt[:, None, None, None]
     k = 1.0 / max(body_px, 1.0)  # pixels per second -> body-lengths per second
-    mag = cells[..., 2]
+    # movement and change of appearance beyond the picture's own floor in each frame (a
+    # hand-held camera leaves some everywhere), so that what is left is the body's own
+    floor = _floor(cells[..., 2])
+    mag = np.maximum(cells[..., 2] - floor[:, None, None], 0.0)
+    chg = np.maximum(cells[..., 3] - _floor(cells[..., 3])[:, None, None], 0.0)
     body = mag[:, r0:r1, c0:c1]
     if mid is None:
         rm, cm = (r0 + r1) // 2, (c0 + c1) // 2
@@ -379,14 +498,18 @@ def _reduce(acc: _Accumulator, block_i: int, bf: int, fs: float, params: MotionP
         a, b = mag[:, r0:rm, c0:c1], mag[:, rm:r1, c0:c1]
         up, lo = mag[:, r0:r1, c0:cm], mag[:, r0:r1, cm:c1]
     # "outside" leaves a margin around the box (limbs reach past it in a big movement)
-    mr = max(1, int(round(0.2 * (r1 - r0))))
-    mc = max(1, int(round(0.2 * (c1 - c0))))
+    mr = max(1, int(round(MARGIN * (r1 - r0))))
+    mc = max(1, int(round(MARGIN * (c1 - c0))))
     inside = np.zeros((gh, gw), bool)
     inside[max(0, r0 - mr):r1 + mr, max(0, c0 - mc):c1 + mc] = True
     n_out = int((~inside).sum())
     outside = _top(mag[:, ~inside]) if n_out else np.zeros(n)
     uv = cells[:, r0:r1, c0:c1, :2].reshape(n, -1, 2)
     shift = np.hypot(*np.median(uv, axis=1).T)
+    # how much of the body's movement is one shared displacement (1: moved whole, as when
+    # handled or carried; a spasm's limbs move apart or together, little of it shared)
+    coherence = np.hypot(*uv.sum(axis=1).T) / np.maximum(
+        cells[:, r0:r1, c0:c1, 2].reshape(n, -1).sum(1), 1e-9)
     df = pd.DataFrame({
         "body": _top(body) * k,
         "left": _top(a) * k,
@@ -395,10 +518,12 @@ def _reduce(acc: _Accumulator, block_i: int, bf: int, fs: float, params: MotionP
         "lower": _top(lo) * k,
         "outside": outside * k,
         "shift": shift * k,
-        "camera": acc.camera[:n] / dt * k,
-        "change_body": _top(cells[:, r0:r1, c0:c1, 3]),
-        "change_outside": _top(cells[..., 3][:, ~inside]) if n_out else np.zeros(n),
-        "light": acc.light[:n] / dt,
+        "coherence": np.clip(coherence, 0.0, 1.0),
+        "camera": acc.camera[i0:i1] / dt * k,
+        "floor": floor * k,
+        "change_body": _top(chg[:, r0:r1, c0:c1]),
+        "change_outside": _top(chg[:, ~inside]) if n_out else np.zeros(n),
+        "light": acc.light[i0:i1] / dt,
         "covered": count > 0,
     })
     # frames with no measured pair (low frame rate, dropped frames) take their neighbours' values
