@@ -236,12 +236,65 @@ def iter_frames(path: str | Path, *, width: int = 160, max_fps: float = 15.0,
     image : ndarray of uint8, shape (h, w) or (h, w, 3)
     """
     step = 1.0 / max_fps if max_fps > 0 else 0.0
-    last = -np.inf
-    for t, convert in _decode(Path(path), width):
-        if t - last < step * 0.999:
-            continue
-        last = t
-        yield t, convert(fmt)
+
+    def kept():
+        last = -np.inf
+        for t, convert in _decode(Path(path), width):
+            if t - last < step * 0.999:
+                continue
+            last = t
+            yield t, convert(fmt)
+
+    yield from _ahead(kept(), 16)
+
+
+def _ahead(gen, n: int):
+    """Run a generator in a thread, at most ``n`` items ahead of the consumer.
+
+    Decoding (FFmpeg) and the consumer's work (OpenCV) both release the interpreter's lock, so
+    on two cores they overlap; memory stays bounded by ``n`` small frames. An exception in the
+    generator is raised in the consumer."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=n)
+    stop = threading.Event()
+    end = object()
+
+    def run():
+        try:
+            for item in gen:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+            q.put((end, None))
+        except BaseException as exc:  # handed to the consumer
+            q.put((end, exc))
+        finally:
+            gen.close()
+
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    try:
+        while True:
+            item = q.get()
+            if item[0] is end:
+                if item[1] is not None:
+                    raise item[1]
+                return
+            yield item
+    finally:
+        stop.set()
+        while th.is_alive():  # let the thread see the stop and close the file
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
 
 
 def grab_frames(path: str | Path, times_s: list[float], *, width: int = 240) -> list[np.ndarray]:
