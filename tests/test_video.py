@@ -260,3 +260,39 @@ def test_movement_floor_and_region_against_camera_noise():
     assert reg["found"] and 80 <= reg["x"] <= 112 and reg["x"] + reg["w"] >= 208
     s = tr.signals
     assert s["outside"].median() < 0.1 * s["body"][move].median()
+
+
+def _track_with_burst(left, right, coherence: float = 0.2):
+    """60 s of quiet movement with one burst given per side (frames of 0.125 s)."""
+    from hypsa.video.motion import SIGNALS, MotionTrack
+    from hypsa.video.read import VideoInfo
+
+    rng = np.random.default_rng(2)
+    n = 480
+    base = 0.01 + 0.002 * rng.random(n)
+    sig = {c: np.zeros(n) for c in SIGNALS}
+    sig["left"], sig["right"] = base + left, base + right
+    sig["upper"] = sig["lower"] = (sig["left"] + sig["right"]) / 2
+    sig["body"] = np.maximum(sig["left"], sig["right"])
+    sig["coherence"] = np.full(n, coherence)
+    sig["change_body"] = 2.0 * sig["body"]
+    df = pd.DataFrame(sig)
+    df["covered"] = True
+    info = VideoInfo(Path("x.mp4"), 320, 180, 15.0, 60.0, "h264", None, 0)
+    return MotionTrack(info, 0.125, df)
+
+
+def test_events_need_both_sides_together_and_not_moved_whole():
+    from hypsa.video.events import detect_events
+
+    burst = np.zeros(480)
+    burst[200:210] = np.hanning(10) * 0.3
+    ev = detect_events(_track_with_burst(burst, burst))
+    assert len(ev) == 1 and abs(ev["onset"][0] - 25.0) < 0.5
+    # the same movement, one side after the other (a kick, a hand passing over)
+    late = np.roll(burst, 6)
+    ev = detect_events(_track_with_burst(burst, late), all_candidates=True)
+    assert len(ev) >= 1 and ev["confidence"].max() < 0.5 and "synchrony" in set(ev["weakest"])
+    # both sides together but the body moved whole (handled, carried)
+    ev = detect_events(_track_with_burst(burst, burst, coherence=0.95), all_candidates=True)
+    assert ev["confidence"].max() < 0.5 and set(ev["weakest"]) == {"whole"}

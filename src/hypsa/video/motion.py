@@ -5,20 +5,24 @@ pair of kept frames:
 
 1. both frames are normalised (median and quartiles), so a global change of light does not read
    as motion;
-3. the camera's own motion (pan, shake, rotation, zoom of a hand-held phone) is the affine motion
+2. the camera's own motion (pan, shake, rotation, zoom of a hand-held phone) is the affine motion
    that most of the picture shares: points on a grid are tracked (pyramidal Lucas-Kanade), the
    affine motion is fitted to them robustly (RANSAC), and the earlier frame is moved onto the
    later one by it before the dense flow is computed, so the flow holds what the camera does
    not explain: dense optical flow (Farnebäck 2003, OpenCV), a displacement per pixel;
-4. the remaining displacement is summed into a coarse grid of cells and into frames of
+3. the remaining displacement is summed into a coarse grid of cells and into frames of
    ``frame_s`` seconds (0.125 s, the spasm detector's frame).
 
-Every ``block_s`` seconds the body region is found from the cells that move often (the largest
+In each frame the picture's own movement floor (the lower quartile of the cells: what a hand-held
+camera leaves everywhere once its motion is removed) is taken off every cell. Every ``region_s``
+seconds the body region is found from the cells that move above that floor (the largest
 connected moving region; or the region the user gives) and the cells are reduced to a few signals
 per frame: the whole body, its left/right and upper/lower halves (halves across and along the
-body's long axis), the movement outside the body (a passing hand, residual camera motion), the
-body's own rigid shift (being handled), the camera's motion and the change of light. Only these
-signals are kept, so memory is bounded by ``block_s`` whatever the clip's length.
+body's long axis), the movement outside the body (a passing hand), the body's own rigid shift
+and coherence (being handled), the camera's motion, the floor and the change of light. Only
+these signals are kept, so memory is bounded by ``block_s`` whatever the clip's length. The
+cell sums of each block can be kept (``cells_out``) and reduced again with other region
+parameters (:func:`track_from_cells`) without decoding the clip again.
 """
 
 from __future__ import annotations
