@@ -261,3 +261,30 @@ def test_short_stretch_filled_with_spasms_is_graded_whole_and_says_so():
     g = grade_window(x, fs, list(STANDARD_19), 0.0, ictal_events=[(10.0, 50.0)], **kw).grade
     assert g.grade is not None and g.ictal_s == 0.0
     assert "graded with the" in g.criteria[-1]
+
+
+def test_electrodecrements_that_are_not_spasms_still_show_their_attenuations():
+    """An eeg_decrement event is kept out of the discharges like a spasm, but the attenuation
+    inside it is still found (it may be a paroxysmal attenuation); inside a spasm it is not."""
+    from hypsa.channels import STANDARD_19
+    from hypsa.hypsarrhythmia import grade_window
+    from hypsa.signal import bandpass
+
+    fs = 128.0
+    nb = 120
+    rng = np.random.default_rng(3)
+    x = bandpass(rng.standard_normal((19, int(nb * fs))) * 60, fs, 1.0, 20.0)
+    onsets = (20.0, 50.0, 80.0)
+    for t in onsets:  # 2-s generalized attenuations to 10 %
+        x[:, int(t * fs):int((t + 2) * fs)] *= 0.1
+    kw = dict(usable=np.ones(nb, bool), eye=np.zeros(nb, bool),
+              ptp_bip=np.full((len(NAMES), nb), 80.0), bip_names=NAMES,
+              params=GradingParams(min_usable_s=30.0))
+    events = [(t, 2.0) for t in onsets]
+    free = grade_window(x, fs, list(STANDARD_19), 0.0, **kw)
+    assert len(free.attenuations) == 3
+    dec = grade_window(x, fs, list(STANDARD_19), 0.0, decrement_events=events, **kw)
+    assert len(dec.attenuations) == 3
+    assert dec.grade.ictal_s >= 3 * 8.0  # set aside from the discharges all the same
+    spasm = grade_window(x, fs, list(STANDARD_19), 0.0, ictal_events=events, **kw)
+    assert len(spasm.attenuations) == 0
