@@ -295,7 +295,7 @@ def detect_discharges(
         keep &= (near[loc] & near_seen.T).any(axis=1)
         # bilateral and symmetric (vertex waves, K-complexes, generalized transients): not focal
         side = side_of(positions)
-        # same polarity as the peak, and at the same moment (within 15 ms)
+        # same polarity as the peak, at the same moment (within 15 ms), the same waveform
         same = (np.sign(x[:, s0]) == np.sign(x[loc, s0])[None, :]) & (lag <= 0.015) & \
             (corr >= p.symmetric_corr)
         lpk = np.where((side < 0)[:, None] & seen & same, pk, 0.0).max(axis=0)
