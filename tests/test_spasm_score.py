@@ -55,7 +55,11 @@ def candidates(n: int = 50, seed: int = 0, **fixed: float) -> pd.DataFrame:
         "n_wave": rng.uniform(0, 1, n), "n_dec": rng.uniform(0, 1, n),
         "n_dec_mid": rng.uniform(0, 1, n), "slow_rank": rng.uniform(0, 1, n),
         "dec_rank": rng.uniform(0, 1, n), "wave_rank_ch": rng.uniform(0, 1, n),
-        "dec_rank_ch": rng.uniform(0, 1, n),
+        "dec_rank_ch": rng.uniform(0, 1, n), "wave_pre": rng.uniform(0.5, 10, n),
+        "slow_rank_active": rng.uniform(0, 1, n), "wave_rank_active": rng.uniform(0, 1, n),
+        "dips_ctx": rng.uniform(0, 4, n), "orphans_ctx": rng.uniform(0, 3, n),
+        "fast_dec": rng.uniform(0.3, 4, n),
+        "emg_bursts_ctx": np.where(rng.random(n) < 0.5, np.nan, rng.integers(0, 4, n)),
     })
     for k, v in fixed.items():
         c[k] = v
@@ -104,10 +108,13 @@ def test_probability_moves_with_the_evidence():
                  wave_s=0.8, smoothness=0.85, decrement=0.2, mid_decrement=0.2, n_dec=0.95,
                  n_dec_mid=0.95, dec_rank=0.0, dec_rank_ch=0.01, dip_s=2.0, gap_s=0.0,
                  pre=1.0, emg_ratio=np.nan, synchrony=0.9, sync_all=0.85,
-                 background_synchrony=0.4, orphan_rate=0.2)
+                 background_synchrony=0.4, orphan_rate=0.2, wave_pre=4.0,
+                 slow_rank_active=0.99, wave_rank_active=0.97, dips_ctx=0.5, orphans_ctx=0.0,
+                 fast_dec=1.5, emg_bursts_ctx=np.nan)
     mimic = dict(spasm, slow_ratio=1.0, fraction=0.3, n_wave=0.05, slow_rank=0.5,
                  wave_rank_ch=0.5, decrement=0.9, mid_decrement=0.95, n_dec=0.05,
-                 n_dec_mid=0.05, dec_rank=0.4, dec_rank_ch=0.4, dip_s=0.2)
+                 n_dec_mid=0.05, dec_rank=0.4, dec_rank_ch=0.4, dip_s=0.2, wave_pre=1.0,
+                 slow_rank_active=0.5, wave_rank_active=0.5)
     p_spasm = spasm_probability(candidates(20, **spasm))
     p_mimic = spasm_probability(candidates(20, **mimic))
     assert (p_spasm >= spasm_score.THRESHOLD).mean() >= 0.9

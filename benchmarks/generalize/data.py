@@ -115,9 +115,72 @@ def _build_simulate(s: Spec):
                           "cluster": ev["cluster"],
                           "form": ev["form"] if "form" in ev else "complete",
                           "movement": ev["has_emg"].astype(bool) if "has_emg" in ev
-                          else s.emg})
+                          else s.emg,
+                          "plain": _plain_simulate(ev)})
     meta = {"hyps": form != "none", "hours": s.minutes / 60}
     return sim.to_recording(), truth, meta
+
+
+#: A spasm whose pattern is plain to the eye: a wave of at least 1.7 times the local background
+#: over a generalized or vertex field, then a decrement to 45 % or less lasting 1 s or more
+#: (the spasms of the clinical descriptions; the wide ranges reach far fainter ones).
+PLAIN = {"wave_ratio": 1.7, "residual": 0.45, "decrement_s": 1.0,
+         "fields": ("generalized", "vertex")}
+
+
+def _plain_simulate(ev: pd.DataFrame) -> np.ndarray:
+    if not len(ev) or "wave_ratio" not in ev:
+        return np.zeros(len(ev), dtype=bool)
+    return ((ev["form"] == "complete") & (ev["wave_ratio"] >= PLAIN["wave_ratio"])
+            & (ev["decrement_gain"] <= PLAIN["residual"])
+            & (ev["decrement_duration"] >= PLAIN["decrement_s"])
+            & ev["field"].isin(PLAIN["fields"])).to_numpy(bool)
+
+
+def _plain_independent(ev: pd.DataFrame) -> np.ndarray:
+    if not len(ev):
+        return np.zeros(0, dtype=bool)
+    num = {k: pd.to_numeric(ev[k], errors="coerce") for k in
+           ("wave_ratio", "decrement_depth", "decrement_s")}
+    return ((ev["trial_type"] == "spasm") & (num["wave_ratio"] >= PLAIN["wave_ratio"])
+            & (num["decrement_depth"] <= PLAIN["residual"])
+            & (num["decrement_s"] >= PLAIN["decrement_s"])
+            & ev["field"].isin(PLAIN["fields"])).to_numpy(bool)
+
+
+def _plain_crosscheck(t: pd.DataFrame) -> np.ndarray:
+    """The cross-check generator does not record the wave's size against the background: its
+    plain spasms are those with the decrement of :data:`PLAIN` and a midline or central field
+    centre."""
+    if not len(t):
+        return np.zeros(0, dtype=bool)
+    yes = {"True", "true", "1", True}
+    depth = pd.to_numeric(t["dec_depth"], errors="coerce")
+    dur = pd.to_numeric(t["dec_dur"], errors="coerce")
+    return (t["slow"].isin(yes) & t["decrement"].isin(yes) & (depth <= PLAIN["residual"])
+            & (dur >= PLAIN["decrement_s"])
+            & t["slow_centre"].isin(["Cz", "Fz", "Pz", "C3", "C4"])).to_numpy(bool)
+
+
+def plain_of(s: Spec, t: pd.DataFrame) -> np.ndarray | None:
+    """The ``plain`` flag of each truth row, from the generator's own files (None when they
+    do not say)."""
+    if "plain" in t:
+        return t["plain"].astype(bool).to_numpy()
+    if s.generator == "independent":
+        f = sorted(s.folder.glob("*_events.tsv"))
+        if f:
+            ev = pd.read_csv(f[0], sep="\t")
+            ev = ev[ev["trial_type"].astype(str).str.startswith("spasm")]
+            if len(ev) == len(t):
+                return _plain_independent(ev)
+    if s.generator == "crosscheck":
+        f = sorted(s.folder.glob("*.spasms.tsv"))
+        if f:
+            ev = pd.read_csv(f[0], sep="\t")
+            if len(ev) == len(t):
+                return _plain_crosscheck(ev)
+    return None
 
 
 def _build_crosscheck(s: Spec):
@@ -139,7 +202,8 @@ def _build_crosscheck(s: Spec):
                           "form": np.where(slow & dec, "complete",
                                            np.where(slow, "wave_only", "decrement_only")),
                           "movement": (t["emg"].isin(yes).to_numpy() if len(t)
-                                       else np.zeros(0, bool)) & bool(tr.emg)})
+                                       else np.zeros(0, bool)) & bool(tr.emg),
+                          "plain": _plain_crosscheck(t)})
     meta = {"hyps": bool(tr.hyps_present), "hours": float(tr.duration_s) / 3600}
     return str(edf), truth, meta
 
@@ -159,7 +223,7 @@ def _build_independent(s: Spec):
     truth = pd.DataFrame({"onset": ev["onset"].astype(float), "duration": ev["duration"],
                           "cluster": ev["cluster"] if "cluster" in ev else 0,
                           "form": ev["trial_type"].map(forms).fillna("complete"),
-                          "movement": s.emg})
+                          "movement": s.emg, "plain": _plain_independent(ev)})
     meta = {"hyps": bool(info.get("hypsarrhythmic")), "hours": s.minutes / 60}
     return str(case.edf), truth, meta
 
@@ -291,7 +355,7 @@ def run_all(specs: list[Spec], jobs: int, real: bool = True) -> None:
 @functools.lru_cache(maxsize=1)
 def _empty_truth() -> pd.DataFrame:
     return pd.DataFrame({"onset": np.zeros(0), "duration": np.zeros(0), "cluster": [],
-                         "form": [], "movement": []})
+                         "form": [], "movement": [], "plain": []})
 
 
 def load(specs: list[Spec]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -308,7 +372,9 @@ def load(specs: list[Spec]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         recs.append({"recording": rec, "generator": s.generator, "background": s.background,
                      "hyps": bool(meta["hyps"]), "emg": s.emg, "hours": meta["hours"],
                      "n_clusters_true": _true_clusters(t)})
-        t = t.assign(recording=rec, hyps=bool(meta["hyps"]), emg=s.emg)
+        plain = plain_of(s, t)
+        t = t.assign(recording=rec, hyps=bool(meta["hyps"]), emg=s.emg,
+                     plain=plain if plain is not None else np.nan)
         truths.append(t)
         if len(c):
             cands.append(label(c, t, s.emg).assign(recording=rec, generator=s.generator,

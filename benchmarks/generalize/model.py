@@ -184,6 +184,9 @@ def score(c: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, threshold: f
             tf = t[t["form"] == form] if len(t) else t
             row[f"n_{form}"] = len(tf)
             row[f"tp_{form}"] = score_events(tf, d, dur, "spasm").tp if len(tf) else 0
+        tp_ = t[t["plain"].fillna(False).astype(bool)] if len(t) and "plain" in t else t.iloc[:0]
+        row["n_plain"] = len(tp_)
+        row["tp_plain"] = score_events(tp_, d, dur, "spasm").tp if len(tp_) else 0
         tdo = t[t["form"] == "decrement_only"] if len(t) else t
         row["tp_decrement_only_any"] = score_events(
             tdo, pd.concat([d, dd]), dur, "spasm").tp if len(tdo) else 0

@@ -66,6 +66,8 @@ def summary_table(s: pd.DataFrame) -> pd.DataFrame:
             "held out": gen, "background": "hypsarrhythmic" if hyps else "other",
             "channels": "EEG + movement" if emg else "EEG only", "recordings": len(d),
             "spasms (pattern)": int(n), "sensitivity": _rate(tp, n),
+            "plain pattern": f"{_rate(d.tp_plain.sum(), d.n_plain.sum())} "
+                             f"({int(d.n_plain.sum())})",
             "precision": _rate(ndet - d.fp.sum(), ndet),
             "FD/h": f"{d.fp.sum() / d.hours.sum():.2f}",
             "wave only": f"{_rate(d.tp_wave_only.sum(), d.n_wave_only.sum())} "

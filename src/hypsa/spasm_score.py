@@ -45,15 +45,21 @@ INPUTS = [
     "gap_s", "pre", "orphan_rate",
     # movement (EMG or video): burst over its own background, length, lag to the wave
     "movement", "movement_s", "movement_lag_s",
+    # the wave against the seconds before it and against the active activity around it; how
+    # often the background attenuates around it (with no wave before); fast activity in the
+    # dip; other movement bursts around it (crying and ordinary movement repeat, a spasm's
+    # burst stands alone)
+    "log_wave_pre", "slow_rank_active", "wave_rank_active", "dips_ctx", "orphans_ctx",
+    "log_fast_dec", "movement_ctx",
     # the wave's synchrony above the synchrony of the same recording's background anyway
     "sync_excess", "sync_all_excess",
     # measurements that depend on how a generator draws the wave and the background
     "synchrony", "sync_all", "background_synchrony", "log_slow_uv",
 ]
 #: Inputs free of absolute amplitudes and of absolute correlations.
-INVARIANT = INPUTS[:20]
+INVARIANT = INPUTS[:27]
 #: The invariant inputs with the synchrony relative to the recording's own (the default set).
-RELATIVE = INPUTS[:22]
+RELATIVE = INPUTS[:29]
 
 
 class ModelError(HypsaError):
@@ -107,9 +113,23 @@ def design(c) -> pd.DataFrame:
         "synchrony": col("synchrony"), "sync_all": col("sync_all"),
         "background_synchrony": col("background_synchrony"),
         "log_slow_uv": np.log2(np.clip(col("slow_uv"), 5.0, 2000.0)),
+        "log_wave_pre": np.log2(np.clip(_opt(c, "wave_pre", 1.0), 0.25, 32.0)),
+        "slow_rank_active": _opt(c, "slow_rank_active", 0.5),
+        "wave_rank_active": _opt(c, "wave_rank_active", 0.5),
+        "dips_ctx": np.clip(_opt(c, "dips_ctx", 0.0), 0.0, 10.0),
+        "orphans_ctx": np.clip(_opt(c, "orphans_ctx", 0.0), 0.0, 10.0),
+        "log_fast_dec": np.log2(np.clip(_opt(c, "fast_dec", 1.0), 0.125, 8.0)),
+        "movement_ctx": np.where(has, np.clip(_opt(c, "emg_bursts_ctx", 0.0), 0.0, 8.0), 0.0),
     }
     index = c.index if isinstance(c, pd.DataFrame) else None
     return pd.DataFrame({k: x[k] for k in INPUTS}, index=index)
+
+
+def _opt(c, name: str, fill: float) -> np.ndarray:
+    """A measurement that older candidate tables lack (then ``fill``); NaN becomes ``fill``."""
+    if name not in c:
+        return np.full(len(c["onset"]), fill, dtype=float)
+    return np.nan_to_num(np.asarray(c[name], dtype=float), nan=fill)
 
 
 @lru_cache(maxsize=4)

@@ -53,9 +53,14 @@ FEATURE_COLUMNS = [
     "emg_lag_s", "background_synchrony", "orphan_rate",
     # shares of channels and ranks within the surrounding minutes (see measure_candidates)
     "n_wave", "n_dec", "n_dec_mid", "slow_rank", "dec_rank", "wave_rank_ch", "dec_rank_ch",
+    # the wave against the seconds just before it and against the active (not attenuated)
+    # activity around it; attenuations of the background around it; fast activity in the dip;
+    # other movement bursts around it
+    "wave_pre", "slow_rank_active", "wave_rank_active", "dips_ctx", "orphans_ctx", "fast_dec",
+    "emg_bursts_ctx",
 ]
 #: Bumped whenever a measurement changes (cached candidate tables of the benchmarks key on it).
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 
 #: ``trial_type`` of a spasm whose ictal EEG pattern comes with a movement burst (deltoid EMG or
 #: video movement, through ``emg_env``).
@@ -454,6 +459,9 @@ def measure_candidates(fm: FrameMeasures, frames: np.ndarray, params: SpasmParam
     step = max(1, int(sfreq // 16))
     bg_sync = _background_synchrony(slow[:, ::step], int(round(1.5 * sfreq / step))) \
         if frames.size else 0.0
+    dips, orphans = _dip_starts(fm, params) if frames.size else (np.zeros(0), np.zeros(0))
+    bursts = _movement_bursts(fm) if frames.size and fm.emg_env is not None else np.zeros(0)
+    fast_sos = _fast_filter(sfreq)
     for p in frames:
         # extent of the slow wave: where the median ratio stays above 40 % of the peak excess
         half = 1.0 + (g[p] - 1.0) * 0.4
@@ -528,6 +536,31 @@ def measure_candidates(fm: FrameMeasures, frames: np.ndarray, params: SpasmParam
             dec_rank_ch = float(median(_rank(fm.rms_n[:, ctx], dip_ch)))
         else:
             slow_rank, dec_rank, wave_rank_ch, dec_rank_ch = 0.5, 0.5, 0.5, 0.5
+        # the same ranks among the frames of the context where activity is not attenuated: where
+        # the background attenuates often, its median is low and any ordinary wave looks high
+        active = ctx[rn[ctx] >= 0.7] if ctx.size else ctx
+        if active.size >= 4 * fs_fr:
+            slow_rank_active = float(_rank(g[active], g[p]))
+            wave_rank_active = float(median(_rank(ratio_w[:, active], ratio_w[:, p])))
+        else:
+            slow_rank_active, wave_rank_active = slow_rank, wave_rank_ch
+        # the wave against the same channel's slow activity in the 6-1 s before it
+        pre_sa = np.maximum(median(fm.sa[:, a0:a1], axis=1), 1e-3)
+        wave_pre = float(median(fm.sa[:, onset_f:end_f + 1].max(axis=1) / pre_sa))
+        # how often this background attenuates around the candidate (per minute of context),
+        # and how often with no slow wave before
+        span_min = max((hi - lo) / fs_fr / 60.0, 1e-3)
+        far = np.abs(dips - k0) > guard
+        near = (dips >= lo) & (dips < hi) & far
+        dips_ctx = float(near.sum() / span_min)
+        orphans_ctx = float((near & orphans).sum() / span_min)
+        fast_dec = _fast_share(eeg, fast_sos, spf, (a0, a1), (k0, k1 + 1))
+        if bursts.size:
+            db = bursts - onset_f
+            emg_bursts_ctx = float(((db >= -4 * fs_fr) & (db <= 6 * fs_fr)
+                                    & (np.abs(db) > fs_fr)).sum())
+        else:
+            emg_bursts_ctx = float("nan")
         er = emg_s = emg_lag = float("nan")
         onset = onset_f / fs_fr
         if fm.emg_env is not None:
@@ -545,7 +578,8 @@ def measure_candidates(fm: FrameMeasures, frames: np.ndarray, params: SpasmParam
         rows.append((onset, dur, float(g[p]), float(fm.frac[p]), float(fm.amp[p]), sm, sync,
                      sync_all, wave_s, dec, dip_s, mid_dec, gap_s, pre, er, emg_s, emg_lag,
                      bg_sync, orphan_rate, n_wave, float(dec_ch.mean()), n_dec_mid, slow_rank,
-                     dec_rank, wave_rank_ch, dec_rank_ch))
+                     dec_rank, wave_rank_ch, dec_rank_ch, wave_pre, slow_rank_active,
+                     wave_rank_active, dips_ctx, orphans_ctx, fast_dec, emg_bursts_ctx))
         # the channels involved: the wave is twice the channel's background there, or activity
         # stays at half or less through the dip
         involved = ratio_w[:, p] >= params.k_slow
@@ -763,6 +797,62 @@ def detect_spasms(
             dec = dec[(on >= core[0]) & (on < core[1])].reset_index(drop=True)
         return dec
     return to_events(dec, params, core=core)
+
+
+def _dip_starts(fm: FrameMeasures, params: SpasmParams) -> tuple[np.ndarray, np.ndarray]:
+    """Start frames of every dip of the normalised broadband curve below ``max_decrement`` for
+    ``min_dip_s`` or longer, and whether no slow wave (median ratio >= ``k_slow``) came in the
+    2 s before it."""
+    low = np.r_[False, fm.rn < params.max_decrement, False].astype(np.int8)
+    starts = np.flatnonzero(np.diff(low) == 1)
+    stops = np.flatnonzero(np.diff(low) == -1)
+    keep = (stops - starts) / fm.fs_fr >= params.min_dip_s
+    starts = starts[keep]
+    two = 2 * int(fm.fs_fr)
+    orphan = np.array([fm.g[max(0, a - two):a + 1].max() < params.k_slow for a in starts],
+                      dtype=bool)
+    return starts, orphan
+
+
+def _movement_bursts(fm: FrameMeasures) -> np.ndarray:
+    """Peak frames of the movement bursts (smoothed envelope at three times its median over the
+    surrounding background block or more, at least 0.5 s apart)."""
+    env = fm.env_sm
+    base = np.maximum(_background(fm.emg_env[None, :], fm.block)[0], 1e-3)
+    peaks, _ = sps.find_peaks(env / base, height=3.0, distance=max(1, int(0.5 * fm.fs_fr)))
+    return peaks
+
+
+def _fast_filter(sfreq: float):
+    """Second-order sections of the 15-40 Hz band (below 0.45 ``sfreq``), or None."""
+    hi = min(40.0, 0.45 * sfreq)
+    if hi <= 20.0:
+        return None
+    return sps.butter(4, [15.0, hi], btype="band", fs=sfreq, output="sos")
+
+
+def _fast_share(eeg: np.ndarray, sos, spf: int, pre: tuple[int, int],
+                dip: tuple[int, int]) -> float:
+    """How much the 15-40 Hz share of activity grows in the dip over the seconds before it
+    (median over channels): above 1 where low-voltage fast activity fills an electrodecrement,
+    about 1 where all activity is scaled down together."""
+    if sos is None:
+        return float("nan")
+    a, b = pre[0] * spf, dip[1] * spf
+    if b - a < 64 or dip[1] <= dip[0] or pre[1] <= pre[0]:
+        return float("nan")
+    pad = min(a, 64)
+    seg = eeg[:, a - pad:min(eeg.shape[1], b + 64)]
+    fast = sps.sosfiltfilt(sos, seg, axis=1)[:, pad:pad + b - a]
+    seg = seg[:, pad:pad + b - a]
+    p0, p1 = 0, (pre[1] - pre[0]) * spf
+    d0, d1 = (dip[0] - pre[0]) * spf, (dip[1] - pre[0]) * spf
+
+    def rms(x: np.ndarray, i: int, j: int) -> np.ndarray:
+        return np.sqrt(np.mean(x[:, i:j] ** 2, axis=1)) + 1e-6
+
+    share = (rms(fast, d0, d1) / rms(seg, d0, d1)) / (rms(fast, p0, p1) / rms(seg, p0, p1))
+    return float(median(share))
 
 
 def _level_before(curve: np.ndarray, spans: tuple[tuple[int, int], ...]) -> float:
