@@ -208,6 +208,7 @@ def score_clip(meta: dict, track, ep: EventParams, eeg: bool = False) -> dict:
     if eeg and meta.get("eeg"):
         from hypsa.analysis import analyze
         from hypsa.io import read
+        from hypsa.spasms import EEG_DECREMENT, SPASM_TYPES
         from hypsa.video.align import movement_from_tracks
 
         rec = read(meta["eeg"])
@@ -219,16 +220,28 @@ def score_clip(meta: dict, track, ep: EventParams, eeg: bool = False) -> dict:
             ev_truth = truth[["onset", "duration"]]
             offsets = None  # placed by the clocks (the EEG starts at the clip's creation time)
         mv = movement_from_tracks(rec, [(vid, track)], offsets)
+        off = mv.clips[0]["offset_s"]
+        v_on = ev["onset"].to_numpy(float) + off if len(ev) else np.zeros(0)
+        empty = pd.DataFrame(columns=["onset", "duration"])
         for label, m in (("eeg", None), ("eeg_video", mv)):
-            a = analyze(rec, movement=m)
-            e = a.events
-            s2 = score_events(ev_truth, e[["onset", "duration"]] if len(e) else
-                              pd.DataFrame(columns=["onset", "duration"]), dur, "spasm")
+            e = analyze(rec, movement=m).events
+            sp = e[e["trial_type"].isin(SPASM_TYPES)] if len(e) else empty
+            s2 = score_events(ev_truth, sp[["onset", "duration"]] if len(sp) else empty, dur,
+                              "spasm")
             row["eeg_spasms"] = s2.n_ref
             row[f"{label}_tp"] = s2.tp
             row[f"{label}_fp"] = s2.fp
             row[f"{label}_sensitivity"] = s2.sensitivity
             row[f"{label}_fp_per_hour"] = s2.fp_per_hour
+            if m is not None and len(e):
+                # what a decrement joined by a video event would add (a rule for hypsa.spasms)
+                dec = e[e["trial_type"] == EEG_DECREMENT]
+                near = [bool(np.any((v_on >= o - 1.0) & (v_on <= o + 2.0)))
+                        for o in dec["onset"].to_numpy(float)]
+                both = pd.concat([sp, dec[near]])[["onset", "duration"]]
+                s3 = score_events(ev_truth, both if len(both) else empty, dur, "spasm")
+                row["eeg_video_dec_tp"] = s3.tp
+                row["eeg_video_dec_fp"] = s3.fp
     return row
 
 
@@ -279,6 +292,12 @@ def summarize(df: pd.DataFrame) -> dict:
                               "sensitivity": float(e[f"{label}_tp"].sum() / max(n, 1)),
                               "false": int(e[f"{label}_fp"].sum()),
                               "false_per_hour": float(e[f"{label}_fp"].sum() / max(h, 1e-9))}
+            if "eeg_video_dec_tp" in e:
+                out["eeg_video_with_decrement_rule"] = {
+                    "found": int(e["eeg_video_dec_tp"].sum()),
+                    "sensitivity": float(e["eeg_video_dec_tp"].sum() / max(n, 1)),
+                    "false": int(e["eeg_video_dec_fp"].sum()),
+                    "false_per_hour": float(e["eeg_video_dec_fp"].sum() / max(h, 1e-9))}
             out["video_events_alone"] = {"found": int(e["tp"].sum()),
                                          "of": int(e["n_spasms"].sum())}
             summary[f"video_eeg_{kind}"] = out
