@@ -191,6 +191,23 @@ def test_a_slow_wave_without_decrement_needs_a_strong_short_movement_burst():
     assert not eligible(c.assign(decrement=0.3, slow_uv=8.0)).any()
 
 
+def test_a_decrement_with_a_strong_short_time_locked_burst_takes_the_movement_path():
+    from hypsa.spasms import spasm_decision
+
+    c = pd.DataFrame({"decrement": 0.35, "synchrony": 0.5, "slow_ratio": 1.8, "slow_uv": 150.0,
+                      "emg_ratio": [20.0, 3.0, 20.0, 20.0, np.nan, 20.0],
+                      "emg_burst_s": [1.5, 1.5, 4.0, 1.5, np.nan, 1.5],
+                      "emg_lag_s": [1.0, 1.0, 1.0, 2.5, np.nan, 0.2]})
+    c.loc[5, "decrement"] = 0.9  # no decrement (and no clear wave): the burst is not enough
+    p = SpasmParams()
+    conf = np.full(len(c), 0.6)  # under the model's threshold, over movement_confidence
+    assert spasm_decision(c, conf, p).tolist() == [True, False, False, False, False, False]
+    # under movement_confidence nothing passes; at the threshold every eligible one does
+    assert not spasm_decision(c, np.full(len(c), 0.4), p).any()
+    assert spasm_decision(c, np.full(len(c), p.min_confidence), p).tolist() == \
+        [True, True, True, True, True, False]
+
+
 def _events_on_quiet_background(seed: int, edit) -> tuple[pd.DataFrame, list[str], float]:
     from hypsa.simulate import simulate
 

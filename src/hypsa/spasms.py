@@ -159,8 +159,12 @@ class SpasmParams:
         name the parts of the pattern an event shows (``features``).
     movement_confidence : float
         The probability that suffices for a candidate with the movement path's burst (a clear
-        generalized wave with a strong, short burst that starts with it; see
-        :func:`spasm_decision`).
+        generalized wave with a strong, short burst that starts with it; or an
+        electrodecrement with a strong burst of at most ``movement_burst_s`` starting within
+        ``movement_lag_s`` of the candidate; see :func:`spasm_decision`).
+    movement_burst_s, movement_lag_s : float
+        Longest burst (s) and largest distance (s) between the burst's start and the
+        candidate's start for a candidate with an electrodecrement to take the movement path.
     min_cluster_size : int
         Spasms come in series: a group of fewer spasms than this (a single one, by default) is
         counted in the spasms but not as a cluster (``isolated`` in the summary).
@@ -197,6 +201,8 @@ class SpasmParams:
     refractory_s: float = 3.0
     min_confidence: float = THRESHOLD
     movement_confidence: float = 0.5
+    movement_burst_s: float = 2.5
+    movement_lag_s: float = 1.5
     cluster_gap_s: float = 120.0
     min_cluster_size: int = 2
     waking_window_s: float = WAKING_WINDOW_S
@@ -625,9 +631,10 @@ def decide(cand: pd.DataFrame, params: SpasmParams = SpasmParams()) -> pd.DataFr
 
 def spasm_decision(c, confidence: np.ndarray, params: SpasmParams = SpasmParams()) -> np.ndarray:
     """Which candidates are spasms: those that are :func:`eligible` and whose probability
-    reaches ``min_confidence``, and those whose clear generalized wave comes with a strong,
-    short, time-locked movement burst (the movement path of :func:`eligible`) from the lower
-    ``movement_confidence``: the burst is evidence the EEG model weighs only in part.
+    reaches ``min_confidence``, and, from the lower ``movement_confidence``, those whose clear
+    generalized wave (the movement path of :func:`eligible`) or electrodecrement comes with a
+    strong, short, time-locked movement burst: the burst is evidence the EEG model weighs only
+    in part, and movement with the ictal EEG pattern is what a spasm is.
 
     Parameters
     ----------
@@ -644,8 +651,20 @@ def spasm_decision(c, confidence: np.ndarray, params: SpasmParams = SpasmParams(
     """
     conf = np.asarray(confidence, dtype=float)
     ok = eligible(c, params)
-    return ok & ((conf >= params.min_confidence) |
-                 (_emg_slow_wave(c, params) & (conf >= params.movement_confidence)))
+    moved = _emg_slow_wave(c, params) | _emg_decrement(c, params)
+    return ok & ((conf >= params.min_confidence) | (moved & (conf >= params.movement_confidence)))
+
+
+def _emg_decrement(c, p: SpasmParams) -> np.ndarray:
+    """A candidate followed by an electrodecrement with a strong (twice ``emg_ratio``), short
+    (``movement_burst_s``) movement burst starting within ``movement_lag_s`` of it: the EEG
+    pattern with the movement of a spasm."""
+    er = np.nan_to_num(np.asarray(c["emg_ratio"], dtype=float), nan=0.0)
+    width = np.nan_to_num(np.asarray(c["emg_burst_s"], dtype=float), nan=np.inf)
+    lag = np.nan_to_num(np.asarray(c["emg_lag_s"], dtype=float), nan=np.inf)
+    dec = np.asarray(c["decrement"], dtype=float)
+    return (er >= 2.0 * p.emg_ratio) & (width <= p.movement_burst_s) & \
+        (np.abs(lag) <= p.movement_lag_s) & (dec <= p.max_decrement + 0.15)
 
 
 def decrement_only(c, params: SpasmParams = SpasmParams()) -> np.ndarray:
