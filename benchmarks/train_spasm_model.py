@@ -12,7 +12,7 @@ The same data, seeds and settings give the same file (one thread, deterministic 
 
 Usage::
 
-    nice -n 10 python benchmarks/train_spasm_model.py [--n 36] [--jobs 2] [--write]
+    nice -n 10 python benchmarks/train_spasm_model.py [--n 144] [--jobs 2] [--write]
         [--out DIR] [--generators simulate crosscheck independent]
 
 Without ``--write`` (or ``--out``) nothing is stored. No training data is committed; the
@@ -86,7 +86,7 @@ def write(m: dict, card: dict, out: Path, command: str) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=36, help="recordings per generator")
+    ap.add_argument("--n", type=int, default=144, help="recordings per generator")
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--generators", nargs="+", default=None)
     ap.add_argument("--jobs", type=int, default=2)

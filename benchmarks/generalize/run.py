@@ -11,7 +11,7 @@ count per recording; false detections on the real recordings of ``../shared/data
 
 Usage (from the repository root)::
 
-    nice -n 10 python benchmarks/generalize/run.py [--quick] [--n 36] [--jobs 2]
+    nice -n 10 python benchmarks/generalize/run.py [--quick] [--n 144] [--jobs 2]
         [--features relative|invariant|all] [--no-gate] [--max-fp 1.0]
 
 Prints markdown tables (the ones in docs/validation.md). ``--quick``: 12 recordings per
@@ -105,7 +105,7 @@ def real_fp(model: dict, threshold: float, real: pd.DataFrame) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="12 recordings per generator")
-    ap.add_argument("--n", type=int, default=36, help="recordings per generator (default 36)")
+    ap.add_argument("--n", type=int, default=144, help="recordings per generator (default 144)")
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--features", choices=["relative", "invariant", "all"], default="relative",
