@@ -659,9 +659,7 @@ def _emg_decrement(c, p: SpasmParams) -> np.ndarray:
     """A candidate followed by an electrodecrement with a strong (twice ``emg_ratio``), short
     (``movement_burst_s``) movement burst starting within ``movement_lag_s`` of it: the EEG
     pattern with the movement of a spasm."""
-    er = np.nan_to_num(np.asarray(c["emg_ratio"], dtype=float), nan=0.0)
-    width = np.nan_to_num(np.asarray(c["emg_burst_s"], dtype=float), nan=np.inf)
-    lag = np.nan_to_num(np.asarray(c["emg_lag_s"], dtype=float), nan=np.inf)
+    er, width, lag = _burst(c)
     dec = np.asarray(c["decrement"], dtype=float)
     return (er >= 2.0 * p.emg_ratio) & (width <= p.movement_burst_s) & \
         (np.abs(lag) <= p.movement_lag_s) & (dec <= p.max_decrement + 0.15)
@@ -1033,11 +1031,18 @@ def eligible(c, params: SpasmParams = SpasmParams()) -> np.ndarray:
         (uv >= 0.5 * params.min_slow_uv)
 
 
+def _burst(c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each candidate's movement burst: strength over its background (0 without one), length
+    and lag to the candidate (infinite without one)."""
+    def col(k: str, fill: float) -> np.ndarray:
+        return np.nan_to_num(np.asarray(c[k], dtype=float), nan=fill)
+
+    return col("emg_ratio", 0.0), col("emg_burst_s", np.inf), col("emg_lag_s", np.inf)
+
+
 def _emg_slow_wave(c, p: SpasmParams) -> np.ndarray:
     """The EMG path without a decrement (see ``SpasmParams.emg_max_burst_s``)."""
-    er = np.nan_to_num(np.asarray(c["emg_ratio"], dtype=float), nan=0.0)
-    width = np.nan_to_num(np.asarray(c["emg_burst_s"], dtype=float), nan=np.inf)
-    lag = np.nan_to_num(np.asarray(c["emg_lag_s"], dtype=float), nan=np.inf)
+    er, width, lag = _burst(c)
     return (er >= 2.0 * p.emg_ratio) & (width <= p.emg_max_burst_s) & \
         (lag >= p.emg_lag_s[0]) & (lag <= p.emg_lag_s[1]) & \
         (np.asarray(c["synchrony"], dtype=float) >= p.min_synchrony) & \

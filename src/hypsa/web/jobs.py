@@ -92,8 +92,10 @@ def display_name(name: str | None) -> str:
     return base[:120]
 
 
-def checked_suffix(name: str) -> str:
-    """The lower-case extension of ``name`` if it is an accepted EEG format.
+def checked_suffix(name: str, allowed: tuple[str, ...] | list[str] = ALLOWED_SUFFIXES,
+                   kind: str = "EEG") -> str:
+    """The lower-case extension of ``name`` if it is one of ``allowed`` (by default the
+    accepted EEG formats; ``kind`` names them in the message).
 
     Raises
     ------
@@ -101,15 +103,18 @@ def checked_suffix(name: str) -> str:
         For any other extension.
     """
     suf = Path(name).suffix.lower()
-    if suf not in ALLOWED_SUFFIXES:
-        raise UploadRejected(f"{name}: not an accepted EEG file type (accepted: "
-                             f"{', '.join(ALLOWED_SUFFIXES)})")
+    if suf not in allowed:
+        raise UploadRejected(f"{name}: not an accepted {kind} file type (accepted: "
+                             f"{', '.join(allowed)})")
     return suf
 
 
-async def write_upload(settings: Settings, f: Any, name: str, staged: Path) -> tuple[Path, int]:
+async def write_upload(settings: Settings, f: Any, name: str, staged: Path,
+                       allowed: tuple[str, ...] | list[str] = ALLOWED_SUFFIXES,
+                       kind: str = "EEG") -> tuple[Path, int]:
     """Write an uploaded file, read in 1 MiB chunks, to ``staged`` with the extension of
-    ``name``, refusing it past ``settings.max_upload_bytes``.
+    ``name`` (checked against ``allowed``, see :func:`checked_suffix`), refusing it past
+    ``settings.max_upload_bytes``.
 
     Parameters
     ----------
@@ -133,7 +138,7 @@ async def write_upload(settings: Settings, f: Any, name: str, staged: Path) -> t
         For an extension that is not accepted or a file over the limit (what was written is
         removed).
     """
-    staged = staged.with_suffix(checked_suffix(name))
+    staged = staged.with_suffix(checked_suffix(name, allowed, kind))
     size = 0
     try:
         with open(staged, "wb") as out:

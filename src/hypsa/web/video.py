@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from hypsa.errors import HypsaError, ParameterError
 from hypsa.web.db import RecordingRow, RecordingVideo, User
 from hypsa.web.deps import MAX_ID, clean_message, client_ip, csrf, current_user, get_db
-from hypsa.web.jobs import UploadRejected, display_name, enqueue
+from hypsa.web.jobs import UploadRejected, checked_suffix, display_name, enqueue, write_upload
 from hypsa.web.security import audit
 from hypsa.web.settings import Settings
 
@@ -69,11 +69,7 @@ def video_suffix(name: str) -> str:
     UploadRejected
         For any other extension.
     """
-    suf = FsPath(name).suffix.lower()
-    if suf not in VIDEO_SUFFIXES:
-        raise UploadRejected(f"{name}: not an accepted video file type (accepted: "
-                             f"{', '.join(VIDEO_SUFFIXES)})")
-    return suf
+    return checked_suffix(name, VIDEO_SUFFIXES, "video")
 
 
 async def stage_video(settings: Settings, f: Any, name: str) -> FsPath:
@@ -98,21 +94,12 @@ async def stage_video(settings: Settings, f: Any, name: str) -> FsPath:
     UploadRejected
         Wrong extension, empty, or over the limit (what was written is removed).
     """
-    staged = settings.tmp_dir / f"video-{uuid.uuid4().hex}{video_suffix(name)}"
-    size = 0
-    try:
-        with open(staged, "wb") as out:
-            while chunk := await f.read(1024 * 1024):
-                size += len(chunk)
-                if size > settings.max_upload_bytes:
-                    raise UploadRejected(f"{name}: larger than the limit of "
-                                         f"{settings.max_upload_mb:g} MiB")
-                out.write(chunk)
-        if size == 0:
-            raise UploadRejected(f"{name}: empty file")
-    except UploadRejected:
+    staged, size = await write_upload(settings, f, name,
+                                      settings.tmp_dir / f"video-{uuid.uuid4().hex}",
+                                      VIDEO_SUFFIXES, "video")
+    if size == 0:
         staged.unlink(missing_ok=True)
-        raise
+        raise UploadRejected(f"{name}: empty file")
     return staged
 
 
