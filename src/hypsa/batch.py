@@ -498,6 +498,9 @@ def run_batch(
     deriv = Path(out).resolve() / PIPELINE
     deriv.mkdir(parents=True, exist_ok=True)
     done = [it for it in items if resume and it.marker.is_file()]
+    for it in done:  # a run killed between the done marker and its cleanup leaves staging
+        for old in it.out_dir.glob(f".partial-{it.stem}-*"):
+            shutil.rmtree(old, ignore_errors=True)
     todo = [it for it in items if not (resume and it.marker.is_file())]
     results: dict[str, dict[str, Any]] = {it.rel: {"status": "skipped", "error": None}
                                           for it in done}
