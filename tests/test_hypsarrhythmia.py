@@ -31,7 +31,7 @@ def _grade(amp_uv: float, n_foci: int, spike_frac: float, *, atten: int = 0,
     ("amp", "foci", "frac", "grade"),
     [
         (80, 0, 0.0, 0),     # normal
-        (260, 0, 0.0, 1),    # high amplitude, no discharges: non-epileptiform abnormality
+        (260, 0, 0.0, 0),    # high amplitude alone is not a definite abnormality
         (80, 1, 0.2, 2),     # one focus
         (80, 2, 0.2, 2),     # two foci
         (80, 3, 0.2, 3),     # multifocal, not high, < 50 % of bins
@@ -104,6 +104,10 @@ def test_slow_variant_needs_diffuse_high_voltage_and_asynchrony():
     assert not slow_variant(3, 1, 3.0, 9, 18, 0.15)   # high voltage on half the derivations
     assert not slow_variant(2, 1, 3.0, 18, 18, 0.15)  # grade 2: no high amplitude
     assert not slow_variant(3, 1, 3.0, 18, 18, float("nan"))
+    # mostly slow waves: a high-voltage background with its faster rhythms is not the slow form
+    assert slow_variant(3, 1, 2.0, 18, 18, 0.15, rel_delta=0.9)
+    assert not slow_variant(3, 1, 2.0, 18, 18, 0.15, rel_delta=0.6)
+    assert not slow_variant(3, 1, 2.0, 18, 18, 0.15, rel_delta=float("nan"))
 
 
 # ---------------------------------------------------------------- BASED as published

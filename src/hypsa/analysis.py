@@ -311,6 +311,7 @@ def analyze_window(
     grade["state"] = pd.Series(ep_df["state"]).mode().iat[0]
     grade["perm_entropy"] = float(ep_df["perm_entropy"].mean())
     grade["connectivity"] = float(ep_df["connectivity"].mean())
+    grade["rel_delta"] = float(ep_df["relpower_delta"].mean())
     grade["mains_hz"] = mains
     dis_df = pd.DataFrame({"onset": onset_s + dis.time_s,
                            "channel": [gnames[c] for c in dis.channel],
@@ -462,13 +463,15 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
                                          / max(g.get("usable_s", 0.0) / 60.0, 1e-3),
                                          len(g.get("high_amplitude_channels") or []),
                                          g.get("n_bipolar", 0), g.get("connectivity"),
-                                         params.grading)
+                                         params.grading, rel_delta=g.get("rel_delta"))
         if g["slow_variant"]:
             g["criteria"] = [*g["criteria"], (
-                "diffuse very high voltage ({}/{} derivations > {:.0f} µV) in a disorganised "
+                "diffuse very high voltage ({}/{} derivations > {:.0f} µV), mostly slow "
+                "({:.0%} of the power below 4 Hz), in a disorganised "
                 "background (connectivity {:.2f} < {:.2f}) with few spikes ({} discharges, {} "
                 "foci): the slow-wave form of modified hypsarrhythmia").format(
                     len(g["high_amplitude_channels"]), g["n_bipolar"], params.grading.high_uv,
+                    g.get("rel_delta", float("nan")),
                     g["connectivity"], params.grading.max_connectivity, g["n_detections"],
                     g["n_foci"])]
         g["probability"] = probability(g.get("grade"), g.get("max_channel_amplitude_uv", 0.0),

@@ -9,7 +9,8 @@ The BASED score (Mytinger et al. 2021; see docs/methods.md) reads almost as an a
      spikes; or paroxysmal voltage attenuations (in a background with spikes)
 3    >= 3 foci and no high-amplitude channel; or 1-2 foci with >= 1 high-amplitude channel
 2    1-2 spike foci and no high-amplitude channel
-1    a definite non-epileptiform abnormality (high amplitude without spikes, discontinuity)
+1    a definite non-epileptiform abnormality (a discontinuous background; high amplitude
+     alone is not one: normal infant sleep and hypnagogic hypersynchrony exceed 200 µV)
 0    normal
 ==== ====================================================================================
 
@@ -24,10 +25,11 @@ One form escapes the grade: Hrachovy's modified hypsarrhythmia made of "mostly h
 waves with few spikes" has too few discharges for three foci and grades 3. The
 recording-level verdict therefore also calls hypsarrhythmia present in such an epoch when its
 very high
-voltage is *diffuse* (at least 85 % of the derivations above ``high_uv``) and *disorganised*
-(channels not synchronous: mean absolute correlation below ``max_connectivity``; synchronous
-high-voltage sleep slow waves are the hard negative this excludes) and a few discharges are
-there. See :func:`slow_variant`.
+voltage is *diffuse* (at least 85 % of the derivations above ``high_uv``), *slow* (most of the
+power below 4 Hz: relative delta power at least ``min_rel_delta``, a share of the recording's own
+power, whatever its gain), *disorganised* (channels not synchronous: mean absolute correlation
+below ``max_connectivity``; synchronous high-voltage sleep slow waves are the hard negative this
+excludes) and a few discharges are there. See :func:`slow_variant`.
 """
 
 from __future__ import annotations
@@ -95,7 +97,12 @@ class GradingParams:
         (:func:`slow_variant`).
     max_connectivity : float
         Mean absolute inter-channel correlation below which a background is disorganised rather
-        than synchronous (:func:`slow_variant`).
+        than synchronous (:func:`slow_variant`); chosen leave-one-generator-out between the
+        slow-wave form and synchronous high-voltage sleep (docs/validation.md).
+    min_rel_delta : float
+        Relative 0.5-4 Hz power from which a high-voltage background is "mostly slow waves"
+        (:func:`slow_variant`): three quarters of the power; a normal waking background scaled
+        to high voltage keeps its faster rhythms and stays below.
     min_detections_per_min : float
         Discharges a minute (in a focus or not) that count as "few spikes"
         (:func:`slow_variant`).
@@ -121,7 +128,8 @@ class GradingParams:
     discontinuity_frac: float = 0.35
     min_usable_s: float = 60.0
     diffuse_fraction: float = 0.85
-    max_connectivity: float = 0.3
+    max_connectivity: float = 0.5
+    min_rel_delta: float = 0.75
     min_detections_per_min: float = 1.0
     attenuation_min_s: float = 1.0
     grouped_span_s: float = 2.0
@@ -318,16 +326,16 @@ def grade_epoch(
     elif g.n_foci >= 1:
         grade = 2
         crit.append(f"{g.n_foci} spike focus/foci, no high-amplitude channel")
-    elif is_high or g.attenuated_fraction > params.discontinuity_frac:
+    elif g.attenuated_fraction > params.discontinuity_frac:
         grade = 1
-        if is_high:
-            crit.append(f"high amplitude ({len(high)} channel(s) > {params.high_uv:.0f} µV) "
-                        "without epileptiform discharges")
-        else:
-            crit.append(f"discontinuous background ({g.attenuated_fraction:.0%} attenuated bins)")
+        crit.append(f"discontinuous background ({g.attenuated_fraction:.0%} attenuated bins)")
     else:
+        # high amplitude alone is not a definite abnormality in infancy (normal sleep slow
+        # waves and hypnagogic hypersynchrony exceed 200 µV); BASED uses it with spike foci
         grade = 0
-        crit.append("no criterion met")
+        crit.append("no criterion met" if not is_high else
+                    f"no criterion met ({len(high)} channel(s) > {params.high_uv:.0f} µV "
+                    "without epileptiform discharges: high amplitude alone is not graded)")
     g.grade = grade
     # continuous severity within a grade, for ranking epochs of equal grade
     g.severity = grade + 0.5 * min(g.spike_bin_fraction, 1.0) + 0.25 * min(
@@ -769,6 +777,8 @@ def sliding_rows(spans: list[Span | None], rows: list[dict],
                                                 b.get("perm_entropy", np.nan)])),
                  connectivity=float(np.nanmean([a.get("connectivity", np.nan),
                                                 b.get("connectivity", np.nan)])),
+                 rel_delta=float(np.nanmean([a.get("rel_delta", np.nan),
+                                             b.get("rel_delta", np.nan)])),
                  mains_hz=a.get("mains_hz"))
         out.append(d)
     return out
@@ -808,12 +818,14 @@ def _assessed(names: list[str], bip_names: list[str]) -> tuple[list[str], list[s
 
 def slow_variant(grade: int | None, n_foci: int, detections_per_min: float, n_high: int,
                  n_bipolar: int, connectivity: float | None,
-                 params: GradingParams = GradingParams()) -> bool:
+                 params: GradingParams = GradingParams(), *,
+                 rel_delta: float | None = None) -> bool:
     """Whether an epoch graded 3 is the slow-wave form of modified hypsarrhythmia.
 
     "Mostly high-voltage slow waves with few spikes" (Hrachovy, Frost & Kellaway 1984): too few
     discharges for three foci, so BASED gives 3 (1-2 foci with high amplitude). Called when the
-    very high voltage is diffuse (``n_high / n_bipolar >= params.diffuse_fraction``), the
+    very high voltage is diffuse (``n_high / n_bipolar >= params.diffuse_fraction``), mostly
+    slow (``rel_delta >= params.min_rel_delta``, when given), the
     background disorganised and asynchronous (``connectivity < params.max_connectivity``) and
     discharges, though few, are there (a focus, and at least
     ``params.min_detections_per_min`` discharges a minute). Synchronous high-voltage sleep
@@ -835,11 +847,17 @@ def slow_variant(grade: int | None, n_foci: int, detections_per_min: float, n_hi
         mean_abs_correlation`, averaged over its feature epochs).
     params : GradingParams
         Thresholds.
+    rel_delta : float, optional
+        Relative 0.5-4 Hz power of the epoch (averaged over its feature epochs); the slowness
+        test is skipped when absent.
 
     Returns
     -------
     bool
     """
+    if rel_delta is not None and not (np.isfinite(rel_delta)
+                                      and rel_delta >= params.min_rel_delta):
+        return False
     if grade != 3 or n_foci < 1 or n_bipolar <= 0 or connectivity is None:
         return False
     if not np.isfinite(connectivity):
