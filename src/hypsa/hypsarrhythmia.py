@@ -282,11 +282,17 @@ def grade_epoch(
     sb = spike_bins & usable
     g.spike_bin_fraction = float(sb.sum() / max(usable.sum(), 1))
     bpp = int(round(params.page_s))
-    n_pages = nb // bpp
-    pages = sb[: n_pages * bpp].reshape(n_pages, bpp).sum(1) if n_pages else np.zeros(0)
-    g.n_pages = int(n_pages)
-    g.positive_pages = int((pages >= params.bins_per_page).sum())
-    # scale the page criterion to shorter epochs (10 of 20 pages = half of them)
+    n_all = nb // bpp
+    pages = sb[: n_all * bpp].reshape(n_all, bpp).sum(1) if n_all else np.zeros(0)
+    # a page is judged on its interictal, artifact-free bins (>= 8 of its 15 bins = more than
+    # half of them; with fewer usable bins, the same share of those there are): a page with
+    # fewer usable bins than ``bins_per_page`` cannot be judged and is left out, and the
+    # criterion is scaled to the pages left (10 of 20 pages = half of them)
+    up = usable[: n_all * bpp].reshape(n_all, bpp).sum(1) if n_all else np.zeros(0)
+    judged = up >= params.bins_per_page
+    n_pages = int(judged.sum())
+    g.n_pages = n_pages
+    g.positive_pages = int((judged & (pages * bpp >= params.bins_per_page * up)).sum())
     pages_needed = math.ceil(params.pages_needed * n_pages / 20) if n_pages < 20 else \
         params.pages_needed
     multi = g.n_foci >= params.min_foci
