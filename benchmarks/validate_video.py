@@ -48,7 +48,13 @@ import numpy as np
 import pandas as pd
 
 from hypsa.evaluate import score_events
-from hypsa.video.events import EventParams, clusters_table, detect_events
+from hypsa.video.events import (
+    EVENT_TYPE,
+    ISOLATED_TYPE,
+    EventParams,
+    clusters_table,
+    detect_events,
+)
 from hypsa.video.motion import (
     CELLS_VERSION,
     CellBlock,
@@ -111,7 +117,10 @@ def clip_for(seed: int, kind: str, work: Path, minutes: float = MINUTES) -> dict
     kw = dict(width=WIDTH, height=h, fps=15, handheld=handheld, portrait=portrait, seed=seed)
     eeg = None
     t0 = time.process_time()
-    if kind == "spasm":
+    if kind.startswith("dim_"):  # the second way of drawing the footage
+        simulate_video(vid, minutes, n_clusters=2 if kind == "dim_spasm" else 0,
+                       condition="dim", **kw)
+    elif kind == "spasm":
         simulate_video(vid, minutes, n_clusters=2, **kw)
     elif kind == "ordinary":
         simulate_video(vid, minutes, n_clusters=0, **kw)
@@ -185,6 +194,10 @@ def score_clip(meta: dict, track, ep: EventParams, eeg: bool = False) -> dict:
     """Events of one clip scored against its truth (and video-EEG when the clip has an EEG)."""
     vid = Path(meta["video"])
     ev = detect_events(track, ep)
+    # the movements recurring in a series are the spasm-like events; isolated ones (startles)
+    # are reported apart and not counted
+    n_alone = int((ev["trial_type"] == ISOLATED_TYPE).sum()) if len(ev) else 0
+    ev = ev[ev["trial_type"] == EVENT_TYPE].reset_index(drop=True) if len(ev) else ev
     cl = clusters_table(ev)
     truth = _truth(vid)
     dur = meta["minutes"] * 60.0
@@ -200,7 +213,7 @@ def score_clip(meta: dict, track, ep: EventParams, eeg: bool = False) -> dict:
                 found = True
     row = {"seed": meta["seed"], "kind": meta["kind"], "handheld": meta["handheld"],
            "portrait": meta["portrait"], "minutes": meta["minutes"], "n_spasms": sc.n_ref,
-           "tp": sc.tp, "fp": sc.fp, "n_events": len(ev),
+           "tp": sc.tp, "fp": sc.fp, "n_events": len(ev), "n_isolated": n_alone,
            "sensitivity": sc.sensitivity if sc.n_ref else np.nan,
            "fp_per_hour": sc.fp_per_hour, "has_clusters": bool(len(ref)),
            "clusters_reported": len(cl), "cluster_found": found,
@@ -248,6 +261,8 @@ def score_clip(meta: dict, track, ep: EventParams, eeg: bool = False) -> dict:
 def summarize(df: pd.DataFrame) -> dict:
     """Pooled numbers over the clips of a validation table."""
     video = df[df["kind"].isin(["spasm", "ordinary"])] if "kind" in df else df
+    if "kind" in df and not len(video) and df["kind"].str.startswith("dim_").any():
+        video = df[df["kind"].str.startswith("dim_")]
     sp = video[video["has_clusters"]]
     orden = video[~video["has_clusters"]]
     hours = video["minutes"].sum() / 60.0
@@ -327,6 +342,10 @@ def main() -> None:
     ap.add_argument("--ordinary", default="200-209", help="clips with ordinary movement only")
     ap.add_argument("--eeg", default="", help="clips with a simulated EEG (video-EEG)")
     ap.add_argument("--crosscheck", default="", help="clips on a cross-check EEG (video-EEG)")
+    ap.add_argument("--dim", default="", help="clips with spasm clusters drawn the second way "
+                    "(simulate_video(condition='dim'))")
+    ap.add_argument("--dim-ordinary", default="", help="ordinary-movement clips drawn the "
+                    "second way")
     ap.add_argument("--events", default="", help="JSON of EventParams fields to change "
                     "(exploration only; reported numbers use the defaults)")
     ap.add_argument("--simulate-only", action="store_true", help="only make the clips")
@@ -345,7 +364,9 @@ def main() -> None:
     plan = ([(s, "spasm") for s in _seeds(args.seeds)]
             + [(s, "ordinary") for s in _seeds(args.ordinary)]
             + [(s, "eeg") for s in _seeds(args.eeg)]
-            + [(s, "xc") for s in _seeds(args.crosscheck)])
+            + [(s, "xc") for s in _seeds(args.crosscheck)]
+            + [(s, "dim_spasm") for s in _seeds(args.dim)]
+            + [(s, "dim_ordinary") for s in _seeds(args.dim_ordinary)])
     job = [(seed, kind, args.work, args.minutes, ep,
             "simulate" if args.simulate_only else "motion" if args.motion_only else "score")
            for seed, kind in plan]

@@ -90,7 +90,7 @@ def test_outputs_and_page(clip, tmp_path):
     ev = pd.read_csv(paths["events"], sep="\t")
     assert list(ev.columns[:3]) == ["onset", "duration", "trial_type"]
     js = json.loads(paths["summary"].read_text())
-    assert js["n_events"] == len(ev) and js["moving_subject"] is True
+    assert js["n_events"] + js["n_isolated"] == len(ev) and js["moving_subject"] is True
     page = paths["page"].read_text()
     assert "<img" in page and "http" not in page.replace("http-equiv", "")
     assert "not a diagnosis" in page or "does\nnot diagnose" in page
@@ -283,12 +283,17 @@ def _track_with_burst(left, right, coherence: float = 0.2):
 
 
 def test_events_need_both_sides_together_and_not_moved_whole():
-    from hypsa.video.events import detect_events
+    from hypsa.video.events import EVENT_TYPE, ISOLATED_TYPE, detect_events
 
     burst = np.zeros(480)
     burst[200:210] = np.hanning(10) * 0.3
     ev = detect_events(_track_with_burst(burst, burst))
     assert len(ev) == 1 and abs(ev["onset"][0] - 25.0) < 0.5
+    # alone it is set apart (a startle looks the same); a second one 20 s later makes a series
+    assert ev["trial_type"][0] == ISOLATED_TYPE and ev["cluster"][0] == -1
+    two = burst + np.roll(burst, 160)
+    ev = detect_events(_track_with_burst(two, two))
+    assert len(ev) == 2 and set(ev["trial_type"]) == {EVENT_TYPE}
     # the same movement, one side after the other (a kick, a hand passing over)
     late = np.roll(burst, 6)
     ev = detect_events(_track_with_burst(burst, late), all_candidates=True)
@@ -296,3 +301,57 @@ def test_events_need_both_sides_together_and_not_moved_whole():
     # both sides together but the body moved whole (handled, carried)
     ev = detect_events(_track_with_burst(burst, burst, coherence=0.95), all_candidates=True)
     assert ev["confidence"].max() < 0.5 and set(ev["weakest"]) == {"whole"}
+
+
+def test_series_and_statement_of_isolated_movements():
+    from hypsa.video.events import EVENT_TYPE, ISOLATED_TYPE, in_series
+
+    p = EventParams(series_gap_s=60, min_series=2, series_confidence=0.3)
+    on = np.array([10.0, 50.0, 200.0, 400.0, 430.0])
+    conf = np.array([0.9, 0.9, 1.0, 0.8, 0.2])  # the last is too weak to make a series
+    assert in_series(on, conf, p).tolist() == [True, True, False, False, False]
+    assert in_series(on, conf, EventParams(min_series=1)).all()
+    ev = pd.DataFrame({"onset": [5.0, 300.0], "duration": [1.0, 1.0], "cluster": [-1, -1],
+                       "trial_type": [ISOLATED_TYPE, ISOLATED_TYPE]})
+    assert statement(ev, True).startswith("2 isolated sudden movements")
+    ev["trial_type"] = [EVENT_TYPE, ISOLATED_TYPE]
+    assert statement(ev, True).startswith("1 sudden symmetric movement (and 1 isolated one")
+
+
+def test_dim_condition_draws_the_clip_another_way(tmp_path):
+    a = simulate_video(tmp_path / "a.mp4", 0.05, width=96, height=64, fps=15, seed=2)
+    b = simulate_video(tmp_path / "b.mp4", 0.05, width=96, height=64, fps=15, seed=2,
+                       condition="dim")
+    fa = grab_frames(a.video, [1.0], width=96)[0].astype(float)
+    fb = grab_frames(b.video, [1.0], width=96)[0].astype(float)
+    assert fb.mean() < 0.8 * fa.mean() and fb.std() < fa.std()
+    assert b.params["condition"] == "dim" and b.params["crf"] >= 31
+    with pytest.raises(ParameterError):
+        simulate_video(tmp_path / "c.mp4", 0.05, condition="sunny")
+
+
+def test_region_of_a_child_filling_most_of_the_picture(monkeypatch):
+    """Filmed from close (a phone in portrait), the moving child covers most of the picture: the
+    region still spans it, not a patch of it."""
+    import hypsa.video.motion as vm
+    from hypsa.video.motion import CellBlock, _Accumulator, track_from_cells
+    from hypsa.video.read import VideoInfo
+
+    rng = np.random.default_rng(1)
+    n, gh, gw = 400, 20, 11
+    acc = _Accumulator(n, gh, gw)
+    acc.cells[..., 2] = rng.uniform(0.02, 0.06, (n, gh, gw))
+    # the body covers rows 3-13 and columns 1-9 (60 % of the picture's inner cells); its parts
+    # move at different times and by different amounts (arms above, kicks below)
+    for r0, r1, c0, c1, amp in ((3, 7, 1, 10, 0.6), (7, 10, 1, 10, 0.3), (10, 14, 1, 10, 1.0)):
+        move = rng.random(n) < 0.3
+        acc.cells[move, r0:r1, c0:c1, 2] += amp * rng.uniform(0.5, 1.5, (int(move.sum()),
+                                                                         r1 - r0, c1 - c0))
+    acc.count[:] = 1
+    acc.dt[:] = 0.125
+    info = VideoInfo(Path("x.mp4"), 144, 256, 15.0, 50.0, "h264", None, 0)
+    reg = track_from_cells(info, [CellBlock(0, n, 0.625, acc)]).regions[0]
+    assert reg["found"] and reg["h"] >= 11 * 256 / 20 and reg["w"] >= 9 * 144 / 11
+    monkeypatch.setattr(vm, "REGION_NOISE_Q", 50.0)  # the median as the noise: a patch only
+    reg = track_from_cells(info, [CellBlock(0, n, 0.625, acc)]).regions[0]
+    assert not reg["found"] or reg["h"] < 11 * 256 / 20

@@ -19,6 +19,8 @@ import pandas as pd
 
 from hypsa.video.events import (
     EVENT_COLUMNS,
+    EVENT_TYPE,
+    ISOLATED_TYPE,
     EventParams,
     clusters_table,
     detect_events,
@@ -36,13 +38,24 @@ def statement(events: pd.DataFrame, subject: bool) -> str:
         return ("No moving subject was found in this video, so no movement could be measured. "
                 "Film the whole child, lying still on a plain surface, with the phone held "
                 "steady.")
-    n = len(events)
+    tt = events["trial_type"] if "trial_type" in events else pd.Series(EVENT_TYPE,
+                                                                         index=events.index)
+    n = int((tt == EVENT_TYPE).sum())
+    n_alone = int((tt == ISOLATED_TYPE).sum())
     cl = clusters_table(events)
-    if n == 0:
+    if n == 0 and n_alone == 0:
         return ("No sudden symmetric movements were found in this video. This does not rule "
                 "anything out: if you are worried about the movements, show the video to a "
                 "doctor.")
+    if n == 0:
+        return (f"{n_alone} isolated sudden movement{'s' if n_alone != 1 else ''}, none "
+                "recurring in a series. Isolated sudden movements are common in infants "
+                "(startles); if they recur in series, show the video to a doctor. This is a "
+                "measurement of movement, not a diagnosis.")
     what = f"{n} sudden symmetric movement{'s' if n != 1 else ''}"
+    if n_alone:
+        what += (f" (and {n_alone} isolated one{'s' if n_alone != 1 else ''}, not recurring "
+                 "in a series)")
     if len(cl):
         lo = np.nanmin(cl["min_interval_s"].astype(float))
         hi = np.nanmax(cl["max_interval_s"].astype(float))
@@ -50,9 +63,10 @@ def statement(events: pd.DataFrame, subject: bool) -> str:
         return (f"{what} in {len(cl)} cluster{'s' if len(cl) != 1 else ''}, {apart} "
                 "apart. Movements that recur in clusters like this should be shown to a doctor "
                 "soon, with this video. This is a measurement of movement, not a diagnosis.")
-    return (f"{what}, not in clusters. Isolated sudden movements are common in infants (startles); "
-            "if they recur in series, show the video to a doctor. This is a measurement of "
-            "movement, not a diagnosis.")
+    return (f"{what}, recurring but not in clusters of {EventParams().min_cluster} or more. "
+            "Isolated sudden movements are common in infants (startles); if they recur in "
+            "series, show the video to a doctor. This is a measurement of movement, not a "
+            "diagnosis.")
 
 
 @dataclass
@@ -91,12 +105,18 @@ class VideoResult:
     def summary(self) -> dict:
         """JSON-ready summary: clip, subject, events, clusters, intervals, statement."""
         ev = self.events
+        if len(ev) and "trial_type" in ev:
+            alone = ev[ev["trial_type"] == ISOLATED_TYPE]
+            ev = ev[ev["trial_type"] != ISOLATED_TYPE]
+        else:
+            alone = ev.iloc[:0]
         iv = np.diff(ev["onset"].to_numpy(float)) if len(ev) else np.zeros(0)
         return {
             "video": self.track.info.to_dict(),
             "moving_subject": bool(self.track.subject),
             "regions": self.track.regions,
             "n_events": int(len(ev)),
+            "n_isolated": int(len(alone)),
             "n_clusters": int(len(self.clusters)),
             "events_per_hour": round(len(ev) / max(self.track.duration_s / 3600.0, 1e-9), 3),
             "intervals_s": [round(float(v), 2) for v in iv],

@@ -13,9 +13,12 @@ movement that
 - deforms the body rather than shifting it whole (being handled), and is not shared by the
   picture outside the body (a passing hand, camera motion left over) nor by a change of light.
 
-Each criterion gives a score from 0 to 1 and an event's ``confidence`` is its weakest score; events
-at or above ``min_confidence`` are reported. Clusters are ``min_cluster`` or more events each less
-than ``cluster_gap_s`` after the previous one.
+Each criterion gives a score from 0 to 1 and an event's ``confidence`` is its weakest score;
+movements at or above ``min_confidence`` are reported. Spasms recur in series, while their
+commonest mimics, startles and Moro reflexes, come alone: a movement with no other within
+``series_gap_s`` is reported apart as an isolated sudden movement (:data:`ISOLATED_TYPE`), not as
+an event. Clusters are ``min_cluster`` or more events each less than ``cluster_gap_s`` after the
+previous one.
 """
 
 from __future__ import annotations
@@ -30,18 +33,22 @@ from hypsa.errors import ParameterError
 from hypsa.spasms import cluster_spasms
 from hypsa.video.motion import MotionTrack
 
-__all__ = ["EventParams", "detect_events", "find_clusters", "clusters_table", "EVENT_TYPE",
-           "EVENT_COLUMNS"]
+__all__ = ["EventParams", "detect_events", "find_clusters", "clusters_table", "in_series",
+           "EVENT_TYPE", "ISOLATED_TYPE", "EVENT_COLUMNS"]
 
 #: ``trial_type`` of a detected event (it is a movement, not a diagnosis).
 EVENT_TYPE = "sudden_symmetric_movement"
+#: ``trial_type`` of a movement that passes every criterion but recurs in no series (a startle,
+#: a Moro reflex; an isolated spasm looks the same).
+ISOLATED_TYPE = "isolated_sudden_movement"
 EVENT_COLUMNS = ["onset", "duration", "trial_type", "magnitude", "symmetry", "extent",
                  "suddenness", "confidence", "cluster", "weakest"]
 
 
 @dataclass(frozen=True)
 class EventParams:
-    """Parameters of the movement-event decision (defaults chosen on training clips, seeds 0-9).
+    """Parameters of the movement-event decision (defaults chosen on the tuning clips of
+    ``benchmarks/validate_video.py``: seeds 0-7 and 20-31 with spasms, 12-15 and 40-45 without).
 
     Attributes
     ----------
@@ -64,6 +71,15 @@ class EventParams:
         Largest interval between consecutive events of a cluster (s).
     min_cluster : int
         Fewest events in a cluster.
+    series_gap_s : float
+        Largest interval between consecutive movements of a series (s): spasms recur every
+        5-30 s, so 1.5 times the longest usual interval.
+    min_series : int
+        Fewest movements in a series; a movement in none is reported apart
+        (:data:`ISOLATED_TYPE`: startles and Moro reflexes come alone). 1 reports every
+        movement as an event.
+    series_confidence : float
+        Least confidence of a movement that counts toward a series.
     """
 
     k_background: float = 3.0
@@ -76,6 +92,9 @@ class EventParams:
     min_confidence: float = 0.5
     cluster_gap_s: float = 90.0
     min_cluster: int = 3
+    series_gap_s: float = 45.0
+    min_series: int = 2
+    series_confidence: float = 0.5
 
     def __post_init__(self) -> None:
         if not 0 < self.min_s < self.max_s:
@@ -84,6 +103,8 @@ class EventParams:
             raise ParameterError(f"min_confidence must be 0-1, got {self.min_confidence}")
         if self.cluster_gap_s <= 0 or self.min_cluster < 2:
             raise ParameterError("cluster_gap_s must be > 0 and min_cluster >= 2")
+        if self.series_gap_s <= 0 or self.min_series < 1:
+            raise ParameterError("series_gap_s must be > 0 and min_series >= 1")
 
 
 CAM = (6.0, 3.0)
@@ -225,10 +246,53 @@ def detect_events(track: MotionTrack, params: EventParams = EventParams(),
                      "confidence": sc[weakest], "cluster": -1,
                      "weakest": weakest[2:], **sc})
     ev = pd.DataFrame(rows)
+    # spasms recur in series; a startle or a Moro reflex comes alone
+    conf = ev["confidence"].to_numpy(float)
+    kept = conf >= params.min_confidence
+    ev.loc[kept & ~in_series(ev["onset"].to_numpy(float), conf, params), "trial_type"] = \
+        ISOLATED_TYPE
     if not all_candidates:
-        ev = ev[ev["confidence"] >= params.min_confidence].reset_index(drop=True)
-    ev["cluster"] = find_clusters(ev["onset"].to_numpy(), params)
+        ev = ev[kept].reset_index(drop=True)
+        kept = np.ones(len(ev), bool)
+    ser = (kept & (ev["trial_type"] == EVENT_TYPE).to_numpy()) if len(ev) else kept
+    ev["cluster"] = -1
+    if ser.any():
+        ev.loc[ser, "cluster"] = find_clusters(ev["onset"].to_numpy(float)[ser], params)
     return ev
+
+
+def in_series(onsets: np.ndarray, confidence: np.ndarray,
+              params: EventParams = EventParams()) -> np.ndarray:
+    """Whether each movement belongs to a series.
+
+    A series is ``min_series`` or more movements of at least ``series_confidence``, each less
+    than ``series_gap_s`` after the one before.
+
+    Parameters
+    ----------
+    onsets : ndarray
+        Onsets (s), sorted.
+    confidence : ndarray
+        Each movement's confidence.
+    params : EventParams
+        ``series_gap_s``, ``min_series``, ``series_confidence``.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    onsets = np.asarray(onsets, dtype=float)
+    out = np.zeros(onsets.size, bool)
+    if params.min_series <= 1:
+        out[:] = True
+        return out
+    sure = np.flatnonzero(np.asarray(confidence, dtype=float) >= params.series_confidence)
+    if sure.size == 0:
+        return out
+    run = np.cumsum(np.r_[True, np.diff(onsets[sure]) > params.series_gap_s])
+    size = np.bincount(run)[run]
+    out[sure[size >= params.min_series]] = True
+    return out
 
 
 def find_clusters(onsets: np.ndarray, params: EventParams = EventParams()) -> np.ndarray:

@@ -45,6 +45,10 @@ CELLS_VERSION = 1
 
 #: Percentile of the cells taken as the picture's own movement floor in each frame.
 FLOOR_Q = 25.0
+#: Percentile of the cells' mean movement over a block taken as the picture's own noise when
+#: the body region is found: the child may fill more than half of a phone's picture (portrait
+#: framing, filmed from close), so the median would lie on the body.
+REGION_NOISE_Q = 35.0
 
 #: Margin around the body region, as a fraction of its size, left out of "outside" (limbs
 #: reach past the region in a big movement).
@@ -393,15 +397,15 @@ def _floor(x: np.ndarray) -> np.ndarray:
 
 
 def _largest(act: np.ndarray, params: MotionParams):
-    # above the picture's own flow noise (the spatial median); the outermost cells are left out
-    # (flow at the picture's edge is unreliable)
+    # above the picture's own flow noise (a low percentile of the cells); the outermost cells
+    # are left out (flow at the picture's edge is unreliable)
     act = act.copy()
     act[[0, -1], :] = act[:, [0, -1]].min()
     act[:, [0, -1]] = act[:, [0, -1]].min()
     inner = act[1:-1, 1:-1]
-    base = float(np.median(inner))
-    # the spread of the picture's own noise, from the cells below the median (the body, which
-    # may fill half the picture, lies above it)
+    base = float(np.percentile(inner, REGION_NOISE_Q))
+    # the spread of the picture's own noise, from the cells below that level (the body, which
+    # may fill more than half the picture, lies above it)
     spread = float(np.median(base - inner[inner <= base])) * 1.4826 + 1e-6
     act = np.maximum(act - base, 0.0)
     top = float(act.max())

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hypsa.video.events import ISOLATED_TYPE
+
 __all__ = ["write_page", "blur_skin", "frame_strips", "STRIP_TIMES"]
 
 MAX_STRIPS = 40
@@ -125,8 +127,9 @@ def _trace_svg(res, width: int = 900, height: int = 160) -> str:
                      'fill="#f3d9a4" opacity="0.6"><title>cluster</title></rect>')
     for _, e in res.events.iterrows():
         x = e["onset"] / dur * width
+        col = "#999" if e.get("trial_type") == ISOLATED_TYPE else "#b03030"
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="2" y2="{height - 20}" '
-                     'stroke="#b03030" stroke-width="1.5"><title>'
+                     f'stroke="{col}" stroke-width="1.5"><title>'
                      f'{e["onset"]:.1f} s</title></line>')
     parts.append(f'<polyline points="{pts}" fill="none" stroke="#245" stroke-width="1"/>')
     for k in range(0, 6):
@@ -174,7 +177,8 @@ def write_page(res, path: str | Path, *, frames: bool = True, blur_faces: bool =
     rows = "".join(
         f"<tr><td>{e['onset']:.2f}</td><td>{e['duration']:.2f}</td><td>{e['magnitude']:.2f}</td>"
         f"<td>{e['symmetry']:.2f}</td><td>{e['extent']:.2f}</td><td>{e['confidence']:.2f}</td>"
-        f"<td>{'' if e['cluster'] < 0 else int(e['cluster']) + 1}</td></tr>"
+        f"<td>{'' if e['cluster'] < 0 else int(e['cluster']) + 1}</td>"
+        f"<td>{'isolated' if e.get('trial_type') == ISOLATED_TYPE else 'series'}</td></tr>"
         for _, e in res.events.iterrows())
     crow = "".join(
         f"<tr><td>{int(c['cluster']) + 1}</td><td>{c['onset']:.1f}</td><td>{c['offset']:.1f}</td>"
@@ -195,13 +199,15 @@ figcaption{{font-size:.8em;text-align:center}} .note{{color:#555;font-size:.85em
 {info.fps:.0f} frames/s. {html.escape(align or '')}</p>
 <h2>Body movement</h2>{_trace_svg(res)}
 <p class="note">Movement of the body (body-lengths per second) with the camera's own motion
-removed; red lines: sudden symmetric movements; shaded: clusters.</p>
+removed; red lines: sudden symmetric movements recurring in a series; grey: isolated ones;
+shaded: clusters.</p>
 <h2>Clusters</h2>
 {'<table><tr><th>#</th><th>from (s)</th><th>to (s)</th><th>movements</th><th>apart (s)</th>'
  '</tr>' + crow + '</table>' if crow else '<p>None.</p>'}
 <h2>Sudden symmetric movements</h2>
 {'<table><tr><th>onset (s)</th><th>duration (s)</th><th>magnitude</th><th>symmetry</th>'
- '<th>extent</th><th>confidence</th><th>cluster</th></tr>' + rows + '</table>'
+ '<th>extent</th><th>confidence</th><th>cluster</th><th>recurs</th></tr>' + rows +
+ '</table>'
  if rows else '<p>None.</p>'}
 {"".join(strips) if frames else '<p class="note">Frames left out (--no-frames).</p>'}
 <p class="note">hypsa measures movement in a video to support a clinician's judgement. It does

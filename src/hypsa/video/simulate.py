@@ -36,7 +36,7 @@ import pandas as pd
 
 from hypsa.errors import ParameterError
 
-__all__ = ["VideoSimulation", "plan_video", "simulate_video"]
+__all__ = ["VideoSimulation", "plan_video", "simulate_video", "CONDITIONS"]
 
 SPASM_EVENT = "sz_gen_m_spasms"
 KINDS = ("flexor", "extensor", "mixed")
@@ -106,7 +106,9 @@ def _own_clusters(rng, duration, n_clusters, per_cluster, interval):
 
 
 def plan_video(duration_s: float, *, n_clusters: int = 2, spasms: pd.DataFrame | None = None,
-               handheld: bool = False, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+               handheld: bool = False, seed: int = 0,
+               per_cluster: tuple[int, int] = (4, 12),
+               interval: tuple[float, float] = (5.0, 40.0)) -> tuple[pd.DataFrame, dict]:
     """Plan what happens in a simulated clip.
 
     Parameters
@@ -121,6 +123,10 @@ def plan_video(duration_s: float, *, n_clusters: int = 2, spasms: pd.DataFrame |
         Hand-held camera (pan, shake, reframing) instead of a fixed one.
     seed : int
         Random seed.
+    per_cluster : (int, int)
+        Fewest and most spasms in a drawn cluster.
+    interval : (float, float)
+        Range of the intervals between the spasms of a drawn cluster (s).
 
     Returns
     -------
@@ -131,7 +137,7 @@ def plan_video(duration_s: float, *, n_clusters: int = 2, spasms: pd.DataFrame |
     """
     rng = np.random.default_rng([seed, 101])
     if spasms is None:
-        spasms = _own_clusters(rng, duration_s, n_clusters, (4, 12), (5.0, 40.0))
+        spasms = _own_clusters(rng, duration_s, n_clusters, per_cluster, interval)
     sp = spasms[["onset", "duration", "cluster"]].copy().reset_index(drop=True)
     sp["trial_type"] = "spasm"
     sp["eventType"] = SPASM_EVENT
@@ -479,9 +485,10 @@ def _camera_matrix(t, w, h, mw, mh, cam, handheld, reframes):
     if handheld:
         pan = cam["pan"](t)
         shake = cam["shake"](t)
-        dx = pan[0] * 0.06 * w + shake[0] * 0.004 * w
-        dy = pan[1] * 0.06 * h + shake[1] * 0.004 * w
-        rot = pan[2] * 3.0 + shake[2] * 0.3
+        k = cam.get("shake_gain", 1.0)
+        dx = pan[0] * 0.06 * w + shake[0] * 0.004 * w * k
+        dy = pan[1] * 0.06 * h + shake[1] * 0.004 * w * k
+        rot = pan[2] * 3.0 + shake[2] * 0.3 * k
         zoom = 1.0 + pan[3] * 0.05
         for on, du, vx, vy in reframes:
             x = (t - on) / du
@@ -513,6 +520,7 @@ def simulate_video(
     eeg: str | Path | None = None,
     crf: int = 28,
     seed: int = 0,
+    condition: str = "standard",
 ) -> VideoSimulation:
     """Write a simulated infant video (H.264 mp4) and its truth ``<stem>_events.tsv``.
 
@@ -543,6 +551,13 @@ def simulate_video(
         H.264 quality (18 good - 35 poor).
     seed : int
         Random seed.
+    condition : {"standard", "dim"}
+        ``"dim"``: a second way of drawing the footage, from the clinical description rather
+        than the standard drawing: a dim room (the picture at 45-65 % of its light, lower
+        contrast) with the sensor's grain (fresh noise in every frame, 4-8 grey levels), a
+        hand-held camera that sways more slowly (0.05-0.3 Hz) and shakes at 1.5-4 Hz with
+        1.5 times the amplitude, and spasms every 5-30 s in clusters of 5-15 (the clinical
+        range), encoded at CRF 31.
 
     Returns
     -------
@@ -557,6 +572,12 @@ def simulate_video(
         raise ParameterError(f"fps must be 10-60, got {fps}")
     if not (32 <= width <= 3840 and 32 <= height <= 2160):
         raise ParameterError(f"picture size {width}x{height} out of range")
+    if condition not in CONDITIONS:
+        raise ParameterError(f"condition must be one of {', '.join(CONDITIONS)}, got "
+                             f"{condition!r}")
+    dim = condition == "dim"
+    if dim:
+        crf = max(crf, 31)
     path = Path(path)
     duration = float(minutes) * 60.0
     if portrait:
@@ -578,12 +599,21 @@ def simulate_video(
         spasms["cluster"] = np.cumsum(np.r_[True, np.diff(spasms["onset"]) > 120.0]) - 1 \
             if len(spasms) else []
     events, params = plan_video(duration, n_clusters=n_clusters, spasms=spasms,
-                                handheld=handheld, seed=seed)
+                                handheld=handheld, seed=seed,
+                                **({"per_cluster": (5, 15), "interval": (5.0, 30.0)} if dim
+                                   else {}))
     vfr = handheld if variable_fps is None else variable_fps
     rng = np.random.default_rng([seed, 303])
     painter = _Painter(width, height, params, rng)
     pose = _Pose(events, params, seed)
-    cam = {"pan": _Smooth(rng, 4, 0.02, 0.15), "shake": _Smooth(rng, 3, 3.0, 8.0, k=3)}
+    if dim:
+        cam = {"pan": _Smooth(rng, 4, 0.05, 0.3), "shake": _Smooth(rng, 3, 1.5, 4.0, k=3),
+               "shake_gain": 1.5}
+    else:
+        cam = {"pan": _Smooth(rng, 4, 0.02, 0.15), "shake": _Smooth(rng, 3, 3.0, 8.0, k=3)}
+    grain = np.random.default_rng([seed, 404])
+    room = float(grain.uniform(0.45, 0.65))
+    grain_sd = float(grain.uniform(4.0, 8.0))
     rf = events[events["trial_type"] == "camera_reframe"]
     reframes = [(float(o), float(d), float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1)))
                 for o, d in zip(rf["onset"], rf["duration"], strict=True)]
@@ -645,7 +675,11 @@ def simulate_video(
         if i >= 0:  # each switch holds until the next
             prev_g = gains[i - 1] if i > 0 else 1.0
             gain = prev_g + (gains[i] - prev_g) * float(_ramp((t - l_on[i]) / max(l_du[i], 1e-3)))
-        if gain != 1.0:
+        if dim:  # a dim room: less light, less contrast, and the sensor's grain in every frame
+            f = frame.astype(np.float32) * (gain * room) + 12.0
+            f += grain.normal(0.0, grain_sd, f.shape[:2]).astype(np.float32)[..., None]
+            frame = np.clip(f, 0, 255).astype(np.uint8)
+        elif gain != 1.0:
             frame = np.clip(frame.astype(np.float32) * gain, 0, 255).astype(np.uint8)
         vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
         pts = int(round(t * tb))
@@ -678,8 +712,13 @@ def simulate_video(
     out["recordingDuration"] = round(duration, 3)
     out.to_csv(truth_path(path), sep="\t", index=False)
     params = {**params, "width": width, "height": height, "fps": fps, "variable_fps": vfr,
-              "crf": crf, "minutes": minutes, "creation_time": START.isoformat()}
+              "crf": crf, "minutes": minutes, "creation_time": START.isoformat(),
+              "condition": condition}
     return VideoSimulation(path, events, eeg_path, params)
+
+
+#: Ways of drawing the footage (:func:`simulate_video`'s ``condition``).
+CONDITIONS = ("standard", "dim")
 
 
 def truth_path(video: str | Path) -> Path:
