@@ -272,6 +272,7 @@ def run_one(r: dict, **kw) -> dict:
             "dis_false": false, "dis_found": int(len(dis)),
             "dis_hit_ii": ii_hit, "dis_true_ii": ii_true, "att_hit": ahit, "att_true": an,
             "minutes": float(a.summary_["analysed_s"]) / 60, "n_foci": ge.get("n_foci"),
+            "connectivity": ge.get("connectivity"), "rel_delta": ge.get("rel_delta"),
             "criteria": "; ".join((h.get("evidence") or {}).get("criteria_met") or []),
             "warnings": "; ".join(h.get("warnings") or []),
             "not_assessed": "; ".join(ge.get("not_assessed") or [])}
@@ -364,6 +365,37 @@ def summarise(df: pd.DataFrame) -> None:
             .to_markdown(floatfmt=".2f"))
 
 
+#: The slow-wave form and the hard negative its connectivity test excludes, per generator.
+SLOW_FORM = {"simulate": "hyps_slow", "crosscheck": "slow", "independent": "hyps_slow"}
+SYNC_SLEEP = {"simulate": "sync_slow_sleep", "crosscheck": "sleep_slow",
+              "independent": "sync_slow_sleep"}
+
+
+def slow_form_logo(df: pd.DataFrame) -> pd.DataFrame:
+    """``max_connectivity`` leave-one-generator-out: on the two training generators, the
+    midpoint between the highest connectivity of the slow-wave form and the lowest of
+    synchronous high-voltage sleep; the held-out generator's slow-form recordings under it."""
+    full = df[(df["montage"] == "full") & df["connectivity"].notna()]
+    gens = list(full["generator"].unique())
+    out = []
+    for h in gens:
+        tr = full[full["generator"] != h]
+        pos = tr[tr["case"] == tr["generator"].map(SLOW_FORM)]["connectivity"]
+        neg = tr[tr["case"] == tr["generator"].map(SYNC_SLEEP)]["connectivity"]
+        if not len(pos) or not len(neg):
+            continue
+        thr = 0.5 * (float(pos.max()) + float(neg.min()))
+        ho = full[full["generator"] == h]
+        hp = ho[ho["case"] == SLOW_FORM.get(h)]["connectivity"]
+        hn = ho[ho["case"] == SYNC_SLEEP.get(h)]["connectivity"]
+        out.append({"held out": h, "slow form max (training)": round(float(pos.max()), 3),
+                    "sync sleep min (training)": round(float(neg.min()), 3),
+                    "threshold": round(thr, 3),
+                    "held-out slow form below": f"{int((hp < thr).sum())}/{len(hp)}",
+                    "held-out sync sleep below": f"{int((hn < thr).sum())}/{len(hn)}"})
+    return pd.DataFrame(out)
+
+
 def real_rows() -> pd.DataFrame:
     """Every real recording: called present or not."""
     out = []
@@ -440,6 +472,10 @@ def main() -> None:
     df = pd.DataFrame(rows)
     df.to_csv(WORK / "rows.tsv", sep="\t", index=False)
     summarise(df)
+    logo = slow_form_logo(df) if "connectivity" in df else pd.DataFrame()
+    if len(logo):
+        print("\n## Slow-wave form: connectivity threshold leave-one-generator-out\n")
+        print(logo.to_markdown(index=False))
     if not args.no_real and REAL.is_dir():
         real = real_rows()
         real.to_csv(WORK / "real.tsv", sep="\t", index=False)

@@ -180,7 +180,7 @@ class Analysis:
                         "n_foci", "foci", "spike_bin_fraction", "positive_pages", "n_pages",
                         "high_amplitude_channels", "median_amplitude_uv",
                         "max_channel_amplitude_uv", "n_attenuations", "attenuated_fraction",
-                        "n_grouped", "ictal_s", "perm_entropy", "connectivity",
+                        "n_grouped", "ictal_s", "perm_entropy", "connectivity", "rel_delta",
                         "slow_variant", "sliding", "derivations", "assessed",
                         "not_assessed")},
                     "criteria_met": list(worst["criteria"]),
