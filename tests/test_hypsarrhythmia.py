@@ -52,6 +52,24 @@ def test_page_rule_needs_eight_of_fifteen_bins():
     assert _grade(80, 3, 8 / 15).grade == 5
 
 
+def test_page_rule_is_judged_on_the_usable_bins():
+    """A page is positive when more than half of its interictal, artifact-free bins hold a
+    spike; a page with fewer than 8 usable bins is left out and the 10-of-20 rule scaled."""
+    usable = np.ones(NB, dtype=bool)
+    for pg in range(NB // 15):  # the last 5 bins of every page set aside (spasms, artifact)
+        usable[pg * 15 + 10: pg * 15 + 15] = False
+    # 6 spike bins a page: 6 of its 10 usable bins (> 50 %), 6 of 15 bins of the page
+    g = _grade(80, 3, 6 / 15, usable=usable)
+    assert (g.grade, g.positive_pages, g.n_pages) == (5, 20, 20)
+    assert _grade(80, 3, 4 / 15, usable=usable).grade == 3  # 4 of 10: less than half
+    # half of the pages almost entirely set aside: judged on the ten others (5 needed)
+    usable2 = np.ones(NB, dtype=bool)
+    for pg in range(0, NB // 15, 2):
+        usable2[pg * 15 + 5: pg * 15 + 15] = False
+    g = _grade(80, 3, 8 / 15, usable=usable2)
+    assert g.n_pages == 10 and g.grade == 5
+
+
 def test_attenuations_in_multifocal_background_give_four():
     g = _grade(80, 3, 0.2, atten=4)
     assert g.n_attenuations == 4
