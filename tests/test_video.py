@@ -355,3 +355,47 @@ def test_region_of_a_child_filling_most_of_the_picture(monkeypatch):
     monkeypatch.setattr(vm, "REGION_NOISE_Q", 50.0)  # the median as the noise: a patch only
     reg = track_from_cells(info, [CellBlock(0, n, 0.625, acc)]).regions[0]
     assert not reg["found"] or reg["h"] < 11 * 256 / 20
+
+
+def test_key_frames_found_and_their_frame_pairs_masked(tmp_path):
+    """A still textured picture encoded with a key frame every 2 s: the key frames are read from
+    the packets, and the brief apparent movement of the pairs ending on them is taken out."""
+    import av
+
+    from hypsa.video.read import keyframe_times
+
+    base = _texture(108, 192, seed=3)
+    rng = np.random.default_rng(0)
+    p = tmp_path / "gop.mp4"
+    with av.open(str(p), "w") as c:
+        s = c.add_stream("libx264", rate=15)
+        s.width, s.height = 192, 108
+        s.pix_fmt = "yuv420p"
+        s.options = {"crf": "35", "g": "30", "keyint_min": "30", "sc_threshold": "0"}
+        for _ in range(300):  # 20 s; a small patch flickers so the picture is not all still
+            f = base.copy()
+            f[40:60, 80:110] = np.clip(f[40:60, 80:110] + rng.normal(0, 12), 0, 255)
+            for pkt in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+    kt = keyframe_times(p)
+    assert 8 <= kt.size <= 10 and np.allclose(np.diff(kt), 2.0, atol=0.01)
+    with pytest.raises(FileAccessError):
+        keyframe_times(tmp_path / "none.mp4")
+    import hypsa.video.motion as vm
+
+    on = measure_motion(p).signals
+    idx = ((kt - 0.5 / 15) // 0.125).astype(int)
+    vm_keyframes = vm.KEYFRAMES
+    try:
+        vm.KEYFRAMES = False
+        off = measure_motion(p).signals
+    finally:
+        vm.KEYFRAMES = vm_keyframes
+    others = np.setdiff1d(np.arange(len(on)), idx)
+    assert np.allclose(on["body"].to_numpy()[others], off["body"].to_numpy()[others])
+    # unmasked, the whole picture seems to move at each key frame; masked, no more than usual
+    usual = off["floor"].to_numpy()[others].mean()
+    assert off["floor"].to_numpy()[idx].mean() > 3 * usual
+    assert on["floor"].to_numpy()[idx].mean() < 2 * usual

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import ndimage
 
 from hypsa.errors import ParameterError
-from hypsa.video.read import VideoInfo, iter_frames, probe
+from hypsa.video.read import VideoInfo, iter_frames, keyframe_times, probe
 
 __all__ = ["MotionParams", "MotionTrack", "CellBlock", "measure_motion", "track_from_cells",
            "SIGNALS", "CELLS_VERSION"]
@@ -49,6 +49,9 @@ FLOOR_Q = 25.0
 #: the body region is found: the child may fill more than half of a phone's picture (portrait
 #: framing, filmed from close), so the median would lie on the body.
 REGION_NOISE_Q = 35.0
+
+#: Frames whose pair ends on a key frame take their neighbours' values (``_mask_keyframes``).
+KEYFRAMES = True
 
 #: Margin around the body region, as a fraction of its size, left out of "outside" (limbs
 #: reach past the region in a big movement).
@@ -283,10 +286,38 @@ def _assemble(info, frames, regions, params) -> MotionTrack:
         return MotionTrack(info, fs, pd.DataFrame(columns=[*SIGNALS, "covered"]), [], False,
                            params)
     sig = pd.concat(frames, ignore_index=True)
+    if KEYFRAMES:
+        _mask_keyframes(sig, info, params)
     subject = any(r["found"] for r in regions)
     if subject:
         _fill_regions(regions)
     return MotionTrack(info, fs, sig, regions, subject, params)
+
+
+def _mask_keyframes(sig: pd.DataFrame, info: VideoInfo, params: MotionParams) -> None:
+    """The frames whose measured pair ends on a key frame take their neighbours' values.
+
+    At a key frame the compression noise of the whole picture changes at once (see
+    :func:`hypsa.video.read.keyframe_times`): one frame pair of apparent movement on every
+    textured surface, the body's included, which no limb makes. Clips with a key frame more
+    often than every ``2`` s (all-intra codecs, some phones) are left as they are: there the
+    change is part of the clip's usual noise."""
+    from hypsa.errors import HypsaError
+
+    if not len(sig) or not Path(info.path).is_file():
+        return
+    try:
+        kt = keyframe_times(info.path)
+    except HypsaError:
+        return
+    if not kt.size or kt.size * 2.0 > max(info.duration_s, 1e-9):
+        return
+    dt = 1.0 / max(min(info.fps or params.max_fps, params.max_fps), 1e-3)
+    idx = np.unique(((kt - 0.5 * dt) // params.frame_s).astype(int))
+    idx = idx[(idx >= 0) & (idx < len(sig))]
+    if idx.size:
+        sig.loc[idx, SIGNALS] = np.nan
+        sig[SIGNALS] = sig[SIGNALS].interpolate(limit_direction="both")
 
 
 def _cell_blocks(path: Path, info: VideoInfo, params: MotionParams):

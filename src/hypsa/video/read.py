@@ -16,7 +16,8 @@ import numpy as np
 
 from hypsa.errors import CorruptFileError, FileAccessError, UnsupportedFormatError
 
-__all__ = ["VIDEO_SUFFIXES", "VideoInfo", "probe", "iter_frames", "grab_frames"]
+__all__ = ["VIDEO_SUFFIXES", "VideoInfo", "probe", "iter_frames", "grab_frames",
+           "keyframe_times"]
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp")
 
@@ -210,6 +211,55 @@ def _decode(path: Path, width: int):
             raise CorruptFileError(path, "the video stream holds no decodable frame")
     finally:
         c.close()
+
+
+def keyframe_times(path: str | Path) -> np.ndarray:
+    """Times of the clip's key frames, read from its packets without decoding.
+
+    At a key frame the encoder codes the whole picture afresh, so its compression noise changes
+    at once everywhere: the frame pair that ends on it shows a brief apparent movement of every
+    textured surface (:mod:`hypsa.video.motion` takes such pairs' movement from their
+    neighbours).
+
+    Parameters
+    ----------
+    path : str or Path
+        Video file.
+
+    Returns
+    -------
+    ndarray of float
+        Seconds from the first frame (the clock of :func:`iter_frames`), sorted; the first
+        frame's own key frame is left out. Empty when the container marks none.
+
+    Raises
+    ------
+    FileAccessError, CorruptFileError, UnsupportedFormatError
+        As :func:`probe`.
+    """
+    path = Path(path)
+    c = _open(path)
+    av = _av()
+    pts: list[int] = []
+    key: list[bool] = []
+    try:
+        s = c.streams.video[0]
+        tb = s.time_base
+        try:
+            for p in c.demux(s):
+                if p.pts is None or p.size == 0:
+                    continue
+                pts.append(int(p.pts))
+                key.append(bool(p.is_keyframe))
+        except av.error.FFmpegError:
+            pass  # a damaged tail: the key frames before it
+    finally:
+        c.close()
+    if not pts or tb is None:
+        return np.zeros(0)
+    t = (np.asarray(pts, dtype=float) - min(pts)) * float(tb)
+    k = np.asarray(key, dtype=bool)
+    return np.sort(t[k & (t > 0)])
 
 
 def iter_frames(path: str | Path, *, width: int = 160, max_fps: float = 15.0,
