@@ -114,7 +114,10 @@ SYNC = (0.4, 0.6)
 LOOK = (20.0, 12.0)
 RIGID = (0.5, 0.3)
 WHOLE = (0.7, 0.6)
-SYM = (0.08, 0.2)
+# balance of the halves' movement (each the mean of its most moving quarter of cells, which
+# exaggerates an imbalance; asymmetric spasms keep one side at 30-60 %)
+SYM = (0.05, 0.12)
+EXTENT = (0.05, 0.12)
 
 
 def _corr(x: np.ndarray, y: np.ndarray, a: int, b: int) -> float:
@@ -228,7 +231,7 @@ def detect_events(track: MotionTrack, params: EventParams = EventParams(),
             "s_duration": min(_score(dur, 0.1, 0.25),
                               _score(-dur, -params.max_s - 0.5, -params.max_s)),
             "s_symmetry": _score(symmetry, SYM[0], SYM[1]),
-            "s_extent": _score(extent, 0.1, 0.25),
+            "s_extent": _score(extent, EXTENT[0], EXTENT[1]),
             "s_outside": _score(-outside, -0.6, -0.3),
             "s_rigid": _score(-shift, -RIGID[0], -RIGID[1]),
             "s_camera": _score(-camera, -CAM[0], -CAM[1]),
