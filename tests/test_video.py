@@ -289,11 +289,14 @@ def test_events_need_both_sides_together_and_not_moved_whole():
     burst[200:210] = np.hanning(10) * 0.3
     ev = detect_events(_track_with_burst(burst, burst))
     assert len(ev) == 1 and abs(ev["onset"][0] - 25.0) < 0.5
-    # alone it is set apart (a startle looks the same); a second one 20 s later makes a series
+    # alone it is set apart (a startle looks the same); recurring 20 s and 40 s later, a series
     assert ev["trial_type"][0] == ISOLATED_TYPE and ev["cluster"][0] == -1
+    three = burst + np.roll(burst, 160) + np.roll(burst, 320)
+    ev = detect_events(_track_with_burst(three, three))
+    assert len(ev) == 3 and set(ev["trial_type"]) == {EVENT_TYPE}
     two = burst + np.roll(burst, 160)
     ev = detect_events(_track_with_burst(two, two))
-    assert len(ev) == 2 and set(ev["trial_type"]) == {EVENT_TYPE}
+    assert len(ev) == 2 and set(ev["trial_type"]) == {ISOLATED_TYPE}
     # the same movement, one side after the other (a kick, a hand passing over)
     late = np.roll(burst, 6)
     ev = detect_events(_track_with_burst(burst, late), all_candidates=True)

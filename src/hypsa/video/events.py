@@ -15,9 +15,9 @@ movement that
 
 Each criterion gives a score from 0 to 1 and an event's ``confidence`` is its weakest score;
 movements at or above ``min_confidence`` are reported. Spasms recur in series, while their
-commonest mimics, startles and Moro reflexes, come alone: a movement with no other within
-``series_gap_s`` is reported apart as an isolated sudden movement (:data:`ISOLATED_TYPE`), not as
-an event. Clusters are ``min_cluster`` or more events each less than ``cluster_gap_s`` after the
+commonest mimics, startles and Moro reflexes, come alone: a movement that is not one of at least
+``min_series`` each less than ``series_gap_s`` after the one before is reported apart as an
+isolated sudden movement (:data:`ISOLATED_TYPE`), not as an event. Clusters are ``min_cluster`` or more events each less than ``cluster_gap_s`` after the
 previous one.
 """
 
@@ -73,7 +73,8 @@ class EventParams:
         Fewest events in a cluster.
     series_gap_s : float
         Largest interval between consecutive movements of a series (s): spasms recur every
-        5-30 s, so 1.5 times the longest usual interval.
+        5-30 s, so twice the longest usual interval (one unseen between two does not break the
+        series).
     min_series : int
         Fewest movements in a series; a movement in none is reported apart
         (:data:`ISOLATED_TYPE`: startles and Moro reflexes come alone). 1 reports every
@@ -92,8 +93,8 @@ class EventParams:
     min_confidence: float = 0.5
     cluster_gap_s: float = 90.0
     min_cluster: int = 3
-    series_gap_s: float = 45.0
-    min_series: int = 2
+    series_gap_s: float = 60.0
+    min_series: int = 3
     series_confidence: float = 0.5
 
     def __post_init__(self) -> None:
