@@ -263,3 +263,20 @@ def test_a_spasm_just_after_an_attenuation_episode_keeps_its_decrement():
     near = np.abs(sp.onset.to_numpy()[:, None] - np.array(onsets)[None, :]) <= 1.0
     assert near.any(axis=0).all()
     assert (sp.decrement[near.any(axis=1)] <= SpasmParams().max_decrement).all()
+
+
+def test_an_artifact_at_the_very_end_does_not_set_the_last_blocks_level():
+    """The background of the last, partial 30-s block is the median of its own frames: one large
+    artifact in the final frames must not raise it (and fake an electrodecrement before it)."""
+    from hypsa.spasms import _background
+
+    block = 240
+    fr = np.ones((2, 2 * block + 40))
+    fr[:, -1] = 100.0
+    bg = _background(fr, block)
+    np.testing.assert_allclose(bg[:, -40:], 1.0)
+    # an ordinary background with a burst of artifact in its last half second: no event
+    x = background(75.0, seed=3)
+    x[:, -int(0.5 * FS):] += 800.0 * np.sign(np.sin(np.arange(int(0.5 * FS)) / 5.0))[None, :]
+    ev = detect_spasms(x, FS)
+    assert not len(ev)

@@ -60,7 +60,7 @@ FEATURE_COLUMNS = [
     "emg_bursts_ctx",
 ]
 #: Bumped whenever a measurement changes (cached candidate tables of the benchmarks key on it).
-FEATURE_VERSION = 4
+FEATURE_VERSION = 5
 
 #: ``trial_type`` of a spasm whose ictal EEG pattern comes with a movement burst (deltoid EMG or
 #: video movement, through ``emg_env``).
@@ -228,6 +228,10 @@ def _background(fr: np.ndarray, block: int) -> np.ndarray:
     pad = nb * block - nf
     v = np.pad(fr, ((0, 0), (0, pad)), mode="edge").reshape(nch, nb, block)
     med = median(v, axis=-1)
+    if pad:
+        # the last, partial block: its own frames only (padding with its final frame would let
+        # one artifact at the very end set the level of up to a whole block before it)
+        med[:, -1] = median(fr[:, (nb - 1) * block:], axis=-1)
     if nb >= 3:
         stacked = np.stack([np.r_["-1", med[:, :1], med[:, :-1]], med,
                             np.r_["-1", med[:, 1:], med[:, -1:]]])
