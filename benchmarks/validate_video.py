@@ -25,15 +25,19 @@ Clip kinds:
   with ``hypsa.analysis.analyze`` alone and with the clip's movement;
 - ``--crosscheck``: the spasms of a cross-check recording (``benchmarks/crosscheck/gen.py``, real
   children's EEG with hypsarrhythmia and spasms drawn on it, 128 Hz, no EMG channel), the clip's
-  spasms at the recording's spasm onsets; EEG alone and EEG + video as above.
+  spasms at the recording's spasm onsets; EEG alone and EEG + video as above;
+- ``--dim`` and ``--dim-ordinary``: as ``--seeds`` and ``--ordinary``, drawn the second way
+  (``simulate_video(condition="dim")``: dim room, sensor grain, slower sway, the clinical spasm
+  intervals); run them apart from the others (the summary pools one set of clips).
 
 Scores: per spasm with ``hypsa.evaluate.score_events`` (level "spasm": tight tolerance, no
-merging); a clip with spasm clusters counts as found when a reported cluster overlaps a true
-one (5 s slack); ordinary-movement clips must report none.
+merging), counting the events (movements in a series; isolated ones are counted apart); a clip
+with spasm clusters counts as found when a reported cluster overlaps a true one (5 s slack);
+ordinary-movement clips must report none.
 
-Tuning and reporting seeds are kept apart: the parameters were chosen on seeds 0-7 (spasms) and
-12-15 (ordinary movement); the reported numbers (docs/video.md) use seeds 100-119, 200-209,
-300-303 and 400-403. ``--jobs 2`` measures two clips at once.
+Tuning and reporting seeds are kept apart: the parameters were chosen on seeds 0-7 and 20-31
+(spasms) and 12-15 and 40-45 (ordinary movement); the reported numbers (docs/video.md) use seeds
+100-119, 200-209, 500-507, 600-603, 300-303 and 400-403. ``--jobs 2`` measures two clips at once.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ Each criterion gives a score from 0 to 1 and an event's ``confidence`` is its we
 movements at or above ``min_confidence`` are reported. Spasms recur in series, while their
 commonest mimics, startles and Moro reflexes, come alone: a movement that is not one of at least
 ``min_series`` each less than ``series_gap_s`` after the one before is reported apart as an
-isolated sudden movement (:data:`ISOLATED_TYPE`), not as an event. Clusters are ``min_cluster`` or more events each less than ``cluster_gap_s`` after the
-previous one.
+isolated sudden movement (:data:`ISOLATED_TYPE`), not as an event. Clusters are
+``min_cluster`` or more events each less than ``cluster_gap_s`` after the previous one.
 """
 
 from __future__ import annotations
