@@ -310,3 +310,30 @@ def test_electrodecrements_that_are_not_spasms_still_show_their_attenuations():
     assert dec.grade.ictal_s >= 3 * 8.0  # set aside from the discharges all the same
     spasm = grade_window(x, fs, list(STANDARD_19), 0.0, ictal_events=events, **kw)
     assert len(spasm.attenuations) == 0
+
+
+def test_weaker_discharges_count_only_inside_a_focus():
+    """Discharges between ``k_in_focus`` and ``k_local`` join the spike burden on the electrodes
+    of a focus made of the stronger ones; elsewhere they are not counted."""
+    from dataclasses import replace
+
+    from hypsa.hypsarrhythmia import Span, grade_span
+    from hypsa.spikes import SpikeParams
+
+    names = ["Fp1", "Fp2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2", "T7", "T8", "Cz"]
+    bip = ["Fp1-F3", "F3-C3", "C3-P3", "P3-O1", "Fp2-F4", "F4-C4", "C4-P4", "P4-O2"]
+    strong_t = np.arange(0, NB, 10) + 0.5          # 30 strong discharges at C3: a focus
+    weak_c3 = np.arange(3, NB, 10) + 0.5           # 30 weaker ones at C3
+    weak_o2 = np.arange(6, NB, 10) + 0.5           # 30 weaker ones at O2 (no focus there)
+    t = np.r_[strong_t, weak_c3, weak_o2]
+    ch = np.r_[np.full(30, names.index("C3")), np.full(30, names.index("C3")),
+               np.full(30, names.index("O2"))]
+    con = np.r_[np.full(30, 9.0), np.full(60, 5.0)]
+    ones = np.ones(NB, bool)
+    span = Span(0.0, names, bip, np.full((len(bip), NB), 100.0, np.float32), ones, ~ones, ~ones,
+                t, ch, ~ones, np.zeros(0), dis_con=con)
+    off = grade_span(span, replace(SpikeParams(), k_in_focus=SpikeParams().k_local))
+    g, label, bins = grade_span(span, replace(SpikeParams(), k_in_focus=4.5))
+    assert off[0].n_discharges == 30 and off[2].sum() == 30
+    assert g.n_foci == 1 and g.n_discharges == 60 and bins.sum() == 60
+    assert (label[30:60] == 0).all() and (label[60:] == -2).all()

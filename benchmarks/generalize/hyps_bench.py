@@ -23,7 +23,8 @@ recorded with the reduced 9- and 11-electrode infant montages. Real recordings o
 Usage::
 
     python benchmarks/generalize/hyps_bench.py [--seeds 3] [--minutes 10] \
-        [--generators simulate,crosscheck,independent] [--no-real] [--no-montage]
+        [--generators simulate,crosscheck,independent] [--no-real] [--no-montage] \
+        [--k-in-focus 5.5]
 
 Prints the tables of docs/validation.md; per-recording rows go to
 ``benchmarks/_work/hyps/rows.tsv``. Each drawn recording is cached under
@@ -46,7 +47,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score, roc_auc_score
 
-from hypsa.analysis import analyze
+from hypsa.analysis import AnalysisParams, analyze
 from hypsa.hypsarrhythmia import PRESENT_FROM, GradingParams
 from hypsa.io import Recording, read
 
@@ -256,9 +257,13 @@ def interictal(truth: pd.DataFrame, events: pd.DataFrame, margin_s: float) -> pd
     return truth[~inside.any(axis=1)]
 
 
+#: Analysis settings of the run (``--k-in-focus`` changes the discharge tier counted in foci).
+PARAMS = AnalysisParams()
+
+
 def run_one(r: dict, **kw) -> dict:
     """Analyse one recording and score it against its truth."""
-    a = analyze(as_recording(r, **kw))
+    a = analyze(as_recording(r, **kw), params=PARAMS)
     h = a.summary_["hypsarrhythmia"]
     dis = a.extra.get("discharges", pd.DataFrame())
     att = a.extra.get("attenuations", pd.DataFrame())
@@ -403,7 +408,7 @@ def real_rows() -> pd.DataFrame:
         if f.suffix.lower() not in (".edf", ".bdf"):
             continue
         try:
-            a = analyze(f)
+            a = analyze(f, params=PARAMS)
         except Exception as exc:  # noqa: BLE001 - reported in the table
             out.append({"file": f.name, "error": str(exc)[:60]})
             continue
@@ -425,7 +430,14 @@ def main() -> None:
     ap.add_argument("--cases", default="", help="comma-separated subset of cases")
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--no-montage", action="store_true")
+    ap.add_argument("--k-in-focus", type=float, default=None,
+                    help="SpikeParams.k_in_focus for this run (default: the shipped one)")
     args = ap.parse_args()
+    global PARAMS
+    if args.k_in_focus is not None:
+        from dataclasses import replace
+
+        PARAMS = replace(PARAMS, spikes=replace(PARAMS.spikes, k_in_focus=args.k_in_focus))
     warnings.simplefilter("ignore")
     WORK.mkdir(parents=True, exist_ok=True)
     t0 = time.time()

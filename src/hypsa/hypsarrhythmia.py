@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -598,7 +598,11 @@ def grade_window(
         pr = ptp_ref[:, :n_bins]
         excl |= pr > spikes.outlier_factor * median(pr, axis=1, keepdims=True)
     pos = np.array([POSITIONS[n] for n in names], dtype=float) if names else np.zeros((0, 2))
-    dis = detect_discharges(x, sfreq, params=spikes, excluded=excl, band=band, positions=pos)
+    # discharges down to the in-focus threshold; those below ``k_local`` count only inside a
+    # focus made of the others (grade_span)
+    dp = spikes if spikes.k_in_focus >= spikes.k_local else replace(spikes,
+                                                                     k_local=spikes.k_in_focus)
+    dis = detect_discharges(x, sfreq, params=dp, excluded=excl, band=band, positions=pos)
     # attenuations are searched outside the spasms only: an electrodecrement that was not a
     # spasm may itself be a paroxysmal attenuation
     episodes, att_bins = find_attenuations(x, sfreq, usable & ~spasm_bins,
@@ -607,11 +611,14 @@ def grade_window(
     span = Span(onset_s=onset_s, names=list(names), bip_names=list(bip_names),
                 ptp_bip=np.asarray(ptp_bip, dtype=np.float32), clean=clean, eye=eye,
                 ictal=ictal & usable, dis_t=dis.time_s, dis_ch=dis.channel,
-                att_bins=att_bins, att_onsets=np.array([e[0] for e in episodes]))
+                att_bins=att_bins, att_onsets=np.array([e[0] for e in episodes]),
+                dis_con=dis.contrast)
     g, label, spike_bins = grade_span(span, spikes, params)
     if note and g.grade is not None:
         g.criteria.append(note)
-    return WindowGrade(g, dis, label >= 0, spike_bins, episodes, ictal, span)
+    counted = label > -2
+    return WindowGrade(g, dis.select(counted), label[counted] >= 0, spike_bins, episodes, ictal,
+                       span)
 
 
 @dataclass
@@ -633,6 +640,9 @@ class Span:
         Discharge times (s from ``onset_s``) and location (index into ``names``).
     att_onsets : ndarray
         Attenuation episode onsets (s from ``onset_s``).
+    dis_con : ndarray, optional
+        Each discharge's contrast (8-45 Hz peak over its channel's local level, robust SD);
+        below ``SpikeParams.k_local`` a discharge counts only inside a focus. Absent: all count.
     """
 
     onset_s: float
@@ -646,6 +656,7 @@ class Span:
     dis_ch: np.ndarray
     att_bins: np.ndarray
     att_onsets: np.ndarray
+    dis_con: np.ndarray | None = None
 
     @property
     def n_bins(self) -> int:
@@ -660,7 +671,9 @@ class Span:
                     np.r_[self.clean, other.clean], np.r_[self.eye, other.eye],
                     np.r_[self.ictal, other.ictal], np.r_[self.dis_t, other.dis_t + nb],
                     np.r_[self.dis_ch, other.dis_ch], np.r_[self.att_bins, other.att_bins],
-                    np.r_[self.att_onsets, other.att_onsets + nb])
+                    np.r_[self.att_onsets, other.att_onsets + nb],
+                    None if self.dis_con is None or other.dis_con is None else
+                    np.r_[self.dis_con, other.dis_con])
 
     def cut(self, start: int, n: int) -> Span:
         """Bins ``start`` to ``start + n``."""
@@ -669,7 +682,8 @@ class Span:
         ai = (self.att_onsets >= start) & (self.att_onsets < start + n)
         return Span(self.onset_s + start, self.names, self.bip_names, self.ptp_bip[:, sl],
                     self.clean[sl], self.eye[sl], self.ictal[sl], self.dis_t[inside] - start,
-                    self.dis_ch[inside], self.att_bins[sl], self.att_onsets[ai] - start)
+                    self.dis_ch[inside], self.att_bins[sl], self.att_onsets[ai] - start,
+                    None if self.dis_con is None else self.dis_con[inside])
 
 
 def grade_span(span: Span, spikes: SpikeParams = SpikeParams(),
@@ -681,28 +695,44 @@ def grade_span(span: Span, spikes: SpikeParams = SpikeParams(),
     -------
     grade : EpochGrade
     label : ndarray of int
-        Focus of each discharge (-1: none).
+        Focus of each discharge (-1: none; -2: below ``spikes.k_local`` and outside every
+        focus, so not counted).
     spike_bins : ndarray of bool
-        1-s bins holding a discharge.
+        1-s bins holding a counted discharge.
     """
     names, n_bins, clean = span.names, span.n_bins, span.clean
     pos = np.array([POSITIONS[n] for n in names], dtype=float) if names else np.zeros((0, 2))
     minutes = max(float(clean.sum()) / 60.0, 1e-3)
-    foci_idx, label = group_foci(span.dis_ch, pos,
+    # the foci are made of the discharges at the detection threshold; a weaker one (down to
+    # ``k_in_focus``) counts when it arises on a focus's electrodes: once a focus is there,
+    # its smaller discharges are its discharges too
+    n_dis = span.dis_t.size
+    strong = np.ones(n_dis, dtype=bool) if span.dis_con is None else \
+        span.dis_con >= spikes.k_local
+    foci_idx, lab_s = group_foci(span.dis_ch[strong], pos,
                                  min_events=max(spikes.focus_min_events,
                                                 int(np.ceil(spikes.focus_min_per_min
                                                             * minutes))),
                                  min_fraction=spikes.focus_min_fraction)
     foci = [[names[i] for i in f] for f in foci_idx]
+    chan_focus = np.full(len(names), -1)
+    for k, f in enumerate(foci_idx):
+        chan_focus[f] = k
+    label = np.full(n_dis, -2)
+    label[strong] = lab_s
+    weak_in = ~strong & (chan_focus[span.dis_ch] >= 0) if n_dis else np.zeros(0, dtype=bool)
+    if span.dis_con is not None:
+        weak_in &= span.dis_con >= spikes.k_in_focus
+    label[weak_in] = chan_focus[span.dis_ch[weak_in]]
+    counted = label > -2
     spike_bins = np.zeros(n_bins, dtype=bool)
-    if span.dis_t.size:
-        spike_bins[np.minimum(span.dis_t.astype(int), n_bins - 1)] = True
+    if counted.any():
+        spike_bins[np.minimum(span.dis_t[counted].astype(int), n_bins - 1)] = True
     spike_bins &= clean
-    dis = Discharges(span.dis_t, span.dis_ch, np.zeros(span.dis_t.size, dtype=int),
-                     np.zeros(span.dis_t.size))
+    dis = Discharges(span.dis_t, span.dis_ch, np.zeros(n_dis, dtype=int), np.zeros(n_dis))
     n_grouped = _grouped(dis, label, n_bins, params.grouped_span_s, params.grouped_min_foci)
     g = grade_epoch(span.onset_s, span.ptp_bip, span.bip_names, clean, span.eye, spike_bins,
-                    foci, int(span.dis_t.size), params, attenuated=span.att_bins,
+                    foci, int(counted.sum()), params, attenuated=span.att_bins,
                     n_attenuations=int(span.att_onsets.size), n_grouped=n_grouped)
     g.ictal_s = float(span.ictal.sum())
     g.assessed, g.not_assessed = _assessed(names, span.bip_names)

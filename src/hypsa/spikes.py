@@ -87,6 +87,11 @@ class SpikeParams:
     outlier_factor : float
         1-s bins whose peak-to-peak on a channel exceeds this multiple of the channel's median
         are artifact for that channel (electrode pops, movement).
+    k_in_focus : float
+        Discharges from this contrast up to ``k_local`` count only on the electrodes of a focus
+        made of the discharges at ``k_local`` (:func:`hypsa.hypsarrhythmia.grade_span`); equal
+        to ``k_local``: none. 5.5 was chosen leave-one-generator-out on the BASED grade's
+        weighted kappa (docs/validation.md).
     focus_min_events, focus_min_per_min, focus_min_fraction : int, float, float
         A focus counts when it fires recurrently: at least ``focus_min_events`` discharges and
         ``focus_min_per_min`` per minute of usable EEG (15 in a 5-minute epoch), and this share
@@ -111,6 +116,7 @@ class SpikeParams:
     symmetric_corr: float = 0.5
     symmetric_min_channels: int = 15
     outlier_factor: float = 6.0
+    k_in_focus: float = 5.5
     focus_min_events: int = 8
     focus_min_per_min: float = 3.0
     focus_min_fraction: float = 0.05
