@@ -241,9 +241,6 @@ def test_each_spasm_names_the_channels_it_involves():
     assert sum(s == set(names[:14]) for s in involved) >= 3
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness: after the 4-s flattening the "
-                   "dip is measured to last tens of seconds on this background and the model "
-                   "rejects one of the four events")
 def test_a_spasm_just_after_an_attenuation_episode_keeps_its_decrement():
     """Each of four spasm-like events comes 2.5 s after the background recovers from a 4-s
     flattening: measured against the activity just before the wave, its decrement shows."""
