@@ -306,6 +306,39 @@ def test_events_need_both_sides_together_and_not_moved_whole():
     assert ev["confidence"].max() < 0.5 and set(ev["weakest"]) == {"whole"}
 
 
+def test_envelope_gated_by_the_clips_own_candidates():
+    """The movement channel for the spasm detector holds the shared movement only inside the
+    clip's sudden-movement candidates (isolated ones included) and the floor elsewhere: an
+    alternating kick or a long movement of the whole body is no burst."""
+    from hypsa.video.events import detect_events
+    from hypsa.video.motion import ENVELOPE_FLOOR
+
+    burst = np.zeros(480)
+    burst[200:210] = np.hanning(10) * 0.3
+    kick_l, kick_r = np.zeros(480), np.zeros(480)
+    kick_l[320:328], kick_r[328:336] = 0.3, 0.3  # one side after the other
+    carried = np.zeros(480)
+    carried[380:460] = 0.1  # both sides for 10 s: handled or carried, not brief
+    tr = _track_with_burst(burst + kick_l + carried, burst + kick_r + carried)
+    cand = detect_events(tr, all_candidates=True)
+    inside = cand[cand["confidence"] >= 0.5]
+    assert len(inside) == 1 and abs(inside["onset"].iloc[0] - 25.0) < 0.5
+    raw = tr.envelope(gated=False)
+    env = tr.envelope()
+    assert env.shape == raw.shape == (480,)
+    a = int(round(inside["onset"].iloc[0] / 0.125))
+    b = a + int(round(inside["duration"].iloc[0] / 0.125))
+    np.testing.assert_allclose(env[a:b], raw[a:b])
+    assert env[a:b].max() > 10 * ENVELOPE_FLOOR
+    rest = np.ones(480, bool)
+    rest[a:b] = False
+    assert np.all(env[rest] == ENVELOPE_FLOOR)
+    assert raw[rest].max() > 10 * ENVELOPE_FLOOR  # the ungated channel carried the long one
+    # no candidate at all: the floor throughout
+    flat = _track_with_burst(np.zeros(480), np.zeros(480)).envelope()
+    assert np.all(flat == ENVELOPE_FLOOR)
+
+
 def test_series_and_statement_of_isolated_movements():
     from hypsa.video.events import EVENT_TYPE, ISOLATED_TYPE, in_series
 

@@ -6,8 +6,9 @@ start to the clip's first frame), which then wins; with neither, the clip is tak
 the recording, and the statement says so. Several clips may cover one recording.
 
 The movement channel that enters the spasm detector is :meth:`MotionTrack.envelope` (the movement
-both sides of the body share), per frame of the detector's ``frame_s``; frames no clip covers
-hold no movement information (NaN) and are filled with the window's typical level.
+both sides of the body share, kept only inside the clip's own sudden-movement candidates and a
+small floor elsewhere), per frame of the detector's ``frame_s``; frames no clip covers hold no
+movement information (NaN) and are filled with the window's typical level.
 """
 
 from __future__ import annotations

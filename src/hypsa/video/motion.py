@@ -57,6 +57,10 @@ KEYFRAMES = True
 #: reach past the region in a big movement).
 MARGIN = 0.75
 
+#: Floor of the movement channel handed to the spasm detector (body-lengths per second): a
+#: still infant, or a frame outside every sudden-movement candidate, is not a zero background.
+ENVELOPE_FLOOR = 0.01
+
 #: The per-frame signals of a :class:`MotionTrack` (body-lengths per second, except ``light``).
 SIGNALS = ["body", "left", "right", "upper", "lower", "outside", "shift", "coherence", "camera",
            "floor", "light", "change_body", "change_outside"]
@@ -145,19 +149,52 @@ class MotionTrack:
         """Length covered by the frames (s)."""
         return len(self.signals) * self.frame_s
 
-    def envelope(self) -> np.ndarray:
+    def envelope(self, events=None, *, gated: bool = True) -> np.ndarray:
         """The movement channel for the spasm detector (like an EMG envelope), per frame.
 
         The movement both sides of the body share, ``2 * min(left, right)`` (body-lengths per
         second), so that one-sided and alternating movements (kicks) count little, plus a small
-        floor so that a still infant does not give a zero background.
+        floor (0.01) so that a still infant does not give a zero background.
+
+        With ``gated`` (the default) the envelope holds that movement only inside the clip's own
+        sudden-movement candidates (:func:`hypsa.video.events.detect_events`, every candidate
+        of confidence at least ``events.min_confidence``, isolated or in a series) and the floor
+        everywhere else. The detector looks for a burst against the envelope's own running
+        background; with a hand-held camera the ungated movement carries the shake and every
+        ordinary movement, which raises that background until a spasm no longer stands out. The
+        candidates are what the video itself judges sudden, brief, bilateral and whole-body, so
+        the gated envelope is a burst at such a movement and flat elsewhere; movement alone
+        still never makes a spasm (the detector needs the EEG pattern).
+
+        Parameters
+        ----------
+        events : EventParams, optional
+            Decision parameters of the candidates (default ``EventParams()``).
+        gated : bool
+            Keep the movement only inside the candidates (False: everywhere).
 
         Returns
         -------
         ndarray of float, shape (n_frames,)
         """
         s = self.signals
-        return (2.0 * np.minimum(s["left"].to_numpy(), s["right"].to_numpy()) + 0.01)
+        both = 2.0 * np.minimum(s["left"].to_numpy(float), s["right"].to_numpy(float))
+        if not gated:
+            return both + ENVELOPE_FLOOR
+        from hypsa.video.events import EventParams, detect_events
+
+        params = events if events is not None else EventParams()
+        env = np.full(both.size, ENVELOPE_FLOOR)
+        ev = detect_events(self, params, all_candidates=True)
+        if not len(ev):
+            return env
+        ev = ev[ev["confidence"].to_numpy(float) >= params.min_confidence]
+        for onset, dur in zip(ev["onset"].to_numpy(float), ev["duration"].to_numpy(float),
+                              strict=True):
+            a = int(round(onset / self.frame_s))
+            b = min(both.size, a + max(1, int(round(dur / self.frame_s))))
+            env[a:b] = both[a:b] + ENVELOPE_FLOOR
+        return env
 
 
 def _norm(gray: np.ndarray) -> np.ndarray:
