@@ -127,14 +127,52 @@ def build(generator: str, case: str, seed: int, minutes: float, spasms: bool) ->
     f = WORK / "cache" / key
     if f.exists():
         with open(f, "rb") as fh:
-            return pickle.load(fh)
-    r = _build(generator, case, seed, minutes, spasms)
-    f.parent.mkdir(parents=True, exist_ok=True)
-    tmp = f.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(r, fh, protocol=5)
-    tmp.replace(f)
+            r = pickle.load(fh)
+    else:
+        r = _build(generator, case, seed, minutes, spasms)
+        f.parent.mkdir(parents=True, exist_ok=True)
+        tmp = f.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(r, fh, protocol=5)
+        tmp.replace(f)
+    if generator == "crosscheck" and case == "single_focus":
+        r["background_uv"] = _cc_background_uv(seed, minutes, spasms)
+        r["intended"] = 3 if r["background_uv"] > GradingParams().high_uv else 2
     return r
+
+
+def _cc_background_uv(seed: int, minutes: float, spasms: bool) -> float:
+    """The cross-check single focus's background amplitude, as BASED reads it: the same recording
+    drawn again with its spikes at zero amplitude (the random draws unchanged), the largest
+    longitudinal bipolar derivation's median 1-s peak-to-peak (µV).
+
+    BASED grades 1-2 foci with a high-amplitude channel 3, not 2; this generator scales real
+    children's EEG by 1-2.5 and its single focus can sit on a background above 200 µV, so its
+    intended grade is 3 there (2 on a background below)."""
+    f = WORK / "cache" / (f"crosscheck_single_focus_bg_{seed}_{int(spasms)}_{minutes:g}_"
+                          f"{_source_hash('crosscheck')}.json")
+    if f.exists():
+        return float(json.loads(f.read_text())["max_uv"])
+    import gen
+
+    from hypsa.hypsarrhythmia import montage_pairs
+
+    out = WORK / "recordings" / "crosscheck" / f"single_focus_bg_{seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    P = dict(gen.PARAMS, p_emg_at_256=0.0, singlefocus_amp_uv=(0.0, 0.0))
+    tr = gen.make_recording(seed, "single_focus", str(out), duration_s=minutes * 60,
+                            spasms=spasms, P=P)
+    data, fs, names, _ = _load_arrays(str(out / f"{tr.stem}.edf"))  # µV
+    idx = {n: i for i, n in enumerate(names)}
+    n1 = int(fs)
+    k = data.shape[1] // n1
+    med = []
+    for a, b in montage_pairs(names):
+        y = (data[idx[a]] - data[idx[b]])[: k * n1].reshape(k, n1)
+        med.append(float(np.median(y.max(1) - y.min(1))))
+    mx = max(med) if med else 0.0
+    f.write_text(json.dumps({"max_uv": mx}))
+    return mx
 
 
 def _build(generator: str, case: str, seed: int, minutes: float, spasms: bool) -> dict:
