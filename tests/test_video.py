@@ -262,6 +262,33 @@ def test_movement_floor_and_region_against_camera_noise():
     assert s["outside"].median() < 0.1 * s["body"][move].median()
 
 
+def test_movement_in_step_with_a_hand_held_camera_is_taken_off():
+    """A high-contrast patch (a blanket's grid) shows residual flow in step with the camera's
+    shake: that part is taken off; the body's own brief movement stays; a fixed camera's cells
+    are left as measured."""
+    from hypsa.video.motion import SHAKE_K, _Accumulator, _without_shake
+
+    rng = np.random.default_rng(1)
+    n, gh, gw = 800, 11, 20
+    acc = _Accumulator(n, gh, gw)
+    acc.count[:] = 2
+    acc.dt[:] = 0.125
+    cam = rng.uniform(0.2, 1.0, n).astype(np.float32)  # px per frame, summed over the frame
+    acc.camera[:] = cam
+    acc.cells[..., 2] = 0.01
+    acc.cells[:, 0:4, 0:5, 2] += 0.4 * cam[:, None, None]  # the grid under the shake
+    burst = np.zeros(n, np.float32)
+    burst[300:310] = 1.0
+    acc.cells[:, 5:8, 8:12, 2] += burst[:, None, None]  # the body's spasm
+    out = _without_shake(acc, 0, n)
+    grid_before = acc.cells[:, 0:4, 0:5, 2].std()
+    assert out[:, 0:4, 0:5, 2].std() < (1 - 0.8 * SHAKE_K) * grid_before
+    np.testing.assert_allclose(out[300:310, 5:8, 8:12, 2], acc.cells[300:310, 5:8, 8:12, 2],
+                               rtol=0.05)
+    acc.camera[:] = cam * 1e-3  # a fixed camera: nothing is taken off
+    assert np.array_equal(_without_shake(acc, 0, n), acc.cells)
+
+
 def _track_with_burst(left, right, coherence: float = 0.2):
     """60 s of quiet movement with one burst given per side (frames of 0.125 s)."""
     from hypsa.video.motion import SIGNALS, MotionTrack

@@ -53,6 +53,13 @@ REGION_NOISE_Q = 35.0
 #: Frames whose pair ends on a key frame take their neighbours' values (``_mask_keyframes``).
 KEYFRAMES = True
 
+#: Share of each cell's movement explained by the camera's speed that is taken off
+#: (``_without_shake``; 0 leaves the cells as measured), and the typical camera speed (pixels per
+#: second at the processing width) above which a clip counts as hand-held for it (fixed cameras
+#: on the simulated clips: at most 0.07; hand-held: at least 2.5). Chosen on the tuning clips.
+SHAKE_K = 0.5
+SHAKE_GATE = 1.0
+
 #: Margin around the body region, as a fraction of its size, left out of "outside" (limbs
 #: reach past the region in a big movement).
 MARGIN = 0.75
@@ -527,11 +534,45 @@ def _reduce(blk: CellBlock, params: MotionParams, info: VideoInfo, regions: list
     return pd.concat(out, ignore_index=True)
 
 
+def _without_shake(acc: _Accumulator, i0: int, i1: int) -> np.ndarray:
+    """Cell sums of frames ``i0:i1`` with the movement each cell shows in step with the
+    camera's own motion taken off (a hand-held camera only).
+
+    Once the camera's motion is removed, what it leaves behind is not the same everywhere: a
+    high-contrast surface (a blanket's grid, stripes) shows more residual flow under the same
+    shake than a plain one, and the per-frame floor (:data:`FLOOR_Q`) takes off only the part
+    shared by the whole picture. Each cell's speed is regressed on the camera's speed over the
+    piece (least squares; the body's own movements are brief and few against it), and
+    ``SHAKE_K`` of the part it explains is taken off. Clips whose typical camera speed is below
+    ``SHAKE_GATE`` (a fixed camera) are left as they are: there the camera's estimate moves
+    with the child's own large movements and the regression would take off the body's
+    movement."""
+    cells = acc.cells[i0:i1]
+    if SHAKE_K <= 0:
+        return cells
+    ok = acc.count[i0:i1] > 0
+    dt = np.maximum(acc.dt[i0:i1], 1e-3)
+    cam = acc.camera[i0:i1] / dt
+    c = cam[ok]
+    if c.size < 8 or float(np.median(c)) <= SHAKE_GATE:
+        return cells
+    cc = c - c.mean()
+    den = float((cc * cc).sum())
+    if den <= 1e-9:
+        return cells
+    speed = cells[..., 2] / dt[:, None, None]
+    so = speed[ok]
+    beta = np.maximum(np.tensordot(cc, so - so.mean(0), axes=(0, 0)) / den, 0.0) * SHAKE_K
+    out = cells.copy()
+    out[..., 2] = np.maximum(speed - beta[None] * cam[:, None, None], 0.0) * dt[:, None, None]
+    return out
+
+
 def _reduce_part(acc: _Accumulator, i0: int, i1: int, onset: float, scale: float,
                  params: MotionParams, info: VideoInfo, regions: list[dict]):
     """Frames ``i0:i1`` of a block's cells -> per-frame body signals; appends their region."""
     n = i1 - i0
-    cells = acc.cells[i0:i1]
+    cells = _without_shake(acc, i0, i1)
     count = acc.count[i0:i1]
     gh, gw = cells.shape[1:3]
     cw, ch = info.width / gw, info.height / gh
