@@ -14,7 +14,9 @@ pair of kept frames:
    ``frame_s`` seconds (0.125 s, the spasm detector's frame).
 
 In each frame the picture's own movement floor (the lower quartile of the cells: what a hand-held
-camera leaves everywhere once its motion is removed) is taken off every cell. Every ``region_s``
+camera leaves everywhere once its motion is removed) is taken off every cell; with a hand-held
+camera, so is half of what each cell moves in step with the camera's speed (a high-contrast
+blanket under shake; ``_without_shake``). Every ``region_s``
 seconds the body region is found from the cells that move above that floor (the largest
 connected moving region; or the region the user gives) and the cells are reduced to a few signals
 per frame: the whole body, its left/right and upper/lower halves (halves across and along the
