@@ -60,6 +60,7 @@ def candidates(n: int = 50, seed: int = 0, **fixed: float) -> pd.DataFrame:
         "dips_ctx": rng.uniform(0, 4, n), "orphans_ctx": rng.uniform(0, 3, n),
         "fast_dec": rng.uniform(0.3, 4, n),
         "emg_bursts_ctx": np.where(rng.random(n) < 0.5, np.nan, rng.integers(0, 4, n)),
+        "emg_half_s": rng.uniform(0.1, 2.5, n),
     })
     for k, v in fixed.items():
         c[k] = v

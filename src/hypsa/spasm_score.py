@@ -51,15 +51,17 @@ INPUTS = [
     # burst stands alone)
     "log_wave_pre", "slow_rank_active", "wave_rank_active", "dips_ctx", "orphans_ctx",
     "log_fast_dec", "movement_ctx",
+    # the movement burst's width at half height (a jerk is briefer than a spasm's diamond)
+    "movement_half_s",
     # the wave's synchrony above the synchrony of the same recording's background anyway
     "sync_excess", "sync_all_excess",
     # measurements that depend on how a generator draws the wave and the background
     "synchrony", "sync_all", "background_synchrony", "log_slow_uv",
 ]
 #: Inputs free of absolute amplitudes and of absolute correlations.
-INVARIANT = INPUTS[:27]
+INVARIANT = INPUTS[:28]
 #: The invariant inputs with the synchrony relative to the recording's own (the default set).
-RELATIVE = INPUTS[:29]
+RELATIVE = INPUTS[:30]
 
 
 class ModelError(HypsaError):
@@ -120,6 +122,8 @@ def design(c) -> pd.DataFrame:
         "orphans_ctx": np.clip(_opt(c, "orphans_ctx", 0.0), 0.0, 10.0),
         "log_fast_dec": np.log2(np.clip(_opt(c, "fast_dec", 1.0), 0.125, 8.0)),
         "movement_ctx": np.where(has, np.clip(_opt(c, "emg_bursts_ctx", 0.0), 0.0, 8.0), 0.0),
+        "movement_half_s": np.where(has, np.clip(np.nan_to_num(_opt(c, "emg_half_s", 3.0),
+                                                               nan=3.0), 0.0, 3.0), 3.0),
     }
     index = c.index if isinstance(c, pd.DataFrame) else None
     return pd.DataFrame({k: x[k] for k in INPUTS}, index=index)

@@ -58,9 +58,12 @@ FEATURE_COLUMNS = [
     # other movement bursts around it
     "wave_pre", "slow_rank_active", "wave_rank_active", "dips_ctx", "orphans_ctx", "fast_dec",
     "emg_bursts_ctx",
+    # the movement burst's width at half its height on the unsmoothed envelope (a spasm's
+    # diamond lasts 0.5-2 s; a startle's or a myoclonic jerk is briefer)
+    "emg_half_s",
 ]
 #: Bumped whenever a measurement changes (cached candidate tables of the benchmarks key on it).
-FEATURE_VERSION = 5
+FEATURE_VERSION = 6
 
 #: ``trial_type`` of a spasm whose ictal EEG pattern comes with a movement burst (deltoid EMG or
 #: video movement, through ``emg_env``).
@@ -415,7 +418,37 @@ def find_candidates(fm: FrameMeasures, params: SpasmParams = SpasmParams()
     strong = 2.0 * params.emg_ratio
     peaks = peaks[(post_all[peaks] <= params.max_decrement + 0.15)
                   | ((fm.emg_near[peaks] >= strong) & (g[peaks] >= params.k_slow))]
+    if fm.emg_env is not None:
+        peaks = np.unique(np.r_[peaks, _movement_anchors(fm, params, peaks, nf - look)])
     return peaks.astype(int), float(orphan_rate)
+
+
+def _movement_anchors(fm: FrameMeasures, params: SpasmParams, peaks: np.ndarray,
+                      last: int) -> np.ndarray:
+    """With a movement channel, a candidate at each strong movement burst (smoothed envelope at
+    twice ``emg_ratio`` over its background or more) that no EEG anchor is near: the frame of
+    the largest median slow ratio from 0.25 s before the burst starts to 1 s after (a spasm's
+    wave comes with its movement; a faint one may not have made an anchor of its own)."""
+    env, fs_fr = fm.emg_env, fm.fs_fr
+    base = np.maximum(_background(env[None, :], fm.block)[0], 1e-3)
+    r = fm.env_sm / base
+    bursts, _ = sps.find_peaks(r, height=2.0 * params.emg_ratio, distance=max(1, int(fs_fr)))
+    near = int(round(1.5 * fs_fr))
+    out = []
+    for b in bursts:
+        rise = base[b] + 0.25 * (env[b] - base[b])
+        k = b
+        while k > max(0, b - int(2 * fs_fr)) and env[k - 1] > rise:
+            k -= 1
+        a0, a1 = max(0, k - int(round(0.25 * fs_fr))), min(last, k + int(round(fs_fr)))
+        if a1 <= a0:
+            continue
+        q = a0 + int(np.argmax(fm.g[a0:a1]))
+        if (peaks.size and np.abs(peaks - q).min() <= near) or \
+                fm.amp[q] < 0.5 * params.min_slow_uv:
+            continue
+        out.append(q)
+    return np.array(out, dtype=int)
 
 
 def _rank(values: np.ndarray, x: float | np.ndarray) -> np.ndarray:
@@ -571,10 +604,11 @@ def measure_candidates(fm: FrameMeasures, frames: np.ndarray, params: SpasmParam
                                     & (np.abs(db) > fs_fr)).sum())
         else:
             emg_bursts_ctx = float("nan")
-        er = emg_s = emg_lag = float("nan")
+        er = emg_s = emg_lag = emg_half = float("nan")
         onset = onset_f / fs_fr
         if fm.emg_env is not None:
-            er, emg_s, k = _emg_burst(fm.emg_env, fm.env_sm, onset_f, end_f, block, fs_fr)
+            er, emg_s, k, emg_half = _emg_burst(fm.emg_env, fm.env_sm, onset_f, end_f, block,
+                                                fs_fr)
             if er >= params.emg_ratio:
                 # the spasm starts with its EMG burst (within ~0.1 s of the slow wave): a burst
                 # times the event better than a wave buried in a high-voltage background
@@ -589,7 +623,8 @@ def measure_candidates(fm: FrameMeasures, frames: np.ndarray, params: SpasmParam
                      sync_all, wave_s, dec, dip_s, mid_dec, gap_s, pre, er, emg_s, emg_lag,
                      bg_sync, orphan_rate, n_wave, float(dec_ch.mean()), n_dec_mid, slow_rank,
                      dec_rank, wave_rank_ch, dec_rank_ch, wave_pre, slow_rank_active,
-                     wave_rank_active, dips_ctx, orphans_ctx, fast_dec, emg_bursts_ctx))
+                     wave_rank_active, dips_ctx, orphans_ctx, fast_dec, emg_bursts_ctx,
+                     emg_half))
         # the channels involved: the wave is twice the channel's background there, or activity
         # stays at half or less through the dip
         involved = ratio_w[:, p] >= params.k_slow
@@ -889,12 +924,13 @@ def _channel_level_before(x: np.ndarray, spans: tuple[tuple[int, int], ...]) -> 
 
 
 def _emg_burst(env: np.ndarray, env_sm: np.ndarray, onset_f: int, end_f: int, block: int,
-               fs_fr: float) -> tuple[float, float, int]:
+               fs_fr: float) -> tuple[float, float, int, float]:
     """The EMG burst of one candidate (frames of the envelope ``env``; ``env_sm`` smoothed over
     0.5 s): its peak over the background (median of the ``block`` frames each side), its
     length in s (where ``env_sm`` stays above a fifth of its peak over the background: 0.4-3 s
-    for a spasm's diamond, longer for a tonic or an ordinary, irregular movement), and the
-    frame where it starts (where ``env`` first rises above a quarter of its peak)."""
+    for a spasm's diamond, longer for a tonic or an ordinary, irregular movement), the frame
+    where it starts (where ``env`` first rises above a quarter of its peak) and its width in s
+    at half its peak over the background on ``env`` itself."""
     nf = env_sm.size
     e0, e1 = max(0, onset_f - int(fs_fr)), min(nf, end_f + int(2 * fs_fr))
     base = max(median(env[max(0, onset_f - block):min(nf, end_f + block)]), 1e-3)
@@ -911,7 +947,13 @@ def _emg_burst(env: np.ndarray, env_sm: np.ndarray, onset_f: int, end_f: int, bl
     k = kp
     while k > e0 and env[k - 1] > rise:
         k -= 1
-    return float(env[kp] / base), (b1 - b0 + 1) / fs_fr, k
+    half = base + 0.5 * (env[kp] - base)
+    h0 = h1 = kp
+    while h0 > max(0, kp - reach) and env[h0 - 1] > half:
+        h0 -= 1
+    while h1 < min(nf - 1, kp + reach) and env[h1 + 1] > half:
+        h1 += 1
+    return float(env[kp] / base), (b1 - b0 + 1) / fs_fr, k, (h1 - h0 + 1) / fs_fr
 
 
 def _empty(cols: list[str], candidates: bool) -> pd.DataFrame:
