@@ -237,10 +237,10 @@ def analyze_window(
     # spasms from the discharges, foci and amplitudes only (they may be attenuation episodes)
     is_dec = (ev["trial_type"] == EEG_DECREMENT).to_numpy() if len(ev) and \
         "trial_type" in ev else np.zeros(len(ev), dtype=bool)
-    ictal = [(float(o) - pb / fs, float(d)) for o, d, k in zip(
-        ev["onset"], ev["duration"], is_dec, strict=True) if not k] if len(ev) else []
-    decrements = [(float(o) - pb / fs, float(d)) for o, d, k in zip(
-        ev["onset"], ev["duration"], is_dec, strict=True) if k] if len(ev) else []
+    spans = [(float(o) - pb / fs, float(d)) for o, d in zip(ev["onset"], ev["duration"],
+                                                            strict=True)] if len(ev) else []
+    ictal = [sp for sp, k in zip(spans, is_dec, strict=True) if not k]
+    decrements = [sp for sp, k in zip(spans, is_dec, strict=True) if k]
     if len(ev):
         ev["onset"] = ev["onset"] - pb / fs + onset_s
     wg = grade_window(xc, fs, gnames, onset_s, usable=~badbins, eye=art.eye[:n_bins],

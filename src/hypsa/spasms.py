@@ -430,16 +430,13 @@ def _movement_anchors(fm: FrameMeasures, params: SpasmParams, peaks: np.ndarray,
     the largest median slow ratio from 0.25 s before the burst starts to 1 s after (a spasm's
     wave comes with its movement; a faint one may not have made an anchor of its own)."""
     env, fs_fr = fm.emg_env, fm.fs_fr
-    base = np.maximum(_background(env[None, :], fm.block)[0], 1e-3)
-    r = fm.env_sm / base
-    bursts, _ = sps.find_peaks(r, height=2.0 * params.emg_ratio, distance=max(1, int(fs_fr)))
+    base = _movement_base(fm)
+    bursts = _movement_bursts(fm, 2.0 * params.emg_ratio, 1.0, base)
     near = int(round(1.5 * fs_fr))
     out = []
     for b in bursts:
-        rise = base[b] + 0.25 * (env[b] - base[b])
-        k = b
-        while k > max(0, b - int(2 * fs_fr)) and env[k - 1] > rise:
-            k -= 1
+        k, _ = _extent(env, b, base[b] + 0.25 * (env[b] - base[b]), max(0, b - int(2 * fs_fr)),
+                       b)
         a0, a1 = max(0, k - int(round(0.25 * fs_fr))), min(last, k + int(round(fs_fr)))
         if a1 <= a0:
             continue
@@ -870,12 +867,18 @@ def _dip_starts(fm: FrameMeasures, params: SpasmParams) -> tuple[np.ndarray, np.
     return starts, orphan
 
 
-def _movement_bursts(fm: FrameMeasures) -> np.ndarray:
-    """Peak frames of the movement bursts (smoothed envelope at three times its median over the
-    surrounding background block or more, at least 0.5 s apart)."""
-    env = fm.env_sm
-    base = np.maximum(_background(fm.emg_env[None, :], fm.block)[0], 1e-3)
-    peaks, _ = sps.find_peaks(env / base, height=3.0, distance=max(1, int(0.5 * fm.fs_fr)))
+def _movement_base(fm: FrameMeasures) -> np.ndarray:
+    """The movement envelope's background level per frame (median of its blocks)."""
+    return np.maximum(_background(fm.emg_env[None, :], fm.block)[0], 1e-3)
+
+
+def _movement_bursts(fm: FrameMeasures, height: float = 3.0, apart_s: float = 0.5,
+                     base: np.ndarray | None = None) -> np.ndarray:
+    """Peak frames of the movement bursts (smoothed envelope at ``height`` times its
+    background level or more, at least ``apart_s`` apart)."""
+    base = _movement_base(fm) if base is None else base
+    peaks, _ = sps.find_peaks(fm.env_sm / base, height=height,
+                              distance=max(1, int(apart_s * fm.fs_fr)))
     return peaks
 
 
@@ -938,22 +941,22 @@ def _emg_burst(env: np.ndarray, env_sm: np.ndarray, onset_f: int, end_f: int, bl
     ks = e0 + int(np.argmax(env_sm[e0:e1]))
     level = base + 0.2 * (env_sm[ks] - base)
     reach = int(round(10 * fs_fr))
-    b0 = b1 = ks
-    while b0 > max(0, ks - reach) and env_sm[b0 - 1] > level:
-        b0 -= 1
-    while b1 < min(nf - 1, ks + reach) and env_sm[b1 + 1] > level:
-        b1 += 1
-    rise = base + 0.25 * (env[kp] - base)
-    k = kp
-    while k > e0 and env[k - 1] > rise:
-        k -= 1
-    half = base + 0.5 * (env[kp] - base)
-    h0 = h1 = kp
-    while h0 > max(0, kp - reach) and env[h0 - 1] > half:
-        h0 -= 1
-    while h1 < min(nf - 1, kp + reach) and env[h1 + 1] > half:
-        h1 += 1
+    b0, b1 = _extent(env_sm, ks, level, max(0, ks - reach), min(nf - 1, ks + reach))
+    k, _ = _extent(env, kp, base + 0.25 * (env[kp] - base), e0, kp)
+    h0, h1 = _extent(env, kp, base + 0.5 * (env[kp] - base), max(0, kp - reach),
+                     min(nf - 1, kp + reach))
     return float(env[kp] / base), (b1 - b0 + 1) / fs_fr, k, (h1 - h0 + 1) / fs_fr
+
+
+def _extent(x: np.ndarray, i: int, level: float, lo: int, hi: int) -> tuple[int, int]:
+    """First and last index of the run around ``i`` where ``x`` stays above ``level``, within
+    ``lo``..``hi``."""
+    a = b = i
+    while a > lo and x[a - 1] > level:
+        a -= 1
+    while b < hi and x[b + 1] > level:
+        b += 1
+    return a, b
 
 
 def _empty(cols: list[str], candidates: bool) -> pd.DataFrame:
