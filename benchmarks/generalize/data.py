@@ -116,7 +116,8 @@ def _build_simulate(s: Spec):
                           "form": ev["form"] if "form" in ev else "complete",
                           "movement": ev["has_emg"].astype(bool) if "has_emg" in ev
                           else s.emg,
-                          "plain": _plain_simulate(ev)})
+                          "plain": _plain_simulate(ev),
+                          "wave_ratio": ev["wave_ratio"] if "wave_ratio" in ev else np.nan})
     meta = {"hyps": form != "none", "hours": s.minutes / 60}
     return sim.to_recording(), truth, meta
 
@@ -148,23 +149,78 @@ def _plain_independent(ev: pd.DataFrame) -> np.ndarray:
             & ev["field"].isin(PLAIN["fields"])).to_numpy(bool)
 
 
-def _plain_crosscheck(t: pd.DataFrame) -> np.ndarray:
-    """The cross-check generator does not record the wave's size against the background: its
-    plain spasms are those with the decrement of :data:`PLAIN` and a midline or central field
-    centre."""
+def _cc_wave_ratio(edf: str | Path, t: pd.DataFrame) -> np.ndarray:
+    """Each cross-check spasm's wave against its local background, measured as the two other
+    generators draw it: the wave's peak-to-peak at the electrode of its maximal field (from the
+    generator's own amplitude and shape) over the median across channels of the 5-95th
+    percentile range of the 0.5-30 Hz EEG in the 10 s before its onset (other spasms left out).
+    NaN for a spasm without a wave."""
+    import gen
+    from scipy.signal import butter, sosfiltfilt
+
+    from hypsa.io import read
+
+    out = np.full(len(t), np.nan)
+    if not len(t):
+        return out
+    rec = read(edf)
+    fs = rec.sfreq
+    x = rec.get_data("eeg")
+    if np.abs(x).max() < 1.0:  # volts
+        x = x * 1e6
+    x = sosfiltfilt(butter(4, [0.5, 30.0], "bandpass", fs=fs, output="sos"), x, axis=1)
+    busy = np.zeros(x.shape[1], dtype=bool)
+    for o, d in zip(t["onset"].astype(float), t["duration"].astype(float), strict=True):
+        busy[max(0, int((o - 0.5) * fs)):int((o + d + 0.5) * fs)] = True
+    for i, s in enumerate(t.itertuples()):
+        if str(s.slow) not in ("True", "true", "1"):
+            continue
+        a = int(float(s.onset) * fs)
+        idx = np.arange(max(0, a - int(10 * fs)), a)
+        quiet = idx[~busy[idx]]
+        idx = quiet if quiet.size >= fs else idx
+        if idx.size < 2:
+            continue
+        seg = x[:, idx]
+        ref = float(np.median(np.percentile(seg, 95, axis=1) - np.percentile(seg, 5, axis=1)))
+        pp = float(s.slow_amp) * float(np.ptp(gen.slow_wave_shape(str(s.slow_shape), 512)))
+        out[i] = pp / ref if ref > 0 else np.nan
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _cc_wave_ratio_file(tsv: str) -> tuple[float, ...]:
+    """:func:`_cc_wave_ratio` of one cross-check recording, from its ``.spasms.tsv``."""
+    return tuple(_cc_wave_ratio(tsv.replace(".spasms.tsv", ".edf"), pd.read_csv(tsv, sep="\t")))
+
+
+def _plain_crosscheck(t: pd.DataFrame, edf: str | Path,
+                      ratio: np.ndarray | None = None) -> np.ndarray:
+    """Plain cross-check spasms: the wave (measured as the two other generators draw it, see
+    :func:`_cc_wave_ratio`), the decrement of :data:`PLAIN`, and a midline or central field
+    centre (the generator's fields are vertex-centred or a broad field around a random
+    centre)."""
     if not len(t):
         return np.zeros(0, dtype=bool)
     yes = {"True", "true", "1", True}
     depth = pd.to_numeric(t["dec_depth"], errors="coerce")
     dur = pd.to_numeric(t["dec_dur"], errors="coerce")
+    ratio = _cc_wave_ratio(edf, t) if ratio is None else ratio
     return (t["slow"].isin(yes) & t["decrement"].isin(yes) & (depth <= PLAIN["residual"])
-            & (dur >= PLAIN["decrement_s"])
+            & (dur >= PLAIN["decrement_s"]) & (np.nan_to_num(ratio) >= PLAIN["wave_ratio"])
             & t["slow_centre"].isin(["Cz", "Fz", "Pz", "C3", "C4"])).to_numpy(bool)
 
 
 def plain_of(s: Spec, t: pd.DataFrame) -> np.ndarray | None:
     """The ``plain`` flag of each truth row, from the generator's own files (None when they
     do not say)."""
+    if s.generator == "crosscheck":  # measured from the recording (not the stored flag)
+        f = sorted(s.folder.glob("*.spasms.tsv"))
+        if f:
+            ev = pd.read_csv(f[0], sep="\t")
+            if len(ev) == len(t):
+                return _plain_crosscheck(ev, str(f[0]).replace(".spasms.tsv", ".edf"),
+                                         np.array(_cc_wave_ratio_file(str(f[0]))))
     if "plain" in t:
         return t["plain"].astype(bool).to_numpy()
     if s.generator == "independent":
@@ -174,13 +230,31 @@ def plain_of(s: Spec, t: pd.DataFrame) -> np.ndarray | None:
             ev = ev[ev["trial_type"].astype(str).str.startswith("spasm")]
             if len(ev) == len(t):
                 return _plain_independent(ev)
+    return None
+
+
+def wave_ratio_of(s: Spec, t: pd.DataFrame) -> np.ndarray:
+    """Each truth row's wave against its local background as the generator drew it (NaN where
+    a generator's files do not say, and for spasms without a wave): ``hypsa.simulate`` and the
+    independent generator write it; the cross-check generator's is measured on its recording
+    (:func:`_cc_wave_ratio`)."""
+    out = np.full(len(t), np.nan)
     if s.generator == "crosscheck":
         f = sorted(s.folder.glob("*.spasms.tsv"))
         if f:
             ev = pd.read_csv(f[0], sep="\t")
             if len(ev) == len(t):
-                return _plain_crosscheck(ev)
-    return None
+                out = np.array(_cc_wave_ratio_file(str(f[0])))
+    elif s.generator == "independent":
+        f = sorted(s.folder.glob("*_events.tsv"))
+        if f:
+            ev = pd.read_csv(f[0], sep="\t")
+            ev = ev[ev["trial_type"].astype(str).str.startswith("spasm")]
+            if len(ev) == len(t) and "wave_ratio" in ev:
+                out = pd.to_numeric(ev["wave_ratio"], errors="coerce").to_numpy(float)
+    elif "wave_ratio" in t:
+        out = pd.to_numeric(t["wave_ratio"], errors="coerce").to_numpy(float)
+    return np.where(out > 0, out, np.nan)
 
 
 def _build_crosscheck(s: Spec):
@@ -203,7 +277,7 @@ def _build_crosscheck(s: Spec):
                                            np.where(slow, "wave_only", "decrement_only")),
                           "movement": (t["emg"].isin(yes).to_numpy() if len(t)
                                        else np.zeros(0, bool)) & bool(tr.emg),
-                          "plain": _plain_crosscheck(t)})
+                          "plain": _plain_crosscheck(t, edf)})
     meta = {"hyps": bool(tr.hyps_present), "hours": float(tr.duration_s) / 3600}
     return str(edf), truth, meta
 
@@ -374,7 +448,8 @@ def load(specs: list[Spec]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
                      "n_clusters_true": _true_clusters(t)})
         plain = plain_of(s, t)
         t = t.assign(recording=rec, hyps=bool(meta["hyps"]), emg=s.emg,
-                     plain=plain if plain is not None else np.nan)
+                     plain=plain if plain is not None else np.nan,
+                     wave_ratio=wave_ratio_of(s, t))
         truths.append(t)
         if len(c):
             cands.append(label(c, t, s.emg).assign(recording=rec, generator=s.generator,

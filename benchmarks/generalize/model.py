@@ -162,6 +162,20 @@ def detections(c: pd.DataFrame, threshold: float, params: SpasmParams = SpasmPar
 _EMPTY = pd.DataFrame({"onset": np.zeros(0), "duration": np.zeros(0)})
 
 
+def found_flags(c: pd.DataFrame, truth: pd.DataFrame, threshold: float, gate: bool = True,
+                tol_s: float = 1.0) -> np.ndarray:
+    """Whether each truth row (``recording``, ``onset``) has a detected spasm starting within
+    ``tol_s`` of its onset (the per-spasm tolerance of :func:`score`, one spasm at a time)."""
+    sp, _ = detections(c, threshold, gate=gate)
+    by = {r: np.sort(g["onset"].to_numpy(float)) for r, g in sp.groupby("recording")}
+    out = np.zeros(len(truth), dtype=bool)
+    for i, (r, o) in enumerate(zip(truth["recording"], truth["onset"].astype(float),
+                                   strict=True)):
+        d = by.get(r)
+        out[i] = d is not None and d.size > 0 and bool(np.min(np.abs(d - o)) <= tol_s)
+    return out
+
+
 def score(c: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, threshold: float,
           gate: bool = True, cluster_gap_s: float | None = None) -> pd.DataFrame:
     """Per recording: spasms to find and found (complete pattern; wave only; decrement only,

@@ -93,6 +93,26 @@ def by_background(s: pd.DataFrame) -> pd.DataFrame:
     }).round(3)
 
 
+#: bins of the wave's size against its local background (each generator's own measure)
+WAVE_BINS = [0.0, 0.8, 1.2, 1.7, 2.5, np.inf]
+
+
+def wave_table(t: pd.DataFrame) -> pd.DataFrame:
+    """Sensitivity by the wave's size against the local background (``wave_ratio`` of the
+    truth), per held-out generator, background (hypsarrhythmic or not) and channels."""
+    t = t[t["wave_ratio"].notna()]
+    if not len(t):
+        return pd.DataFrame()
+    labels = ["< 0.8", "0.8-1.2", "1.2-1.7", "1.7-2.5", ">= 2.5"]
+    t = t.assign(size=pd.cut(t["wave_ratio"].astype(float), WAVE_BINS, labels=labels,
+                             right=False),
+                 background=np.where(t["hyps"], "hypsarrhythmic", "other"),
+                 channels=np.where(t["emg"], "EEG + movement", "EEG only"))
+    g = t.groupby(["generator", "background", "channels", "size"], observed=False)["found"]
+    cell = g.agg(lambda x: f"{x.mean():.2f} ({len(x)})" if len(x) else "-")
+    return cell.unstack("size")
+
+
 def real_fp(model: dict, threshold: float, real: pd.DataFrame) -> int:
     """False detections on the real recordings (none holds a spasm)."""
     if not len(real):
@@ -131,7 +151,7 @@ def main() -> None:
     print(f"<!-- {len(sp)} recordings measured in {time.time() - t0:.0f} s -->")
     c, truth, recs = data.load(sp)
     real, real_h = data.load_real() if not args.no_real else (pd.DataFrame(), 0.0)
-    results, reals, results_models, calib = [], [], [], []
+    results, reals, results_models, calib, by_wave = [], [], [], [], []
     for held in gens:
         train = [g for g in gens if g != held]
         ctr = c[c.generator.isin(train)].reset_index(drop=True)
@@ -144,6 +164,10 @@ def main() -> None:
         lab = cte[cte["y"] >= 0]
         calib.append(lab[["confidence", "y"]].assign(generator=held))
         results.append(s)
+        th = truth[truth.recording.isin(recs.recording[recs.generator == held])
+                   & (truth.form == "complete")]
+        by_wave.append(th.assign(generator=held, found=M.found_flags(
+            cte, th, m["threshold"], gate=not args.no_gate)))
         k = real_fp(m, m["threshold"], real)
         reals.append({"held out": held, "trained on": " + ".join(train),
                       "threshold": m["threshold"], "real FD": k, "real hours": round(real_h, 2),
@@ -159,6 +183,8 @@ def main() -> None:
           "held-out generator, pooled)\n")
     print(M.reliability_table(cal["confidence"].to_numpy(), cal["y"].to_numpy())
           .to_markdown(floatfmt=".3f"))
+    print("\n## By the size of the wave (complete spasms, held-out generator, found / all)\n")
+    print(wave_table(pd.concat(by_wave, ignore_index=True)).to_markdown())
     print("\n## By background form (held-out generator, EEG only and with movement together)\n")
     print(by_background(s).to_markdown())
     print(f"\n<!-- features: {args.features}; gate: {not args.no_gate}; "
