@@ -1,0 +1,49 @@
+"""The spasm bench's own measurements (``benchmarks/generalize/data.py``): the cross-check
+generator's wave measured against the background it lands on."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks" / "crosscheck"))
+sys.path.insert(0, str(ROOT / "benchmarks" / "generalize"))
+
+import data  # noqa: E402
+import gen  # noqa: E402
+
+
+def _recording(tmp_path: Path, amp: float, name: str) -> tuple[str, pd.DataFrame]:
+    P = dict(gen.PARAMS, p_slow_wave=1.0, p_decrement=1.0, p_emg_at_256=0.0,
+             slow_amp_uv=(amp, amp), n_clusters=(1, 1), spasms_per_cluster=(4, 5))
+    out = tmp_path / name
+    tr = gen.make_recording(3, "classic", str(out), duration_s=120.0, spasms=True, fs=128.0, P=P)
+    t = pd.read_csv(out / f"{tr.stem}.spasms.tsv", sep="\t")
+    return str(out / f"{tr.stem}.edf"), t
+
+
+@pytest.mark.skipif(not list(Path(gen.PARAMS["real_dir"]).glob("*.edf")),
+                    reason="../shared/data/real is absent (the cross-check draws on it)")
+def test_crosscheck_wave_ratio_follows_the_drawn_wave(tmp_path):
+    """The same recording drawn with a wave twice as high measures twice the ratio (the
+    background, other spasms left out, is the same), and a plain spasm needs the wave."""
+    edf1, t1 = _recording(tmp_path, 150.0, "a")
+    edf2, t2 = _recording(tmp_path, 300.0, "b")
+    r1, r2 = data._cc_wave_ratio(edf1, t1), data._cc_wave_ratio(edf2, t2)
+    assert len(t1) >= 3 and np.isfinite(r1).all() and np.isfinite(r2).all()
+    assert np.allclose(r2 / r1, 2.0, rtol=0.02)
+    # the plain flag follows the measured ratio: none below 1.7, the decrement rule above it
+    p1 = data._plain_crosscheck(t1, edf1, r1)
+    assert not p1[r1 < data.PLAIN["wave_ratio"]].any()
+    big = data._plain_crosscheck(t1, edf1, np.full(len(t1), 10.0))
+    depth = pd.to_numeric(t1["dec_depth"], errors="coerce")
+    dur = pd.to_numeric(t1["dec_dur"], errors="coerce")
+    central = t1["slow_centre"].isin(["Cz", "Fz", "Pz", "C3", "C4"])
+    expect = ((depth <= data.PLAIN["residual"]) & (dur >= data.PLAIN["decrement_s"])
+              & central).to_numpy(bool)
+    assert np.array_equal(big, expect)
