@@ -211,16 +211,23 @@ def _plain_crosscheck(t: pd.DataFrame, edf: str | Path,
             & t["slow_centre"].isin(["Cz", "Fz", "Pz", "C3", "C4"])).to_numpy(bool)
 
 
+def _cc_truth_file(s: Spec, t: pd.DataFrame) -> str | None:
+    """A cross-check recording's own spasm table, when it lists the rows of ``t``."""
+    if s.generator != "crosscheck":
+        return None
+    f = sorted(s.folder.glob("*.spasms.tsv"))
+    if f and len(pd.read_csv(f[0], sep="\t", usecols=["onset"])) == len(t):
+        return str(f[0])
+    return None
+
+
 def plain_of(s: Spec, t: pd.DataFrame) -> np.ndarray | None:
     """The ``plain`` flag of each truth row, from the generator's own files (None when they
     do not say)."""
-    if s.generator == "crosscheck":  # measured from the recording (not the stored flag)
-        f = sorted(s.folder.glob("*.spasms.tsv"))
-        if f:
-            ev = pd.read_csv(f[0], sep="\t")
-            if len(ev) == len(t):
-                return _plain_crosscheck(ev, str(f[0]).replace(".spasms.tsv", ".edf"),
-                                         np.array(_cc_wave_ratio_file(str(f[0]))))
+    tsv = _cc_truth_file(s, t)
+    if tsv is not None:  # measured on the recording (not the flag stored at build time)
+        return _plain_crosscheck(pd.read_csv(tsv, sep="\t"), tsv.replace(".spasms.tsv", ".edf"),
+                                 np.array(_cc_wave_ratio_file(tsv)))
     if "plain" in t:
         return t["plain"].astype(bool).to_numpy()
     if s.generator == "independent":
@@ -239,12 +246,9 @@ def wave_ratio_of(s: Spec, t: pd.DataFrame) -> np.ndarray:
     independent generator write it; the cross-check generator's is measured on its recording
     (:func:`_cc_wave_ratio`)."""
     out = np.full(len(t), np.nan)
-    if s.generator == "crosscheck":
-        f = sorted(s.folder.glob("*.spasms.tsv"))
-        if f:
-            ev = pd.read_csv(f[0], sep="\t")
-            if len(ev) == len(t):
-                out = np.array(_cc_wave_ratio_file(str(f[0])))
+    tsv = _cc_truth_file(s, t)
+    if tsv is not None:
+        out = np.array(_cc_wave_ratio_file(tsv))
     elif s.generator == "independent":
         f = sorted(s.folder.glob("*_events.tsv"))
         if f:
