@@ -13,6 +13,7 @@ Usage (from the repository root)::
 
     nice -n 10 .venv/bin/python benchmarks/validate_video_independent.py \\
         [--spasm-seeds 0-11] [--ordinary-seeds 100-105] [--minutes 5] [--markdown FILE]
+        [--body-axis long_axis|diagonal|short_axis]
 
 Prints markdown tables: per clip, by condition (fixed/hand-held x landscape/portrait x
 bright/dim), by spasm pattern and amplitude, and what the false events and the misses overlap.
@@ -67,10 +68,13 @@ def _detector_key() -> str:
     return h.hexdigest()[:12]
 
 
-def clip_for(kind: str, seed: int, index: int, minutes: float) -> VI.GeneratedClip | Path:
+def clip_for(kind: str, seed: int, index: int, minutes: float,
+             body_axis: str | None = None) -> Path:
     """Generate (or reuse) the clip of ``kind``/``seed`` with the ``index``-th condition."""
     camera, orient, light = VI.condition_of(index)
     d = WORK / f"{kind}_s{seed:03d}_{minutes:g}m_{camera}_{orient}_{light}"
+    if body_axis:
+        d = d.with_name(d.name + f"_{body_axis}")
     tj = d / "truth.json"
     if tj.exists() and (d / "clip.mp4").exists() and (d / "events.tsv").exists():
         truth = json.loads(tj.read_text())
@@ -78,11 +82,11 @@ def clip_for(kind: str, seed: int, index: int, minutes: float) -> VI.GeneratedCl
             return d
     t0 = time.process_time()
     g = VI.generate(d, seed, kind=kind, minutes=minutes, camera=camera, orientation=orient,
-                    light=light)
+                    light=light, body_axis=body_axis)
     truth = dict(g.truth, generator_version=GENERATOR_VERSION,
                  generate_cpu_s=round(time.process_time() - t0, 1))
     tj.write_text(json.dumps(truth, indent=1, default=float))
-    return d
+    return g.clip.parent
 
 
 def analyze(d: Path, key: str) -> tuple[pd.DataFrame, float, dict]:
@@ -114,6 +118,12 @@ def _spans(ev: pd.DataFrame) -> list[tuple[float, float]]:
     ev = ev[c.notna() & (c >= 0)].assign(c=c)
     return [(float(g.onset.min()), float((g.onset + g.duration).max()))
             for _, g in ev.groupby("c")]
+
+
+def _body_in_image(rot: float) -> str:
+    """The infant's long axis in the picture: vertical, horizontal or diagonal."""
+    c = abs(float(np.cos(rot)))
+    return "vertical" if c > 0.87 else "horizontal" if c < 0.5 else "diagonal"
 
 
 def _overlaps(a: tuple[float, float], b: tuple[float, float], tol: float = 0.0) -> bool:
@@ -167,7 +177,8 @@ def score_clip(d: Path, key: str) -> dict:
             "orientation": truth["orientation"], "light": truth["light"],
             "size": f"{truth['width']}x{truth['height']}",
             "fps": f"{truth['fps']:g}{' vfr' if truth['variable_fps'] else ''}",
-            "framing": truth["framing"], "minutes": dur / 60, "hours": dur / 3600,
+            "framing": truth["framing"], "body": _body_in_image(truth["body_rotation_rad"]),
+            "minutes": dur / 60, "hours": dur / 3600,
             "n_spasms": len(sp), "found": int(found.sum()), "tp_timescoring": s.tp,
             "false": int(false_ev.sum()), "fp_timescoring": s.fp, "isolated": n_iso,
             "isolated_at_spasm": int(seen_alone.sum()),
@@ -186,13 +197,13 @@ def tables(rows: list[dict]) -> str:
     """Markdown tables of the scored clips."""
     df = pd.DataFrame(rows)
     out = ["### Per clip", "",
-           "| clip | camera | orient. | light | size | fps | framing | spasms found | "
+           "| clip | camera | orient. | light | size | fps | framing | body | spasms found | "
            "false events (/h) | isolated (at a spasm) | clusters found | "
            "clusters reported (false) |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in df.itertuples():
         out.append(f"| {r.clip} | {r.camera} | {r.orientation} | {r.light} | {r.size} | {r.fps} "
-                   f"| {r.framing} | {r.found}/{r.n_spasms} | {r.false} "
+                   f"| {r.framing} | {r.body} | {r.found}/{r.n_spasms} | {r.false} "
                    f"({r.false / r.hours:.0f}) | {r.isolated} ({r.isolated_at_spasm}) | "
                    f"{r.clusters_found}/{r.clusters_true} | {r.clusters_reported} "
                    f"({r.clusters_false}) |")
@@ -216,6 +227,12 @@ def tables(rows: list[dict]) -> str:
                        f"{v if col == 'orientation' else 'all'} | "
                        f"{v if col == 'light' else 'all'} | " + " | ".join(agg(g)) + " |")
     out.append("| **all** | | | " + " | ".join(f"**{x}**" for x in agg(df)) + " |")
+    out += ["", "### By the infant's axis in the picture and by framing", "",
+            "| group | clips (spasm+ordinary) | spasms found | false events / h | "
+            "clusters found | clusters reported in ordinary clips |", "|---|---|---|---|---|---|"]
+    for col in ("body", "framing"):
+        for v, g in df.groupby(col):
+            out.append(f"| {col} {v} | " + " | ".join(agg(g)) + " |")
     # by pattern and amplitude
     sp = pd.DataFrame([s for r in rows for s in r["spasm_rows"]])
     if len(sp):
@@ -252,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spasm-seeds", default="0-11")
     ap.add_argument("--ordinary-seeds", default="100-105")
     ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--body-axis", choices=VI.BODY_AXES,
+                    help="force the infant's axis relative to the frame's long axis")
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
     a = ap.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
@@ -260,8 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = [("spasms", s, i) for i, s in enumerate(_seeds(a.spasm_seeds))]
     plan += [("ordinary", s, i) for i, s in enumerate(_seeds(a.ordinary_seeds))]
     for kind, seed, i in plan:
-        d = clip_for(kind, seed, i, a.minutes)
-        d = d if isinstance(d, Path) else d.clip.parent
+        d = clip_for(kind, seed, i, a.minutes, a.body_axis)
         r = score_clip(d, key)
         rows.append(r)
         print(f"{r['clip']}: {r['found']}/{r['n_spasms']} found, {r['false']} false, "

@@ -130,6 +130,7 @@ def test_deterministic_for_a_seed(tmp_path: Path) -> None:
     (dict(kind="ordinary", light="infrared"), "light"),
     (dict(kind="ordinary", size=(641, 360)), "size"),
     (dict(kind="ordinary", fps=5), "fps"),
+    (dict(kind="ordinary", body_axis="upside"), "body_axis"),
 ])
 def test_refuses_bad_arguments(tmp_path: Path, kwargs: dict, words: str) -> None:
     kwargs = {"seed": 0, **kwargs}

@@ -43,7 +43,7 @@ except ImportError:  # pragma: no cover - standalone use
     class ParameterError(ValueError):  # type: ignore[no-redef]
         """A bad argument."""
 
-__all__ = ["KINDS", "CAMERAS", "ORIENTATIONS", "LIGHTS", "SIZES", "FPS_CHOICES",
+__all__ = ["KINDS", "CAMERAS", "ORIENTATIONS", "LIGHTS", "SIZES", "FPS_CHOICES", "BODY_AXES",
            "GeneratedClip", "generate", "condition_of", "main"]
 
 #: Clip kinds: ``spasms`` (1-3 clusters plus ordinary movement), ``ordinary`` (no spasm; startles,
@@ -56,6 +56,8 @@ LIGHTS = ("bright", "dim")
 SIZES = ((640, 360), (854, 480), (960, 540), (1280, 720))
 SIZE_WEIGHTS = (0.55, 0.25, 0.12, 0.08)
 FPS_CHOICES = (15.0, 20.0, 24.0, 25.0, 30.0)
+#: The infant's long axis along the frame's long axis, diagonal, or across it.
+BODY_AXES = ("long_axis", "diagonal", "short_axis")
 
 # Joint model: one column per degree of freedom.
 DOF = ("x", "y", "rot", "scale", "trunk", "head", "turn", "tilt",
@@ -348,7 +350,7 @@ def generate(out_dir: str | Path, seed: int, *, kind: str, minutes: float = 5.0,
              camera: str | None = None, orientation: str | None = None,
              light: str | None = None, fps: float | None = None,
              variable_fps: bool | None = None, size: tuple[int, int] | None = None,
-             crf: int | None = None) -> GeneratedClip:
+             crf: int | None = None, body_axis: str | None = None) -> GeneratedClip:
     """Draw one clip of an infant with known movements and write it with its truth.
 
     Parameters
@@ -375,7 +377,10 @@ def generate(out_dir: str | Path, seed: int, *, kind: str, minutes: float = 5.0,
     size : (width, height), optional
         Frame size in pixels (even numbers); drawn from :data:`SIZES` when None.
     crf : int, optional
-        H.264 constant rate factor (18-36); drawn when None.
+        H.264 constant rate factor (0-51); drawn from 20-32 when None.
+    body_axis : {"long_axis", "diagonal", "short_axis"}, optional
+        The infant's long axis relative to the frame's long axis (+-20 degrees, head at either
+        end); drawn when None (65/20/15 %).
 
     Returns
     -------
@@ -389,6 +394,8 @@ def generate(out_dir: str | Path, seed: int, *, kind: str, minutes: float = 5.0,
     _check(kind, seed, minutes, camera, orientation, light, fps, variable_fps, size)
     if crf is not None and not (isinstance(crf, (int, np.integer)) and 0 <= crf <= 51):
         raise ParameterError(f"crf must be an integer 0-51, not {crf!r}")
+    if body_axis is not None and body_axis not in BODY_AXES:
+        raise ParameterError(f"body_axis must be one of {BODY_AXES}, not {body_axis!r}")
     import av
     import cv2
 
@@ -424,7 +431,8 @@ def generate(out_dir: str | Path, seed: int, *, kind: str, minutes: float = 5.0,
     framing = str(rng.choice(["close", "medium", "wide"], p=[0.3, 0.45, 0.25]))
     body_frac = {"close": (0.75, 0.92), "medium": (0.55, 0.75), "wide": (0.35, 0.55)}[framing]
     L = float(rng.uniform(*body_frac)) * min(W, H)  # body length (crown to heel) in pixels
-    along = str(rng.choice(["long_axis", "diagonal", "short_axis"], p=[0.65, 0.2, 0.15]))
+    along = str(rng.choice(BODY_AXES, p=[0.65, 0.2, 0.15]))
+    along = body_axis or along
     base_rot = {"long_axis": 0.0, "diagonal": math.pi / 4, "short_axis": math.pi / 2}[along]
     base_rot += float(rng.uniform(-0.35, 0.35))
     if W > H:  # landscape: body's long axis along x means rotating by 90 degrees
