@@ -53,7 +53,9 @@ CAMERAS = ("fixed", "handheld")
 ORIENTATIONS = ("landscape", "portrait")
 LIGHTS = ("bright", "dim")
 #: Landscape sizes (width, height) and their draw weights; portrait swaps them.
-SIZES = ((640, 360), (854, 480), (960, 540), (1280, 720))
+#: (848 rather than 854: a width that is a multiple of 16 keeps the encoder's output the same
+#: from run to run.)
+SIZES = ((640, 360), (848, 480), (960, 540), (1280, 720))
 SIZE_WEIGHTS = (0.55, 0.25, 0.12, 0.08)
 FPS_CHOICES = (15.0, 20.0, 24.0, 25.0, 30.0)
 #: The infant's long axis along the frame's long axis, diagonal, or across it.
@@ -392,6 +394,7 @@ def generate(out_dir: str | Path, seed: int, *, kind: str, minutes: float = 5.0,
         An argument out of range.
     """
     _check(kind, seed, minutes, camera, orientation, light, fps, variable_fps, size)
+    crf_given = crf
     if crf is not None and not (isinstance(crf, (int, np.integer)) and 0 <= crf <= 51):
         raise ParameterError(f"crf must be an integer 0-51, not {crf!r}")
     if body_axis is not None and body_axis not in BODY_AXES:
@@ -416,6 +419,8 @@ def generate(out_dir: str | Path, seed: int, *, kind: str, minutes: float = 5.0,
     fps = float(fps) if fps is not None else float(rng.choice(FPS_CHOICES))
     vfr = bool(rng.random() < 0.3) if variable_fps is None else variable_fps
     crf = int(crf) if crf is not None else int(rng.integers(20, 33))
+    if light == "dim" and crf_given is None:
+        crf = min(crf + 4, 36)  # phones compress dim, noisy scenes harder
     # frame times
     if vfr:
         n_guess = int(T * fps * 1.3) + 10
@@ -727,6 +732,9 @@ def generate(out_dir: str | Path, seed: int, *, kind: str, minutes: float = 5.0,
         for _ in range(n_bank):
             nz = rng.normal(0, P["noise_sd"], (H, W, 1)).astype(np.float32)
             nz = np.repeat(nz, 3, axis=2) + rng.normal(0, P["noise_sd"] * 0.5, (H, W, 3))
+            if not bright:  # a phone's denoiser leaves grain a few pixels wide, same SD
+                nz = cv2.GaussianBlur(nz.astype(np.float32), (0, 0), 1.0)
+                nz *= P["noise_sd"] / max(float(nz[..., 0].std()), 1e-6)
             noise_bank.append((np.clip(nz, 0, 255).astype(np.uint8),
                                np.clip(-nz, 0, 255).astype(np.uint8)))
     noise_pick = rng.integers(0, n_bank, nF)
