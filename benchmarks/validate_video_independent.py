@@ -13,7 +13,7 @@ Usage (from the repository root)::
 
     nice -n 10 .venv/bin/python benchmarks/validate_video_independent.py \\
         [--spasm-seeds 0-11] [--ordinary-seeds 100-105] [--minutes 5] [--markdown FILE]
-        [--body-axis long_axis|diagonal|short_axis]
+        [--body-axis long_axis|diagonal|short_axis] [--start-index I]
 
 Prints markdown tables: per clip, by condition (fixed/hand-held x landscape/portrait x
 bright/dim), by spasm pattern and amplitude, and what the false events and the misses overlap.
@@ -269,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spasm-seeds", default="0-11")
     ap.add_argument("--ordinary-seeds", default="100-105")
     ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--start-index", type=int, default=0,
+                    help="condition index of the first clip of each kind (see condition_of)")
     ap.add_argument("--body-axis", choices=VI.BODY_AXES,
                     help="force the infant's axis relative to the frame's long axis")
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
@@ -276,8 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     key = _detector_key()
     rows = []
-    plan = [("spasms", s, i) for i, s in enumerate(_seeds(a.spasm_seeds))]
-    plan += [("ordinary", s, i) for i, s in enumerate(_seeds(a.ordinary_seeds))]
+    plan = [("spasms", s, i) for i, s in enumerate(_seeds(a.spasm_seeds), a.start_index)]
+    plan += [("ordinary", s, i) for i, s in enumerate(_seeds(a.ordinary_seeds), a.start_index)]
     for kind, seed, i in plan:
         d = clip_for(kind, seed, i, a.minutes, a.body_axis)
         r = score_clip(d, key)
