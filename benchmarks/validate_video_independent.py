@@ -287,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['clip']}: {r['found']}/{r['n_spasms']} found, {r['false']} false, "
               f"{r['isolated']} isolated, clusters {r['clusters_found']}/{r['clusters_true']} "
               f"(reported {r['clusters_reported']}), analyse {r['cpu_s']} s", file=sys.stderr)
-    (WORK / f"results_{key}.json").write_text(json.dumps(rows, indent=1, default=str))
+    tag = hashlib.sha1(" ".join(sys.argv[1:] if argv is None else argv).encode()).hexdigest()[:8]
+    (WORK / f"results_{key}_{tag}.json").write_text(json.dumps(rows, indent=1, default=str))
     md = tables(rows)
     print(f"Detector files {key}; {len(rows)} clips, {a.minutes:g} min each.\n")
     print(md)
