@@ -221,6 +221,19 @@ def _cc_truth_file(s: Spec, t: pd.DataFrame) -> str | None:
     return None
 
 
+def _ind_spasm_rows(s: Spec, t: pd.DataFrame) -> pd.DataFrame | None:
+    """The independent generator's own rows of the spasms in ``t`` (its events file), when
+    they match them one to one."""
+    if s.generator != "independent":
+        return None
+    f = sorted(s.folder.glob("*_events.tsv"))
+    if not f:
+        return None
+    ev = pd.read_csv(f[0], sep="\t")
+    ev = ev[ev["trial_type"].astype(str).str.startswith("spasm")]
+    return ev if len(ev) == len(t) else None
+
+
 def plain_of(s: Spec, t: pd.DataFrame) -> np.ndarray | None:
     """The ``plain`` flag of each truth row, from the generator's own files (None when they
     do not say)."""
@@ -230,14 +243,8 @@ def plain_of(s: Spec, t: pd.DataFrame) -> np.ndarray | None:
                                  np.array(_cc_wave_ratio_file(tsv)))
     if "plain" in t:
         return t["plain"].astype(bool).to_numpy()
-    if s.generator == "independent":
-        f = sorted(s.folder.glob("*_events.tsv"))
-        if f:
-            ev = pd.read_csv(f[0], sep="\t")
-            ev = ev[ev["trial_type"].astype(str).str.startswith("spasm")]
-            if len(ev) == len(t):
-                return _plain_independent(ev)
-    return None
+    ev = _ind_spasm_rows(s, t)
+    return _plain_independent(ev) if ev is not None else None
 
 
 def wave_ratio_of(s: Spec, t: pd.DataFrame) -> np.ndarray:
@@ -250,12 +257,9 @@ def wave_ratio_of(s: Spec, t: pd.DataFrame) -> np.ndarray:
     if tsv is not None:
         out = np.array(_cc_wave_ratio_file(tsv))
     elif s.generator == "independent":
-        f = sorted(s.folder.glob("*_events.tsv"))
-        if f:
-            ev = pd.read_csv(f[0], sep="\t")
-            ev = ev[ev["trial_type"].astype(str).str.startswith("spasm")]
-            if len(ev) == len(t) and "wave_ratio" in ev:
-                out = pd.to_numeric(ev["wave_ratio"], errors="coerce").to_numpy(float)
+        ev = _ind_spasm_rows(s, t)
+        if ev is not None and "wave_ratio" in ev:
+            out = pd.to_numeric(ev["wave_ratio"], errors="coerce").to_numpy(float)
     elif "wave_ratio" in t:
         out = pd.to_numeric(t["wave_ratio"], errors="coerce").to_numpy(float)
     return np.where(out > 0, out, np.nan)
