@@ -19,7 +19,7 @@ from hypsa.cli import app  # noqa: E402
 from hypsa.errors import CorruptFileError, FileAccessError, ParameterError  # noqa: E402
 from hypsa.video import analyze_video, statement  # noqa: E402
 from hypsa.video.align import place  # noqa: E402
-from hypsa.video.events import EventParams, find_clusters  # noqa: E402
+from hypsa.video.events import EventParams, detect_events, find_clusters  # noqa: E402
 from hypsa.video.motion import MotionParams, measure_motion  # noqa: E402
 from hypsa.video.read import grab_frames, iter_frames, probe  # noqa: E402
 from hypsa.video.simulate import simulate_video, truth_path  # noqa: E402
@@ -160,6 +160,36 @@ def test_bad_inputs(tmp_path):
     assert r.exit_code == 2 and "--region" in r.output
     with pytest.raises(ParameterError):
         MotionParams(width=8)
+
+
+def _track(body: np.ndarray, light: np.ndarray, frame_s: float = 0.125):
+    """A motion track with the given body movement (both sides and halves alike) and light."""
+    from hypsa.video.motion import SIGNALS, MotionTrack
+    from hypsa.video.read import VideoInfo
+
+    n = body.size
+    sig = pd.DataFrame({c: np.zeros(n) for c in SIGNALS})
+    for c in ("body", "left", "right", "upper", "lower"):
+        sig[c] = body
+    sig["coherence"] = 0.1
+    sig["light"] = light
+    sig["covered"] = True
+    info = VideoInfo(Path("synthetic.mp4"), 320, 180, 1 / frame_s, n * frame_s, "h264", None, 0)
+    return MotionTrack(info, frame_s, sig, [], True)
+
+
+def test_light_is_judged_against_the_clips_own_flicker():
+    rng = np.random.default_rng(0)
+    n = 480  # 60 s at 8 frames a second
+    body = 0.01 + 0.002 * rng.random(n)
+    body[200:206] += np.r_[0.05, 0.2, 0.15, 0.12, 0.2, 0.05]  # one sudden movement at 25 s
+    flicker = 55.0 + 5.0 * rng.random(n)  # a dim room's steady flicker of the mean brightness
+    p = EventParams(min_series=1)
+    ev = detect_events(_track(body, flicker), p)
+    assert len(ev) == 1 and abs(ev["onset"].iloc[0] - 25.0) < 0.5
+    switched = flicker.copy()
+    switched[201:204] += 300.0  # the light itself changes with the movement
+    assert len(detect_events(_track(body, switched), p)) == 0
 
 
 def test_clusters_need_three_close_events():

@@ -193,7 +193,7 @@ def detect_events(track: MotionTrack, params: EventParams = EventParams(),
                       "floor",
                       "light", "change_body", "change_outside")}
     nbg = int(round(params.background_s / fs))
-    for c in ("change_body", "change_outside"):  # the excess over the clip's own noise
+    for c in ("change_body", "change_outside", "light"):  # the excess over the clip's own noise
         cols[c] = np.maximum(cols[c] - _running_median(cols[c], nbg), 0.0)
     ctx = int(round(params.context_s / fs))
     rows = []
