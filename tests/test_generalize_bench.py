@@ -47,3 +47,15 @@ def test_crosscheck_wave_ratio_follows_the_drawn_wave(tmp_path):
     expect = ((depth <= data.PLAIN["residual"]) & (dur >= data.PLAIN["decrement_s"])
               & central).to_numpy(bool)
     assert np.array_equal(big, expect)
+
+
+def test_cluster_ceiling_counts_what_the_gap_allows():
+    import model as M
+
+    on_a = [10.0, 25.0, 40.0, 100.0, 115.0, 130.0]      # two series 60 s apart
+    on_b = [10.0, 25.0, 40.0, 300.0, 315.0, 330.0]      # two series 260 s apart
+    truth = pd.DataFrame({"recording": ["g/a"] * 6 + ["g/b"] * 6, "onset": on_a + on_b})
+    recs = pd.DataFrame({"recording": ["g/a", "g/b"], "generator": ["g", "g"],
+                         "n_clusters_true": [2, 2]})
+    assert M.cluster_ceiling(truth, recs, gap_s=120.0)["g"] == 0.5  # the first reads as one
+    assert M.cluster_ceiling(truth, recs, gap_s=45.0)["g"] == 1.0

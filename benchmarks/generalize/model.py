@@ -213,6 +213,25 @@ def score(c: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, threshold: f
     return pd.DataFrame(rows)
 
 
+def cluster_ceiling(truth: pd.DataFrame, recs: pd.DataFrame,
+                    gap_s: float | None = None) -> pd.Series:
+    """Per generator, the share of recordings whose cluster count would be exact if every true
+    spasm were found: the true onsets grouped as the detector groups its own (``gap_s``,
+    default ``SpasmParams().cluster_gap_s``; clusters of ``min_cluster_size`` or more) against
+    the generator's own count. What the cluster definition alone allows."""
+    gap = gap_s or SpasmParams().cluster_gap_s
+    min_size = SpasmParams().min_cluster_size
+    t_by = dict(tuple(truth.groupby("recording")))
+    ok = []
+    for r in recs.itertuples():
+        t = t_by.get(r.recording)
+        on = np.sort(t["onset"].to_numpy(float)) if t is not None else np.zeros(0)
+        cl = cluster_spasms(on, gap)
+        n = int((np.bincount(cl) >= min_size).sum()) if cl.size else 0
+        ok.append(n == r.n_clusters_true)
+    return pd.Series(ok, index=recs["generator"].to_numpy()).groupby(level=0).mean()
+
+
 def operating_points(c, truth, recs, thresholds) -> pd.DataFrame:
     """Sensitivity (complete pattern) and false detections per hour per generator, background
     (hypsarrhythmic or not) and movement channel, at each threshold."""

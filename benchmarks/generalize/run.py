@@ -185,6 +185,9 @@ def main() -> None:
           .to_markdown(floatfmt=".3f"))
     print("\n## By the size of the wave (complete spasms, held-out generator, found / all)\n")
     print(wave_table(pd.concat(by_wave, ignore_index=True)).to_markdown())
+    print("\n## Cluster count if every spasm were found (the true onsets grouped with the "
+          "detector's gap)\n")
+    print(M.cluster_ceiling(truth, recs).rename("exact").to_frame().to_markdown(floatfmt=".2f"))
     print("\n## By background form (held-out generator, EEG only and with movement together)\n")
     print(by_background(s).to_markdown())
     print(f"\n<!-- features: {args.features}; gate: {not args.no_gate}; "
