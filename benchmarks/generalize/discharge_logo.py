@@ -45,7 +45,7 @@ from hypsa.channels import POSITIONS  # noqa: E402
 from hypsa.hypsarrhythmia import GradingParams, _ictal_bins  # noqa: E402
 from hypsa.kernels import median  # noqa: E402
 from hypsa.signal import bandpass  # noqa: E402
-from hypsa.spikes import SpikeParams, _local_level, detect_discharges  # noqa: E402
+from hypsa.spikes import RULE, SpikeParams, _local_level, detect_discharges  # noqa: E402
 
 WIN = hb.WORK / "windows"
 #: The grid: the local threshold, the shape test of the field, the shape test of symmetry.
@@ -83,26 +83,34 @@ def capture(generator: str, case: str, seed: int, minutes: float) -> dict:
     return out
 
 
+def exclusion(w: dict, p: SpikeParams) -> tuple[np.ndarray, np.ndarray]:
+    """A window's excluded (channel, 1-s bin) cells and its ictal bins, as ``grade_window``
+    sets them: unusable and ictal bins, eye movements on the frontal channels, outliers."""
+    gp = GradingParams()
+    usable = w["usable"]
+    n_bins = usable.size
+    ictal = _ictal_bins((w.get("ictal_events") or []) + (w.get("decrement_events") or []),
+                        n_bins, gp.ictal_margin_s)
+    if ictal.any() and (usable & ~ictal).sum() < gp.min_usable_s <= usable.sum():
+        ictal = np.zeros(n_bins, dtype=bool)
+    names = w["names"]
+    excl = np.zeros((len(names), n_bins), dtype=bool) | ~(usable & ~ictal)[None, :]
+    excl[[i for i, n in enumerate(names) if n in w["eye_channels"]]] |= w["eye"][None, :]
+    pr = w["ptp_ref"][:, :n_bins]
+    excl |= pr > p.outlier_factor * median(pr, axis=1, keepdims=True)
+    return excl, ictal
+
+
 def detect(rec: dict, p: SpikeParams) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """Detections (recording time), the true discharges outside the ictal stretches, and the
     minutes analysed, as ``grade_window`` does it."""
-    gp = GradingParams()
     found, truth, minutes = [], rec["discharges"], 0.0
     t = truth["onset"].to_numpy(float) if len(truth) else np.zeros(0)
     inter = np.ones(t.size, dtype=bool)
     for w in rec["windows"]:
-        usable = w["usable"]
-        n_bins = usable.size
-        ictal = _ictal_bins((w.get("ictal_events") or []) + (w.get("decrement_events") or []),
-                            n_bins, gp.ictal_margin_s)
-        if ictal.any() and (usable & ~ictal).sum() < gp.min_usable_s <= usable.sum():
-            ictal = np.zeros(n_bins, dtype=bool)
-        names = w["names"]
-        excl = np.zeros((len(names), n_bins), dtype=bool) | ~(usable & ~ictal)[None, :]
-        excl[[i for i, n in enumerate(names) if n in w["eye_channels"]]] |= w["eye"][None, :]
-        pr = w["ptp_ref"][:, :n_bins]
-        excl |= pr > p.outlier_factor * median(pr, axis=1, keepdims=True)
-        pos = np.array([POSITIONS[n] for n in names], dtype=float)
+        excl, ictal = exclusion(w, p)
+        n_bins = ictal.size
+        pos = np.array([POSITIONS[n] for n in w["names"]], dtype=float)
         d = detect_discharges(w["x"], w["sfreq"], params=p, excluded=excl, band=w["band"],
                               positions=pos)
         found.append(w["onset_s"] + d.time_s)
@@ -232,7 +240,7 @@ def main() -> None:
         print(reach(recs).to_markdown(index=False, floatfmt=".2f"))
         return
     rows = []
-    base = SpikeParams()
+    base = RULE
     for vals in itertools.product(*GRID.values()):
         kw = dict(zip(GRID, vals, strict=True))
         res = score(recs, replace(base, **kw))
