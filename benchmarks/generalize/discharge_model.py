@@ -57,6 +57,8 @@ from hypsa.spikes import (  # noqa: E402
 CACHE = hb.ROOT / "benchmarks" / "_work" / "d17"
 #: Contrasts at which the rule's own detections are kept (``clear``: found whatever the model).
 CLEAR = (8.0, 10.0, 12.0)
+#: Measurements left free of their monotone constraint (``--free``; variants tried).
+FREE: set[str] = set()
 GENERATORS = dl.GENERATORS
 
 
@@ -221,7 +223,9 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, features: list[str]):
     clear: :func:`hypsa.spikes.monotone_constraints`)."""
     import lightgbm as lgb
 
-    params = {**MODEL_PARAMS, "monotone_constraints": monotone_constraints(features)}
+    params = {**MODEL_PARAMS, "monotone_constraints": [
+        0 if f in FREE else c for f, c in zip(features, monotone_constraints(features),
+                                              strict=True)]}
     ds = lgb.Dataset(x, y, weight=w, feature_name=list(features), free_raw_data=False)
     return lgb.train(params, ds, num_boost_round=MODEL_ROUNDS)
 
@@ -317,6 +321,8 @@ def main() -> None:
     ap.add_argument("--max-false", type=float, default=1.0)
     ap.add_argument("--clear", type=float, default=None, choices=CLEAR,
                     help="add the rule's detections from this contrast")
+    ap.add_argument("--free", default="",
+                    help="comma-separated measurements left free of their monotone constraint")
     ap.add_argument("--drop", default="", help="comma-separated features left out")
     ap.add_argument("--threshold-from", choices=("oof", "cross"), default="oof",
                     help="training scores the threshold is chosen on (see logo)")
@@ -330,6 +336,7 @@ def main() -> None:
           f"{(lab == 0).sum()} false, {(lab < 0).sum()} left out; {time.time() - t0:.0f} s)",
           flush=True)
     drop = {s for s in args.drop.split(",") if s}
+    FREE.update(s for s in args.free.split(",") if s)
     features = [f for f in FEATURES if f not in drop]
     out = logo(tabs, features, args.max_false, args.threshold_from, args.clear)
     print(f"\n## Leave one generator out (threshold: at most {args.max_false:g} false a minute "

@@ -745,13 +745,14 @@ def candidate_features(
 
 
 #: Direction of each measurement where the clinical sense is clear: standing out from the
-#: background in the 8-45 Hz band, a pointed apex and a field make a discharge likelier (+1);
-#: a transient as large on most channels (generalized) or mirrored on the other side (vertex
-#: wave, K-complex) less (-1). The broadband size and flanks are left free: a large, steep
-#: broadband wave with little fast activity is more often a normal transient or an artifact.
+#: background (8-45 Hz contrast, apex height), a pointed apex and a field make a discharge
+#: likelier (+1); a transient as large on most channels (generalized) or mirrored on the other
+#: side (vertex wave, K-complex) less (-1). Left free, the apex height learned from real
+#: backgrounds that tall broadband transients are rarely discharges, and textbook spikes were
+#: missed (docs/validation.md).
 MONOTONE: dict[str, int] = {
-    "contrast": 1, "contrast_global": 1, "sharpness": 1, "nb_seen": 1, "nb_shape": 1,
-    "best_nb_contrast": 1, "strong_share": -1, "contra_same": -1, "amplitude": 1,
+    "contrast": 1, "contrast_global": 1, "amplitude": 1, "sharpness": 1, "nb_seen": 1,
+    "nb_shape": 1, "best_nb_contrast": 1, "strong_share": -1, "contra_same": -1,
 }
 
 #: LightGBM settings of the discharge model (small, deterministic, one thread).
