@@ -69,6 +69,10 @@ def test_spasms_found_on_hypsarrhythmic_background(classic):
     assert a.summary_["spasms"]["n_clusters"] == len(sim.clusters)
     assert set(a.events.columns) >= {"onset", "duration", "confidence", "cluster", "features"}
     assert a.events["confidence"].between(0, 1).all()
+    # EEG alone: the count is said to be a lower bound, with the out-of-generator figures
+    assert a.summary_["spasms"]["movement_channel"] is None
+    note = a.summary_["spasms"]["detection_note"]
+    assert "EEG alone" in note and "lower bound" in note and note in a.summary()
 
 
 def test_emg_improves_or_keeps_detection():
@@ -77,6 +81,8 @@ def test_emg_improves_or_keeps_detection():
     s = score_events(sim.events, a.events, sim.duration, "spasm")
     assert s.sensitivity >= 0.9, s
     assert s.fp <= 2, s
+    assert a.summary_["spasms"]["movement_channel"] == "EMG"
+    assert "movement channel (EMG)" in a.summary_["spasms"]["detection_note"]
 
 
 def test_epochs_table_and_save_load(classic, tmp_path):

@@ -159,6 +159,9 @@ def test_report_shows_what_a_reader_needs(analysed: tuple) -> None:
     # 10 minutes: count, analysed hours, rate per hour with its interval, no per-24-h figure
     assert "per 24 h" not in flat.replace("per-24-h", "")
     assert "No per-24-h figure" in flat and "95 % CI" in flat
+    # what the count can be relied on for, given the EMG channel analysed
+    assert res.summary_["spasms"]["detection_note"] in flat
+    assert "movement channel (EMG)" in flat
 
 
 def test_snippets_are_bipolar_at_a_fixed_sensitivity_with_emg(analysed: tuple) -> None:

@@ -80,6 +80,18 @@ def test_the_shipped_model_loads_and_its_hash_matches_its_card():
     assert model_info()["sha256"] == card["sha256"]
 
 
+def test_the_out_of_generator_figures_belong_to_the_shipped_model():
+    """A retrained model must have its leave-one-generator-out figures measured again before
+    the outputs quote them (``benchmarks/generalize/run.py``)."""
+    g = spasm_score.OUT_OF_GENERATOR
+    assert g["model"] == spasm_score.MODEL_SHA256
+    for k in ("eeg_only", "eeg_only_plain", "with_movement"):
+        assert 0 < g[k][0] <= g[k][1] <= 1
+    alone, moved = spasm_score.detection_note(None), spasm_score.detection_note("video")
+    assert "0.50-0.58" in alone and "lower bound" in alone
+    assert "(video)" in moved and "0.84-0.92" in moved and "lower bound" not in moved
+
+
 def test_a_model_file_that_differs_from_its_card_is_refused(tmp_path):
     for f in (MODEL_FILE, CARD_FILE):
         shutil.copy(MODELS / f, tmp_path / f)

@@ -239,6 +239,8 @@ def test_video_eeg_end_to_end(tmp_path):
     js = json.loads((tmp_path / "o" / "rec.summary.json").read_text())
     assert js["video"]["clips"][0]["method"] == "clock times"
     assert "clock times" in r.output
+    assert js["spasms"]["movement_channel"] == "video"  # the count is read as EEG with video
+    assert "movement channel (video)" in js["spasms"]["detection_note"]
     assert (tmp_path / "o" / "rec.video_events.tsv").exists()
     r = runner.invoke(app, ["analyze", str(sim.eeg), "--video", str(vid), "--video-offset",
                             "1e6", "--out", str(tmp_path / "o2")])

@@ -40,6 +40,7 @@ from hypsa.signal import (
     bin_ptp,
     conditioned,
 )
+from hypsa.spasm_score import detection_note
 from hypsa.spasms import (
     EEG_DECREMENT,
     EVENT_TYPES,
@@ -447,6 +448,11 @@ def analyze(
     out = _assemble(rec, results, params, Analysis)
     if movement is not None:  # how each video was placed on the recording
         out.summary_["video"] = movement.describe()
+    # what the spasm count can be relied on for, given the channels analysed
+    moved = " and ".join(k for k, on in (("EMG", _emg_name(rec) is not None),
+                                         ("video", movement is not None)) if on) or None
+    out.summary_["spasms"]["movement_channel"] = moved
+    out.summary_["spasms"]["detection_note"] = detection_note(moved)
     return out
 
 

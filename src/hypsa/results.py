@@ -322,6 +322,8 @@ class Analysis:
         rate = sp.get("rate") or spasm_rate(int(sp["count"]), s["analysed_s"] / 3600)
         lines.append(f"Spasms: {rate_text(rate)}; {sp['n_clusters']} cluster(s)"
                      + (f", {iso} isolated" if iso else "") + waking)
+        if sp.get("detection_note"):
+            lines.append(sp["detection_note"])
         bad = s["quality"]["bad_channels"]
         lines.append(f"Bad channels: {', '.join(bad) if bad else 'none'}")
         lines.append(DISCLAIMER)

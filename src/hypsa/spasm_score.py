@@ -30,7 +30,8 @@ from hypsa.errors import HypsaError
 
 __all__ = ["design", "spasm_probability", "raw_score", "calibrate", "contributions",
            "model_info", "load_model", "ModelError", "INPUTS", "INVARIANT", "RELATIVE",
-           "MODEL_FEATURES", "THRESHOLD", "MODEL_SHA256", "MODEL_FILE", "CARD_FILE"]
+           "MODEL_FEATURES", "THRESHOLD", "MODEL_SHA256", "MODEL_FILE", "CARD_FILE",
+           "OUT_OF_GENERATOR", "detection_note"]
 
 MODEL_FILE = "spasm_lgbm.txt"
 CARD_FILE = "spasm_lgbm.json"
@@ -271,6 +272,54 @@ def model_info() -> dict:
     card = _card()
     return {"file": f"hypsa/models/{MODEL_FILE}", "sha256": card.get("sha256"),
             "threshold": card.get("threshold"), "trained_on": card.get("generators")}
+
+
+#: What the shipped spasm model reached on EEG from generators it was not fitted on
+#: (``benchmarks/generalize/run.py``: leave-one-generator-out, hypsarrhythmic background, per
+#: spasm, the range over the three held-out generators; docs/validation.md). ``model`` is the
+#: sha256 of the model file these figures belong to: a retrained model needs them measured again
+#: (a test checks that they match).
+OUT_OF_GENERATOR: dict = {
+    "model": "be7bc06b92107ba60f4533f01d422d4ad62fb5adc808fdec6eb8ae563a5d6016",
+    "eeg_only": (0.50, 0.58),
+    "eeg_only_plain": (0.87, 0.89),
+    "eeg_only_fd_per_hour": (0.4, 1.9),
+    "with_movement": (0.84, 0.92),
+}
+
+
+def detection_note(movement: str | None) -> str:
+    """What a spasm count from this analysis can be relied on for, in one or two sentences.
+
+    Parameters
+    ----------
+    movement : str or None
+        The movement channel analysed with the EEG (``"EMG"``, ``"video"``, ``"EMG and
+        video"``), or None for the EEG alone.
+
+    Returns
+    -------
+    str
+        The share of spasms found out of generator (:data:`OUT_OF_GENERATOR`) for the channels
+        analysed, and how to read the count.
+    """
+    g = OUT_OF_GENERATOR
+
+    def rng(k: str) -> str:
+        return f"{g[k][0]:.2f}-{g[k][1]:.2f}"
+
+    if movement:
+        return (f"Spasms were detected from the EEG with a movement channel ({movement}): on "
+                "EEG from generators the detector was not fitted on, this found "
+                f"{rng('with_movement')} of spasms on a hypsarrhythmic background. Spasms with "
+                "neither an EEG pattern nor a movement correlate can still be missed.")
+    return ("Spasms were detected from the EEG alone (no deltoid EMG or video): on EEG from "
+            f"generators the detector was not fitted on, this found {rng('eeg_only')} of spasms "
+            f"on a hypsarrhythmic background ({rng('eeg_only_plain')} of those with a clear slow "
+            f"wave and electrodecrement), with {g['eeg_only_fd_per_hour'][0]:g}-"
+            f"{g['eeg_only_fd_per_hour'][1]:g} false detections per hour. The count is a lower "
+            "bound and a count of 0 does not exclude spasms; a deltoid EMG channel or the "
+            f"video of a video-EEG raises the share found ({rng('with_movement')}).")
 
 
 #: The calibrated probability a candidate needs to be a spasm (``SpasmParams.min_confidence``),

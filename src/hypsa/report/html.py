@@ -354,6 +354,7 @@ def report_context(analysis: Any, source: Any = None, reference: str | None = No
         "spasm_model": ((sp.get("model") or {}).get("sha256") or "n/a")[:12],
         "clusters": clusters,
         "sleep_wake_note": _sleep_wake_note(sw, len(clusters)),
+        "detection_note": sp.get("detection_note") or "",
         "state_source": _state_source(analysis),
         "metadata": metadata,
         "age": describe_age(meta),
@@ -714,7 +715,8 @@ def _pdf_matplotlib(content: ReportContent, out_pdf: Path) -> None:
             f"not graded: {pr['epochs_not_graded']}; derivations: {pr['n_derivations']}.",
             f"Spasms: {f['rate_text']}; {f['n_clusters']} cluster(s)"
             + (f" and {f['isolated']} isolated." if f["isolated"] else ".")
-            + (f" Of them: {f['count_kinds']}." if f["count_kinds"] else "")]),
+            + (f" Of them: {f['count_kinds']}." if f["count_kinds"] else ""),
+            *([f["detection_note"]] if f["detection_note"] else [])]),
         ("Graded epoch", [
             f"Starts {g['clock']} ({g['onset_s']} s), state {g['state']}; {g['n_foci']} spike "
             f"foci; spikes in {g['spike_bin_fraction']} of 1-s bins ({g['pages']} pages); "
