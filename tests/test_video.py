@@ -94,6 +94,7 @@ def test_outputs_and_page(clip, tmp_path):
     page = paths["page"].read_text()
     assert "<img" in page and "http" not in page.replace("http-equiv", "")
     assert "not a diagnosis" in page or "does\nnot diagnose" in page
+    assert "finding nothing here does not mean there were no spasms" in " ".join(page.split())
     p2 = res.save(tmp_path / "nf", frames=False)["page"].read_text()
     assert "<img" not in p2 and "<svg" in p2
 

@@ -211,7 +211,9 @@ shaded: clusters.</p>
  if rows else '<p>None.</p>'}
 {"".join(strips) if frames else '<p class="note">Frames left out (--no-frames).</p>'}
 <p class="note">hypsa measures movement in a video to support a clinician's judgement. It does
-not diagnose. The method and its validation (on simulated video only) are in docs/video.md.</p>
+not diagnose. The method and its validation (on simulated video only) are in docs/video.md. On
+simulated videos drawn another way than those its settings were chosen on, it found 16 of 97
+spasms (16 %): finding nothing here does not mean there were no spasms.</p>
 </body></html>"""
     path.write_text(body, encoding="utf-8")
     return path
