@@ -62,8 +62,8 @@ SINGLE_THREAD_ENV = {
 COHORT_COLUMNS = [
     "file", "subject", "session", "task", "run", "status", "duration_s", "recorded_s",
     "analysed_s", "excluded_s", "verdict", "based_score", "probability", "present",
-    "spasm_count", "per_hour", "n_clusters", "clusters_on_waking", "bad_channels", "error",
-    "output",
+    "spasm_count", "per_hour", "n_clusters", "movement_channel", "clusters_on_waking",
+    "bad_channels", "error", "output",
 ]  # fmt: skip
 
 
@@ -309,6 +309,8 @@ def cohort_row(item: BatchItem, status: str, error: str | None = None) -> dict[s
                    based_score=h["based_score"], probability=h["probability"],
                    present=is_present(h), spasm_count=sp["count"], per_hour=sp["per_hour"],
                    n_clusters=sp["n_clusters"],
+                   # EEG alone (empty) counts are a lower bound; EMG or video, much less so
+                   movement_channel=sp.get("movement_channel"),
                    # known only where the recording has sleep-stage annotations
                    clusters_on_waking=(sp.get("sleep_wake") or {}).get("clusters_on_waking"),
                    bad_channels=",".join(q["bad_channels"]))
@@ -322,8 +324,8 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     df["present"] = df["present"].astype("boolean")
     for c in ("duration_s", "recorded_s", "analysed_s", "excluded_s", "probability", "per_hour"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    for c in ("file", "subject", "session", "task", "run", "status", "verdict", "bad_channels",
-              "error", "output"):
+    for c in ("file", "subject", "session", "task", "run", "status", "verdict",
+              "movement_channel", "bad_channels", "error", "output"):
         df[c] = df[c].astype("string")
     return df
 
