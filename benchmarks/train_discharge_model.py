@@ -2,16 +2,16 @@
 
 No model ships with hypsa (the rule stays the detector: with the model, the BASED grading was
 worse leave-one-generator-out, docs/validation.md); a model built here is used through
-``hypsa.spikes.MODEL`` with ``model_dir``.
+``hypsa.discharge_model.MODEL`` with ``model_dir``.
 
-Every candidate peak (:func:`hypsa.spikes.candidate_features`, from 3.5 robust SD of its
+Every candidate peak (:func:`hypsa.discharge_model.candidate_features`, from 3.5 robust SD of its
 channel's local level) of the bench recordings of the three generators
 (``benchmarks/generalize/hyps_bench.py``: ``hypsa.simulate``, the cross-check generator, the
 independent generator; the windows ``hypsa analyze`` grades, kept by
 ``benchmarks/generalize/discharge_logo.py``) is measured and labelled by the generator's truth
 (``discharge_model.table``: a true discharge at that moment at the peak's electrode or a
 neighbour; on a non-hypsarrhythmic recording, none at that moment). LightGBM
-(:data:`hypsa.spikes.MODEL_PARAMS`, monotone where the clinical direction is clear, each
+(:data:`hypsa.discharge_model.MODEL_PARAMS`, monotone where the clinical direction is clear, each
 generator's true and false peaks weighing the same) is fitted on all of them; the threshold is
 the one with the highest lower discharge sensitivity among those keeping out-of-fold false
 detections (4 folds by recording) at or under ``--max-false`` a minute on every generator's
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "benchmarks" / "generalize"))
 
 import discharge_model as dm  # noqa: E402
 
-from hypsa.spikes import (  # noqa: E402
+from hypsa.discharge_model import (  # noqa: E402
     CARD_FILE,
     FEATURES,
     MODEL_FILE,
@@ -72,7 +72,7 @@ def train(tabs: list[dict], max_false: float, folds: int = 4) -> tuple[str, dict
     text = model.model_to_string(num_iteration=-1)
     card = {
         "model": "LightGBM binary classifier on discharge candidate peaks "
-                 "(hypsa.spikes.candidate_features)",
+                 "(hypsa.discharge_model.candidate_features)",
         "features": features,
         "monotone_constraints": monotone_constraints(features),
         "params": MODEL_PARAMS, "rounds": MODEL_ROUNDS,

@@ -18,18 +18,17 @@ import numpy as np
 import pytest
 
 from hypsa.channels import POSITIONS, STANDARD_19
-from hypsa.signal import bandpass
-from hypsa.spikes import (
+from hypsa.discharge_model import (
     CARD_FILE,
     FEATURES,
     MODEL,
     MODEL_FILE,
     DischargeModelError,
-    SpikeParams,
     candidate_features,
-    detect_discharges,
     load_model,
 )
+from hypsa.signal import bandpass
+from hypsa.spikes import SpikeParams, detect_discharges
 
 ROOT = Path(__file__).resolve().parents[1]
 FS = 128.0

@@ -5,7 +5,7 @@ For each held-out generator, a discharge model is fitted as ``benchmarks/train_d
 fits the shipped one, on the two other generators' candidate peaks (seeds ``--train-seed0``
 on, as ``discharge_model.py``), and written under ``benchmarks/_work/d17/folds/<generator>``;
 ``hyps_bench.py`` then grades the held-out generator's recordings (seeds ``--seed0`` on) with
-the analysis using that model (:data:`hypsa.spikes.MODEL` with ``model_dir``). The real
+the analysis using that model (:data:`hypsa.discharge_model.MODEL` with ``model_dir``). The real
 recordings of ``../shared/data/real`` are graded with each fold's model in turn.
 
 Usage::
@@ -34,7 +34,7 @@ import hyps_bench as hb  # noqa: E402
 import train_discharge_model as tdm  # noqa: E402
 
 from hypsa.analysis import AnalysisParams  # noqa: E402
-from hypsa.spikes import CARD_FILE, MODEL, MODEL_FILE  # noqa: E402
+from hypsa.discharge_model import CARD_FILE, MODEL, MODEL_FILE  # noqa: E402
 
 FOLDS = dm.CACHE / "folds"
 

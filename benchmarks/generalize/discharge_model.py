@@ -2,7 +2,7 @@
 
 From the windows ``discharge_logo.py`` keeps for every recording of ``hyps_bench`` (three
 generators; seeds from ``--seed0``), every candidate peak at ``--k-candidate`` robust SD of
-its channel's local level or more is measured (:func:`hypsa.spikes.candidate_features`:
+its channel's local level or more is measured (:func:`hypsa.discharge_model.candidate_features`:
 contrast, flanks, sharpness, duration, asymmetry, after-going slow wave, electrodes sharing it,
 rank among its channel's peaks) and labelled by the generator's truth: a true discharge whose
 onset lies 200 ms before to 50 ms after the peak, at the peak's electrode or a neighbour
@@ -42,17 +42,15 @@ import discharge_logo as dl  # noqa: E402
 import hyps_bench as hb  # noqa: E402
 
 from hypsa.channels import POSITIONS  # noqa: E402
-from hypsa.kernels import median  # noqa: E402
-from hypsa.spikes import (  # noqa: E402
+from hypsa.discharge_model import (  # noqa: E402
     FEATURES,
     MODEL_PARAMS,
     MODEL_ROUNDS,
-    RULE,
-    SpikeParams,
-    _group_ids,
     candidate_features,
     monotone_constraints,
 )
+from hypsa.kernels import median  # noqa: E402
+from hypsa.spikes import RULE, SpikeParams, _group_ids  # noqa: E402
 
 CACHE = hb.ROOT / "benchmarks" / "_work" / "d17"
 #: Contrasts at which the rule's own detections are kept (``clear``: found whatever the model).
@@ -220,7 +218,7 @@ def training_rows(tabs: list[dict], features: list[str]) -> tuple:
 
 def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, features: list[str]):
     """The LightGBM model (deterministic, one thread, monotone where the clinical direction is
-    clear: :func:`hypsa.spikes.monotone_constraints`)."""
+    clear: :func:`hypsa.discharge_model.monotone_constraints`)."""
     import lightgbm as lgb
 
     params = {**MODEL_PARAMS, "monotone_constraints": [
