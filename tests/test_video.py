@@ -91,6 +91,7 @@ def test_outputs_and_page(clip, tmp_path):
     assert list(ev.columns[:3]) == ["onset", "duration", "trial_type"]
     js = json.loads(paths["summary"].read_text())
     assert js["n_events"] + js["n_isolated"] == len(ev) and js["moving_subject"] is True
+    assert js["footage"]["camera"] == "steady" and js["footage"]["notes"] == []
     page = paths["page"].read_text()
     assert "<img" in page and "http" not in page.replace("http-equiv", "")
     assert "not a diagnosis" in page or "does\nnot diagnose" in page
@@ -191,6 +192,25 @@ def test_light_is_judged_against_the_clips_own_flicker():
     switched = flicker.copy()
     switched[201:204] += 300.0  # the light itself changes with the movement
     assert len(detect_events(_track(body, switched), p)) == 0
+
+
+def test_footage_quality_names_a_moving_camera_and_a_child_not_found_apart():
+    from hypsa.video import footage_quality
+
+    n = 480
+    body, light = np.full(n, 0.01), np.zeros(n)
+    steady = _track(body, light)
+    q = footage_quality(steady)
+    assert q["camera"] == "steady" and q["notes"] == []
+    shaky = _track(body, light)
+    shaky.signals["camera"] = 0.04  # body-lengths per second, all through the clip
+    q = footage_quality(shaky)
+    assert q["camera"] == "hand-held" and "hand-held" in q["notes"][0]
+    whole = _track(body, light)
+    whole.regions.append({"onset": 0.0, "duration": 60.0, "x": 0, "y": 0, "w": 320, "h": 180,
+                          "axis": "horizontal", "found": True})
+    q = footage_quality(whole)
+    assert q["region_fraction"] == 1.0 and "could not be told apart" in q["notes"][0]
 
 
 def test_clusters_need_three_close_events():

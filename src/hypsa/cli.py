@@ -899,6 +899,10 @@ def video_cmd(
         paths = res.save(out, frames=not no_frames, blur_faces=blur_faces)
     if not quiet:
         typer.echo(res.statement())
+        from hypsa.video import footage_quality
+
+        for note in footage_quality(res.track)["notes"]:
+            typer.echo(f"  About this video: {note}")
         typer.echo(f"  -> {paths['summary'].parent}/{res.stem}.video.*")
 
 

@@ -185,6 +185,9 @@ def write_page(res, path: str | Path, *, frames: bool = True, blur_faces: bool =
         f"<td>{int(c['count'])}</td><td>{c['min_interval_s']:.1f}-{c['max_interval_s']:.1f}</td>"
         "</tr>" for _, c in res.clusters.iterrows())
     align = res.extra.get("alignment", {}).get("statement") if res.extra else None
+    from hypsa.video import footage_quality
+
+    notes = footage_quality(res.track)["notes"]
     body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>hypsa video: {html.escape(info.path.name)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:1em auto;padding:0 1em;
@@ -195,6 +198,7 @@ figcaption{{font-size:.8em;text-align:center}} .note{{color:#555;font-size:.85em
 </head><body>
 <h1>Movement in {html.escape(info.path.name)}</h1>
 <p class="statement">{html.escape(res.statement())}</p>
+{"".join(f'<p class="note"><b>About this video:</b> {html.escape(n)}</p>' for n in notes)}
 <p class="note">{info.duration_s / 60:.1f} min, {info.width}x{info.height},
 {info.fps:.0f} frames/s. {html.escape(align or '')}</p>
 <h2>Body movement</h2>{_trace_svg(res)}
