@@ -241,7 +241,14 @@ def score_clip(meta: dict, track, ep: EventParams, eeg: bool = False) -> dict:
         v_on = ev["onset"].to_numpy(float) + off if len(ev) else np.zeros(0)
         empty = pd.DataFrame(columns=["onset", "duration"])
         for label, m in (("eeg", None), ("eeg_video", mv)):
-            e = analyze(rec, movement=m).events
+            res = analyze(rec, movement=m)
+            e = res.events
+            if m is not None:  # video movements listed for review without an EEG spasm
+                alone = res.summary_["video"]["movements_without_eeg_spasm"]
+                row["eeg_video_listed"] = len(alone)
+                row["eeg_video_listed_true"] = score_events(
+                    ev_truth, pd.DataFrame(alone, columns=["onset", "duration"]) if alone
+                    else empty, dur, "spasm").tp
             sp = e[e["trial_type"].isin(SPASM_TYPES)] if len(e) else empty
             s2 = score_events(ev_truth, sp[["onset", "duration"]] if len(sp) else empty, dur,
                               "spasm")
@@ -319,6 +326,10 @@ def summarize(df: pd.DataFrame) -> dict:
                     "false_per_hour": float(e["eeg_video_dec_fp"].sum() / max(h, 1e-9))}
             out["video_events_alone"] = {"found": int(e["tp"].sum()),
                                          "of": int(e["n_spasms"].sum())}
+            if "eeg_video_listed" in e:  # listed for review beside the count, not counted
+                out["video_movements_without_eeg_spasm"] = {
+                    "listed": int(e["eeg_video_listed"].sum()),
+                    "on_a_true_spasm": int(e["eeg_video_listed_true"].sum())}
             summary[f"video_eeg_{kind}"] = out
     return summary
 

@@ -261,11 +261,28 @@ def test_video_eeg_end_to_end(tmp_path):
     assert js["video"]["clips"][0]["method"] == "clock times"
     assert "clock times" in r.output
     assert js["spasms"]["movement_channel"] == "video"  # the count is read as EEG with video
+    assert isinstance(js["video"]["movements_without_eeg_spasm"], list)
     assert "movement channel (video)" in js["spasms"]["detection_note"]
     assert (tmp_path / "o" / "rec.video_events.tsv").exists()
     r = runner.invoke(app, ["analyze", str(sim.eeg), "--video", str(vid), "--video-offset",
                             "1e6", "--out", str(tmp_path / "o2")])
     assert r.exit_code == 2 and "overlap" in r.output
+
+
+def test_video_movements_without_a_spasm_are_listed_not_counted():
+    from hypsa.analysis import movements_without_spasm
+    from hypsa.results import movement_text
+
+    moves = [{"onset": 100.0, "duration": 1.0, "confidence": 0.9, "clip": 0},
+             {"onset": 200.0, "duration": 1.2, "confidence": 0.8, "clip": 0}]
+    events = pd.DataFrame({"onset": [101.0, 200.5], "duration": [1.0, 2.0],
+                           "trial_type": ["spasm_eeg_movement", "eeg_decrement"]})
+    alone = movements_without_spasm(moves, events)
+    assert [m["onset"] for m in alone] == [200.0]  # a decrement is not a spasm
+    assert movements_without_spasm(moves, events.iloc[:0]) == moves
+    text = movement_text(alone)
+    assert text.startswith("Video: 1 sudden symmetric movement recurring") and "200 s" in text
+    assert "not counted" in text
 
 
 def test_movement_window_fills_uncovered_frames():

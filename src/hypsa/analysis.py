@@ -366,6 +366,41 @@ def _iter_results(rec: Recording, params: AnalysisParams, only: set[int] | None 
                              segment=w.segment, params=params)
 
 
+#: A video's sudden movement and a detected spasm this close (s, onset to onset) are the same.
+MOVEMENT_MATCH_S = 2.0
+
+
+def movements_without_spasm(movements: list[dict], events: pd.DataFrame) -> list[dict]:
+    """The video's sudden symmetric movements (in a series) with no detected spasm within
+    :data:`MOVEMENT_MATCH_S`: listed for review beside the count, never counted (movement alone
+    never makes a spasm; the EEG may show its pattern too faintly to be detected).
+
+    Parameters
+    ----------
+    movements : list of dict
+        ``onset`` (recording seconds) and ``duration`` of each movement
+        (:meth:`hypsa.video.align.Movement.sudden_movements`).
+    events : DataFrame
+        The analysis events (``onset``, ``trial_type``).
+
+    Returns
+    -------
+    list of dict
+        The movements without a spasm.
+    """
+    if not movements:
+        return []
+    kinds = events["trial_type"] if "trial_type" in events else pd.Series(SPASM_EEG,
+                                                                            index=events.index)
+    on = np.sort(events.loc[kinds.isin(SPASM_TYPES).to_numpy(), "onset"].to_numpy(float)) \
+        if len(events) else np.zeros(0)
+    out = []
+    for m in movements:
+        if on.size == 0 or np.min(np.abs(on - float(m["onset"]))) > MOVEMENT_MATCH_S:
+            out.append(m)
+    return out
+
+
 def _n_windows(rec: Recording, params: AnalysisParams) -> int:
     n = 0
     for s in rec.segments:
@@ -448,6 +483,8 @@ def analyze(
     out = _assemble(rec, results, params, Analysis)
     if movement is not None:  # how each video was placed on the recording
         out.summary_["video"] = movement.describe()
+        out.summary_["video"]["movements_without_eeg_spasm"] = movements_without_spasm(
+            movement.sudden_movements(), out.events)
     # what the spasm count can be relied on for, given the channels analysed
     moved = " and ".join(k for k, on in (("EMG", _emg_name(rec) is not None),
                                          ("video", movement is not None)) if on) or None

@@ -127,6 +127,15 @@ def _sleep_wake(rec, clusters: list[dict], stages: pd.DataFrame, source: str | N
             "clusters_state_unknown": int((rel.state == "unknown").sum())}
 
 
+def movement_text(movements: list[dict]) -> str:
+    """One sentence on the video's sudden movements that no detected spasm matches."""
+    n = len(movements)
+    at = ", ".join(f"{m['onset']:.0f}" for m in movements[:12]) + (" ..." if n > 12 else "")
+    return (f"Video: {n} sudden symmetric movement{'s' if n != 1 else ''} recurring in a series "
+            f"with no detected EEG spasm (at {at} s): listed for review, not counted (a spasm "
+            "whose EEG pattern was too faint to detect, or another sudden movement).")
+
+
 @dataclass
 class Analysis:
     """Result of :func:`hypsa.analyze` for one recording.
@@ -324,6 +333,9 @@ class Analysis:
                      + (f", {iso} isolated" if iso else "") + waking)
         if sp.get("detection_note"):
             lines.append(sp["detection_note"])
+        alone = (s.get("video") or {}).get("movements_without_eeg_spasm") or []
+        if alone:
+            lines.append(movement_text(alone))
         bad = s["quality"]["bad_channels"]
         lines.append(f"Bad channels: {', '.join(bad) if bad else 'none'}")
         lines.append(DISCLAIMER)

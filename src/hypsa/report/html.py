@@ -24,6 +24,7 @@ from hypsa.errors import HypsaError, ParameterError
 from hypsa.metadata import FIELDS, describe_age
 from hypsa.rates import rate_text, spasm_rate
 from hypsa.report import figures as FG
+from hypsa.results import movement_text
 from hypsa.verdict import GRADE_LABELS, PRESENT, SCORE_LABEL, hypsarrhythmia_verdict
 
 __all__ = ["write_report", "write_pdf", "report_context", "render_html", "ReportContent"]
@@ -355,6 +356,8 @@ def report_context(analysis: Any, source: Any = None, reference: str | None = No
         "clusters": clusters,
         "sleep_wake_note": _sleep_wake_note(sw, len(clusters)),
         "detection_note": sp.get("detection_note") or "",
+        "movement_note": movement_text(alone) if (alone := (s.get("video") or {}).get(
+            "movements_without_eeg_spasm")) else "",
         "state_source": _state_source(analysis),
         "metadata": metadata,
         "age": describe_age(meta),
@@ -716,7 +719,8 @@ def _pdf_matplotlib(content: ReportContent, out_pdf: Path) -> None:
             f"Spasms: {f['rate_text']}; {f['n_clusters']} cluster(s)"
             + (f" and {f['isolated']} isolated." if f["isolated"] else ".")
             + (f" Of them: {f['count_kinds']}." if f["count_kinds"] else ""),
-            *([f["detection_note"]] if f["detection_note"] else [])]),
+            *([f["detection_note"]] if f["detection_note"] else []),
+            *([f["movement_note"]] if f["movement_note"] else [])]),
         ("Graded epoch", [
             f"Starts {g['clock']} ({g['onset_s']} s), state {g['state']}; {g['n_foci']} spike "
             f"foci; spikes in {g['spike_bin_fraction']} of 1-s bins ({g['pages']} pages); "

@@ -102,6 +102,26 @@ class Movement:
         out[~good] = float(np.median(out[good]))
         return out
 
+    def sudden_movements(self) -> list[dict]:
+        """The clips' sudden symmetric movements that recur in a series
+        (:func:`hypsa.video.events.detect_events`), on the recording's timeline: ``onset``,
+        ``duration`` (s), ``confidence``, ``clip`` (index). Empty when the tracks are not kept
+        (a worker's copy)."""
+        from hypsa.video.events import EVENT_TYPE, EventParams, detect_events
+
+        out = []
+        for k, (track, clip) in enumerate(zip(self.tracks, self.clips, strict=False)):
+            ev = detect_events(track, EventParams())
+            if not len(ev):
+                continue
+            ev = ev[ev["trial_type"] == EVENT_TYPE]
+            off = float(clip.get("offset_s") or 0.0)
+            out += [{"onset": round(off + float(o), 3), "duration": round(float(d), 3),
+                     "confidence": round(float(c), 3), "clip": k}
+                    for o, d, c in zip(ev["onset"], ev["duration"], ev["confidence"],
+                                       strict=True)]
+        return sorted(out, key=lambda e: e["onset"])
+
     def describe(self) -> dict:
         """JSON-ready: the clips and how each was placed."""
         return {"clips": self.clips,
