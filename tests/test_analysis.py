@@ -85,6 +85,22 @@ def test_emg_improves_or_keeps_detection():
     assert "movement channel (EMG)" in a.summary_["spasms"]["detection_note"]
 
 
+def test_a_flat_emg_channel_is_not_a_movement_channel():
+    """An unconnected (flat) EMG channel, common in clinical exports, must not make the output
+    claim the sensitivity of EEG with a movement channel."""
+    sim = simulate(120.0, hypsarrhythmia="classic", n_clusters=1, emg=True, seed=2)
+    rec = sim.to_recording()
+    names = [c.name for c in rec.channels]
+    kinds = [c.kind for c in rec.channels]
+    data = rec.get_data(picks=names)
+    emg = kinds.index("emg")
+    data[emg] = 0.0
+    a = analyze(data, sfreq=rec.channels[0].sfreq, ch_names=names, ch_types=kinds)
+    sp = a.summary_["spasms"]
+    assert sp["movement_channel"] is None
+    assert "EEG alone" in sp["detection_note"] and "flat" in sp["detection_note"]
+
+
 def test_epochs_table_and_save_load(classic, tmp_path):
     sim, a = classic
     ep = a.to_frame()

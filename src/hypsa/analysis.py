@@ -37,6 +37,7 @@ from hypsa.kernels import median
 from hypsa.signal import (
     EYE_CHANNELS,
     artifact_mask,
+    bandpass,
     bin_ptp,
     conditioned,
 )
@@ -485,12 +486,42 @@ def analyze(
         out.summary_["video"] = movement.describe()
         out.summary_["video"]["movements_without_eeg_spasm"] = movements_without_spasm(
             movement.sudden_movements(), out.events)
-    # what the spasm count can be relied on for, given the channels analysed
-    moved = " and ".join(k for k, on in (("EMG", _emg_name(rec) is not None),
-                                         ("video", movement is not None)) if on) or None
+    # what the spasm count can be relied on for, given the channels analysed (a flat EMG
+    # channel, unconnected in many clinical exports, is no movement channel)
+    emg_name = _emg_name(rec)
+    emg_live = emg_name is not None and _emg_live(rec, emg_name)
+    moved = " and ".join(k for k, on in (("EMG", emg_live), ("video", movement is not None))
+                         if on) or None
+    note = detection_note(moved)
+    if emg_name is not None and not emg_live:
+        note += (f" The EMG channel {emg_name} carries no signal (flat) and did not count as a "
+                 "movement channel.")
     out.summary_["spasms"]["movement_channel"] = moved
-    out.summary_["spasms"]["detection_note"] = detection_note(moved)
+    out.summary_["spasms"]["detection_note"] = note
     return out
+
+
+#: Robust SD (µV) of the 20-Hz high-passed EMG under which a sampled stretch is flat.
+EMG_FLAT_UV = 0.2
+
+
+def _emg_live(rec: Recording, name: str, n: int = 8, span_s: float = 30.0) -> bool:
+    """Whether an EMG channel carries a signal: some of ``n`` stretches of ``span_s`` spread over
+    the recording have high-passed activity above :data:`EMG_FLAT_UV` (an unconnected or
+    zero-filled channel has none)."""
+    dur = float(rec.duration_s)
+    fs = next(c.sfreq for c in rec.channels if c.name == name)
+    if fs < 50.0:
+        return False
+    for t0 in np.linspace(0.0, max(dur - span_s, 0.0), n):
+        x = rec.get_data(picks=[name], start_s=float(t0),
+                         stop_s=float(min(t0 + span_s, dur)))[0]
+        if x.size < int(fs):
+            continue
+        hp = bandpass(x[None, :], fs, 20.0, None)[0]
+        if float(np.median(np.abs(hp - np.median(hp)))) * 1.4826 > EMG_FLAT_UV:
+            return True
+    return False
 
 
 def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParams, cls):
