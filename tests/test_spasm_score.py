@@ -90,6 +90,8 @@ def test_the_out_of_generator_figures_belong_to_the_shipped_model():
     alone, moved = spasm_score.detection_note(None), spasm_score.detection_note("video")
     assert "0.50-0.58" in alone and "lower bound" in alone
     assert "(video)" in moved and "0.84-0.92" in moved and "lower bound" not in moved
+    part = spasm_score.detection_note("video", covered=0.2)  # 10 min of video on 50 min of EEG
+    assert "covers 20% of the recording" in part and "lower bound" in part
 
 
 def test_a_model_file_that_differs_from_its_card_is_refused(tmp_path):

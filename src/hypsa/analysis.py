@@ -492,7 +492,10 @@ def analyze(
     emg_live = emg_name is not None and _emg_live(rec, emg_name)
     moved = " and ".join(k for k, on in (("EMG", emg_live), ("video", movement is not None))
                          if on) or None
-    note = detection_note(moved)
+    # a video may cover only part of the recording (an EMG channel covers all of it)
+    covered = 1.0 if emg_live or movement is None else \
+        float(movement.describe()["covered_s"]) / max(float(rec.duration_s), 1e-9)
+    note = detection_note(moved, covered=covered)
     if emg_name is not None and not emg_live:
         note += (f" The EMG channel {emg_name} carries no signal (flat) and did not count as a "
                  "movement channel.")

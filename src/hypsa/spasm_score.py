@@ -288,7 +288,7 @@ OUT_OF_GENERATOR: dict = {
 }
 
 
-def detection_note(movement: str | None) -> str:
+def detection_note(movement: str | None, covered: float = 1.0) -> str:
     """What a spasm count from this analysis can be relied on for, in one or two sentences.
 
     Parameters
@@ -296,6 +296,8 @@ def detection_note(movement: str | None) -> str:
     movement : str or None
         The movement channel analysed with the EEG (``"EMG"``, ``"video"``, ``"EMG and
         video"``), or None for the EEG alone.
+    covered : float
+        Share of the recording the movement channel covers (a video may cover only part of it).
 
     Returns
     -------
@@ -309,10 +311,15 @@ def detection_note(movement: str | None) -> str:
         return f"{g[k][0]:.2f}-{g[k][1]:.2f}"
 
     if movement:
-        return (f"Spasms were detected from the EEG with a movement channel ({movement}): on "
+        text = (f"Spasms were detected from the EEG with a movement channel ({movement}): on "
                 "EEG from generators the detector was not fitted on, this found "
                 f"{rng('with_movement')} of spasms on a hypsarrhythmic background. Spasms with "
                 "neither an EEG pattern nor a movement correlate can still be missed.")
+        if covered < 0.9:
+            text += (f" The {movement} covers {covered:.0%} of the recording; outside it the "
+                     f"spasms were detected from the EEG alone ({rng('eeg_only')} found), and "
+                     "there the count is a lower bound.")
+        return text
     return ("Spasms were detected from the EEG alone (no deltoid EMG or video): on EEG from "
             f"generators the detector was not fitted on, this found {rng('eeg_only')} of spasms "
             f"on a hypsarrhythmic background ({rng('eeg_only_plain')} of those with a clear slow "
