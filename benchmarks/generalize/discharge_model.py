@@ -166,11 +166,18 @@ def bench(tabs: list[dict], scores: list[np.ndarray], thr: float,
     """Per generator: (interictal sensitivity, false detections a minute on the
     non-hypsarrhythmic recordings) at ``thr`` (with the rule's detections at contrast
     ``clear`` and above added, when given)."""
-    acc: dict[str, list[float]] = {}
+    found = []
     for tab, sc in zip(tabs, scores, strict=True):
         d = detections(tab["cand"]["t"].to_numpy(float), sc, thr)
-        if clear is not None:
-            d = merge(d, tab["clear"][clear])
+        found.append(merge(d, tab["clear"][clear]) if clear is not None else d)
+    return tally(tabs, found)
+
+
+def tally(tabs: list[dict], found: list[np.ndarray]) -> dict[str, tuple]:
+    """Per generator: (interictal sensitivity, false detections a minute on the
+    non-hypsarrhythmic recordings) of the detection times ``found`` of each table."""
+    acc: dict[str, list[float]] = {}
+    for tab, d in zip(tabs, found, strict=True):
         hit, n, false = hb.score_discharges(tab["truth"], pd.DataFrame({"onset": d}))
         a = acc.setdefault(tab["generator"], [0, 0, 0, 0.0])
         a[0] += hit
@@ -183,16 +190,7 @@ def bench(tabs: list[dict], scores: list[np.ndarray], thr: float,
 
 def rule(tabs: list[dict]) -> dict[str, tuple]:
     """The shipped rule's (sensitivity, false a minute) per generator, the same scoring."""
-    acc: dict[str, list[float]] = {}
-    for tab in tabs:
-        hit, n, false = hb.score_discharges(tab["truth"], pd.DataFrame({"onset": tab["rule"]}))
-        a = acc.setdefault(tab["generator"], [0, 0, 0, 0.0])
-        a[0] += hit
-        a[1] += n
-        if not tab["hyps"]:
-            a[2] += false
-            a[3] += tab["minutes"]
-    return {g: (a[0] / max(a[1], 1), a[2] / max(a[3], 1e-9)) for g, a in acc.items()}
+    return tally(tabs, [tab["rule"] for tab in tabs])
 
 
 def training_rows(tabs: list[dict], features: list[str]) -> tuple:

@@ -43,10 +43,10 @@ def _use_model_dir(model_dir: str | None) -> float | None:
     """Point hypsa.spasm_score at another model folder; its threshold (None: installed)."""
     if not model_dir:
         return None
-    from hypsa import spasm_score
+    from hypsa import model_files, spasm_score
 
     spasm_score.load_model.cache_clear()
-    spasm_score._models_dir = lambda: Path(model_dir)  # noqa: SLF001
+    model_files.models_dir = lambda: Path(model_dir)
     return float(spasm_score.load_model()[1]["threshold"])
 
 

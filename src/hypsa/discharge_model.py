@@ -16,17 +16,14 @@ two of the three generators, but the BASED grading built on it was worse (docs/v
 
 from __future__ import annotations
 
-import hashlib
-import json
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 from scipy import signal as sps
 
 from hypsa.errors import HypsaError
 from hypsa.kernels import median
+from hypsa.model_files import read_checked
 from hypsa.signal import bandpass
 from hypsa.spikes import Discharges, SpikeParams, _empty, _group_ids, _local_level, side_of
 
@@ -79,10 +76,6 @@ def detect_with_model(data: np.ndarray, sfreq: float, p: SpikeParams,
                       contrast=f[sel, FEATURES.index("contrast")])
 
 
-def _models_dir() -> Path:
-    return Path(str(resources.files("hypsa") / "models"))
-
-
 @lru_cache(maxsize=4)
 def load_model(directory: str | None = None):
     """A discharge model and its card (cached).
@@ -103,21 +96,13 @@ def load_model(directory: str | None = None):
     """
     import lightgbm as lgb
 
-    d = Path(directory) if directory else _models_dir()
-    mf, cf = d / MODEL_FILE, d / CARD_FILE
-    if not mf.is_file() or not cf.is_file():
-        raise DischargeModelError(f"{d}: no discharge model ({MODEL_FILE}, {CARD_FILE}); build "
-                                  "one with benchmarks/train_discharge_model.py --out DIR")
-    text = mf.read_bytes()
-    card = json.loads(cf.read_text())
-    sha = hashlib.sha256(text).hexdigest()
-    if sha != card.get("sha256"):
-        raise DischargeModelError(f"{mf}: sha256 {sha[:12]} differs from its card "
-                                  f"({card.get('sha256')})")
+    text, card = read_checked(directory, MODEL_FILE, CARD_FILE, DischargeModelError,
+                              f"no discharge model ({MODEL_FILE}, {CARD_FILE}); build one with "
+                              "benchmarks/train_discharge_model.py --out DIR")
     unknown = [k for k in card.get("features", []) if k not in FEATURES]
     if unknown or "threshold" not in card:
-        raise DischargeModelError(f"{cf}: the card names unknown measurements {unknown} or no "
-                                  "threshold")
+        raise DischargeModelError(f"{CARD_FILE}: the card names unknown measurements "
+                                  f"{unknown} or no threshold")
     return lgb.Booster(model_str=text.decode()), card
 
 

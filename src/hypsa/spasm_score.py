@@ -17,16 +17,13 @@ no training data is committed. docs/methods.md describes the inputs.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from hypsa.errors import HypsaError
+from hypsa.model_files import read_checked
 
 __all__ = ["design", "spasm_probability", "raw_score", "calibrate", "contributions",
            "model_info", "load_model", "ModelError", "INPUTS", "INVARIANT", "RELATIVE",
@@ -67,10 +64,6 @@ RELATIVE = INPUTS[:30]
 
 class ModelError(HypsaError):
     """The shipped spasm model is missing or does not match its card."""
-
-
-def _models_dir() -> Path:
-    return Path(str(resources.files("hypsa") / "models"))
 
 
 def design(c) -> pd.DataFrame:
@@ -157,16 +150,9 @@ def load_model(directory: str | None = None):
     """
     import lightgbm as lgb
 
-    d = Path(directory) if directory else _models_dir()
-    mf, cf = d / MODEL_FILE, d / CARD_FILE
-    if not mf.is_file() or not cf.is_file():
-        raise ModelError(f"{d}: the spasm model ({MODEL_FILE}, {CARD_FILE}) is missing; rebuild "
-                         "it with benchmarks/train_spasm_model.py")
-    text = mf.read_bytes()
-    card = json.loads(cf.read_text())
-    sha = hashlib.sha256(text).hexdigest()
-    if sha != card.get("sha256"):
-        raise ModelError(f"{mf}: sha256 {sha[:12]} differs from its card ({card.get('sha256')})")
+    text, card = read_checked(directory, MODEL_FILE, CARD_FILE, ModelError,
+                              f"the spasm model ({MODEL_FILE}, {CARD_FILE}) is missing; rebuild "
+                              "it with benchmarks/train_spasm_model.py")
     return lgb.Booster(model_str=text.decode()), card
 
 

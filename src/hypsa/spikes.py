@@ -95,9 +95,9 @@ class SpikeParams:
     k_in_focus : float
         Discharges from this contrast up to ``k_local`` count only on the electrodes of a focus
         made of the discharges at ``k_local`` (:func:`hypsa.hypsarrhythmia.grade_span`); equal
-        to ``k_local``: none (the default, with the model). For the rule (:data:`RULE`), 5.5
-        was chosen leave-one-generator-out on the BASED grade's weighted kappa
-        (docs/validation.md).
+        to ``k_local``: none (as :data:`hypsa.discharge_model.MODEL` sets it). The default,
+        5.5 (:data:`RULE`), was chosen leave-one-generator-out on the BASED grade's weighted
+        kappa (docs/validation.md).
     focus_min_events, focus_min_per_min, focus_min_fraction : int, float, float
         A focus counts when it fires recurrently: at least ``focus_min_events`` discharges and
         ``focus_min_per_min`` per minute of usable EEG (15 in a 5-minute epoch), and this share
