@@ -28,9 +28,11 @@ Usage (from the repository root; needs the ``research`` extra, ``pip install -e 
 
     nice -n 10 python benchmarks/generalize/run.py            # the recordings and candidates
     nice -n 10 python benchmarks/generalize/window_model.py   # ~40 min on 2 cores the first time
+    nice -n 10 python benchmarks/generalize/window_model.py --real   # and ../shared/data/real
 
 Prints the held-out table: per generator, the shipped measurements alone and stacked with the
-window score, at each fold's own threshold and along the threshold grid.
+window score, at each fold's own threshold and along the threshold grid; with ``--real``, the
+false detections of both on the real recordings (models fitted on all three generators).
 """
 
 from __future__ import annotations
@@ -119,15 +121,23 @@ def _measure_and_keep(eeg, sfreq, **kw):
 
 def extract(s: data.Spec) -> None:
     """Windows of every candidate of one recording (cached)."""
-    import hypsa.analysis as an
-
     out = _work() / s.generator / f"{s.rid}.npz"
     if out.is_file():
         return
-    warnings.simplefilter("ignore")
-    _STASH.clear()
     source = data.BUILDERS["simulate"](s)[0] if s.generator == "simulate" else \
         (s.folder / "source.txt").read_text()
+    ev, w, mask = _run_detector_keeping_windows(source)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, W=w, mask=mask, onset=ev["onset"].to_numpy(float))
+
+
+def _run_detector_keeping_windows(source) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Candidates of one recording as ``hypsa analyze`` finds them, with their windows and
+    electrode masks."""
+    import hypsa.analysis as an
+
+    warnings.simplefilter("ignore")
+    _STASH.clear()
     orig = an.detect_spasms
     an.detect_spasms = _measure_and_keep
     try:
@@ -143,9 +153,38 @@ def extract(s: data.Spec) -> None:
         mask[k:k + len(part), :part.shape[1]] = True
         k += len(part)
     if len(a.events) != n:
-        raise RuntimeError(f"{s.rid}: {len(a.events)} candidates, {n} windows")
+        raise RuntimeError(f"{source}: {len(a.events)} candidates, {n} windows")
+    return a.events, w, mask
+
+
+def extract_real(path: str) -> None:
+    """Windows of every candidate of one real recording (cached; files hypsa refuses are
+    left out, as in ``data.load_real``)."""
+    from hypsa.errors import HypsaError
+
+    name = Path(path).relative_to(data.REAL).as_posix().replace("/", "__")
+    out = _work() / "real" / f"{name}.npz"
+    if out.is_file():
+        return
+    try:
+        ev, w, mask = _run_detector_keeping_windows(path)
+    except HypsaError:
+        return
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, W=w, mask=mask, onset=a.events["onset"].to_numpy(float))
+    np.savez(out, W=w, mask=mask, onset=ev["onset"].to_numpy(float) if len(ev) else
+             np.zeros(0))
+
+
+def load_real_windows(real: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Windows aligned with the rows of ``data.load_real()``'s candidate table."""
+    w = np.zeros((len(real), N_CH, 2, T), np.float16)
+    mask = np.zeros((len(real), N_CH), bool)
+    for r, idx in real.groupby("recording").indices.items():
+        d = np.load(_work() / "real" / (r.removeprefix("real/") + ".npz"))
+        if len(idx) != len(d["onset"]):
+            raise RuntimeError(f"{r}: windows do not match the candidate table")
+        w[idx], mask[idx] = d["W"], d["mask"]
+    return w, mask
 
 
 def load_windows(c: pd.DataFrame, specs: list[data.Spec]) -> tuple[np.ndarray, np.ndarray]:
@@ -279,6 +318,21 @@ def score(net, w: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
+def net_for(name: str, train_rows: np.ndarray, w, mask, y, gen, epochs: int):
+    """The network trained on ``train_rows`` (its weights cached by name)."""
+    import torch
+
+    f = _work() / f"net_{name}_e{epochs}.pt"
+    net = _net()
+    if f.is_file():
+        net.load_state_dict(torch.load(f))
+        return net
+    lab = train_rows & (y >= 0)
+    net = train(w[lab], mask[lab], y[lab], gen[lab], epochs=epochs, label=name)
+    torch.save(net.state_dict(), f)
+    return net
+
+
 def scores_for(name: str, train_rows: np.ndarray, w, mask, y, gen, epochs: int) -> np.ndarray:
     """Scores of every candidate by the network trained on ``train_rows`` (cached by name)."""
     f = _work() / f"scores_{name}_e{epochs}.npy"
@@ -310,11 +364,47 @@ def _row(s: pd.DataFrame, th: float) -> dict:
             "FD/h (other)": f"{o.fp.sum() / o.hours.sum():.2f}"}
 
 
+def real_table(c, truth, recs, w, mask, y, gen, pair, args) -> pd.DataFrame:
+    """False detections on the real recordings (none holds a spasm) of the shipped
+    measurements and of the stacked model, each fitted on all three generators (the stacked
+    model's training candidates scored by the network without their generator, the real ones
+    by the network trained on all three)."""
+    from hypsa.spasm_score import RELATIVE
+
+    files = data.real_files()
+    if files:
+        from multiprocessing import Pool
+
+        with Pool(args.jobs, maxtasksperchild=8) as pool:
+            pool.map(extract_real, files, chunksize=1)
+    real, hours = data.load_real()
+    rw, rmask = load_real_windows(real)
+    net = net_for("all", np.ones(len(c), bool), w, mask, y, gen, args.epochs)
+    win = np.select([gen == g for g in GENS], [pair[g] for g in GENS])
+    cw = c.assign(window=_logit(win))
+    real = real.assign(window=_logit(score(net, rw, rmask)))
+    out = []
+    for name, feats in (("shipped measurements", list(RELATIVE)),
+                        ("stacked with the window score", list(RELATIVE) + ["window"])):
+        m = M.fit(cw, truth, recs, features=feats)
+        rc = real.assign(confidence=M.predict(m, real))
+        for th in sorted({m["threshold"], 0.8, 0.85, 0.9}):
+            sp, _ = M.detections(rc, th)
+            out.append({"model (all three generators)": name, "threshold": th,
+                        "chosen": "yes" if th == m["threshold"] else "",
+                        "real FD": len(sp), "real hours": round(hours, 2),
+                        "real FD/h": round(len(sp) / hours, 2) if hours else None})
+    return pd.DataFrame(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=144, help="recordings per generator")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--real", action="store_true",
+                    help="also the real recordings of ../shared/data/real, scored by models "
+                         "fitted on all three generators")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     from hypsa.spasm_score import RELATIVE
@@ -337,8 +427,10 @@ def main() -> None:
     design = M.design
     M.design = lambda cc: design(cc).assign(window=np.asarray(cc["window"], float))
     M.MONOTONE["window"] = 1
-    rows = []
+    rows, real_rows = [], None
     try:
+        if args.real:
+            real_rows = real_table(c, truth, recs, w, mask, y, gen, pair, args)
         for held in ("crosscheck", "independent", "simulate"):
             a, b = (g for g in GENS if g != held)
             win = np.where(gen == a, single[b], np.where(gen == b, single[a], pair[held]))
@@ -365,6 +457,10 @@ def main() -> None:
         M.design = design
         M.MONOTONE.pop("window", None)
     df = pd.DataFrame(rows)
+    if real_rows is not None:
+        print("## Real recordings (no spasm), models fitted on all three generators\n")
+        print(real_rows.to_markdown(index=False))
+        print()
     print("## Held out, at each fold's chosen threshold\n")
     print(df[df.chosen == "yes"].drop(columns="chosen").to_markdown(index=False))
     print("\n## Along the threshold grid\n")
