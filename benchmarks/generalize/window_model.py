@@ -318,28 +318,33 @@ def score(net, w: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def net_for(name: str, train_rows: np.ndarray, w, mask, y, gen, epochs: int):
+def _tag(name: str, epochs: int, seed: int) -> str:
+    return f"{name}_e{epochs}" + (f"_s{seed}" if seed else "")
+
+
+def net_for(name: str, train_rows: np.ndarray, w, mask, y, gen, epochs: int, seed: int = 0):
     """The network trained on ``train_rows`` (its weights cached by name)."""
     import torch
 
-    f = _work() / f"net_{name}_e{epochs}.pt"
+    f = _work() / f"net_{_tag(name, epochs, seed)}.pt"
     net = _net()
     if f.is_file():
         net.load_state_dict(torch.load(f))
         return net
     lab = train_rows & (y >= 0)
-    net = train(w[lab], mask[lab], y[lab], gen[lab], epochs=epochs, label=name)
+    net = train(w[lab], mask[lab], y[lab], gen[lab], epochs=epochs, seed=seed, label=name)
     torch.save(net.state_dict(), f)
     return net
 
 
-def scores_for(name: str, train_rows: np.ndarray, w, mask, y, gen, epochs: int) -> np.ndarray:
+def scores_for(name: str, train_rows: np.ndarray, w, mask, y, gen, epochs: int,
+               seed: int = 0) -> np.ndarray:
     """Scores of every candidate by the network trained on ``train_rows`` (cached by name)."""
-    f = _work() / f"scores_{name}_e{epochs}.npy"
+    f = _work() / f"scores_{_tag(name, epochs, seed)}.npy"
     if f.is_file():
         return np.load(f)
     lab = train_rows & (y >= 0)
-    net = train(w[lab], mask[lab], y[lab], gen[lab], epochs=epochs, label=name)
+    net = train(w[lab], mask[lab], y[lab], gen[lab], epochs=epochs, seed=seed, label=name)
     s = score(net, w, mask)
     np.save(f, s)
     return s
@@ -379,7 +384,7 @@ def real_table(c, truth, recs, w, mask, y, gen, pair, args) -> pd.DataFrame:
             pool.map(extract_real, files, chunksize=1)
     real, hours = data.load_real()
     rw, rmask = load_real_windows(real)
-    net = net_for("all", np.ones(len(c), bool), w, mask, y, gen, args.epochs)
+    net = net_for("all", np.ones(len(c), bool), w, mask, y, gen, args.epochs, args.seed)
     win = np.select([gen == g for g in GENS], [pair[g] for g in GENS])
     cw = c.assign(window=_logit(win))
     real = real.assign(window=_logit(score(net, rw, rmask)))
@@ -402,6 +407,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=144, help="recordings per generator")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0, help="the networks' seed (0: the table's)")
     ap.add_argument("--real", action="store_true",
                     help="also the real recordings of ../shared/data/real, scored by models "
                          "fitted on all three generators")
@@ -421,9 +427,10 @@ def main() -> None:
     w, mask = load_windows(c, specs)
     y = eeg_labels(c, truth)
     gen = c["generator"].to_numpy()
-    pair = {g: scores_for(f"without_{g}", gen != g, w, mask, y, gen, args.epochs)
+    pair = {g: scores_for(f"without_{g}", gen != g, w, mask, y, gen, args.epochs, args.seed)
             for g in GENS}
-    single = {g: scores_for(f"only_{g}", gen == g, w, mask, y, gen, args.epochs) for g in GENS}
+    single = {g: scores_for(f"only_{g}", gen == g, w, mask, y, gen, args.epochs, args.seed)
+              for g in GENS}
     design = M.design
     M.design = lambda cc: design(cc).assign(window=np.asarray(cc["window"], float))
     M.MONOTONE["window"] = 1
