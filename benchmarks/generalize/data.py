@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import warnings
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -333,17 +334,25 @@ def measure_only(eeg, sfreq, *, emg_env=None, excluded=None, core=None, params=N
     return c
 
 
-def candidates_of(source) -> pd.DataFrame:
-    """Every spasm candidate of one recording, analysed as ``hypsa analyze`` does."""
+@contextmanager
+def spasm_detector_replaced(standin):
+    """:mod:`hypsa.analysis` with its spasm detector replaced by ``standin`` (restored on exit),
+    so that a recording is read, conditioned and windowed exactly as ``hypsa analyze`` does."""
     import hypsa.analysis as an
 
-    warnings.simplefilter("ignore")
     orig = an.detect_spasms
-    an.detect_spasms = measure_only
+    an.detect_spasms = standin
     try:
-        a = an.analyze(source)
+        yield an
     finally:
         an.detect_spasms = orig
+
+
+def candidates_of(source) -> pd.DataFrame:
+    """Every spasm candidate of one recording, analysed as ``hypsa analyze`` does."""
+    warnings.simplefilter("ignore")
+    with spasm_detector_replaced(measure_only) as an:
+        a = an.analyze(source)
     ev = a.events
     ev = ev.drop(columns=[k for k in ("channels", "eventType", "cluster") if k in ev])
     return ev.assign(hours=float(a.summary_["recorded_s"]) / 3600)

@@ -134,16 +134,10 @@ def extract(s: data.Spec) -> None:
 def _run_detector_keeping_windows(source) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Candidates of one recording as ``hypsa analyze`` finds them, with their windows and
     electrode masks."""
-    import hypsa.analysis as an
-
     warnings.simplefilter("ignore")
     _STASH.clear()
-    orig = an.detect_spasms
-    an.detect_spasms = _measure_and_keep
-    try:
+    with data.spasm_detector_replaced(_measure_and_keep) as an:
         a = an.analyze(source)
-    finally:
-        an.detect_spasms = orig
     n = sum(len(w) for w in _STASH)
     w = np.zeros((n, N_CH, 2, T), np.float16)
     mask = np.zeros((n, N_CH), bool)
