@@ -317,9 +317,10 @@ BUILDERS = {"simulate": _build_simulate, "crosscheck": _build_crosscheck,
 
 # ------------------------------------------------------------------ extraction
 def measure_only(eeg, sfreq, *, emg_env=None, excluded=None, core=None, params=None,
-                 bands=None, candidates=False, ch_names=None):
+                 bands=None, candidates=False, ch_names=None, on_frames=None):
     """Stand-in for :func:`hypsa.spasms.detect_spasms` in :func:`hypsa.analyze`: every candidate
-    with its measurements, no decision (the decision is what the bench fits and tests)."""
+    with its measurements, no decision (the decision is what the bench fits and tests).
+    ``on_frames(fm, c)``, when given, sees the frame curves and the candidates returned."""
     from hypsa.spasms import SpasmParams, find_candidates, frame_measures, measure_candidates
 
     params = params or SpasmParams()
@@ -331,6 +332,8 @@ def measure_only(eeg, sfreq, *, emg_env=None, excluded=None, core=None, params=N
                            ch_names=ch_names)
     if core is not None and len(c):
         c = c[(c["onset"] >= core[0]) & (c["onset"] < core[1])].reset_index(drop=True)
+    if on_frames is not None:
+        on_frames(fm, c)
     return c
 
 
@@ -483,7 +486,11 @@ def _true_clusters(t: pd.DataFrame, min_size: int = 2) -> int:
 
 def label(c: pd.DataFrame, t: pd.DataFrame, emg: bool) -> pd.DataFrame:
     """``y`` of each candidate (see :func:`load`): the spasms to find are the complete ones, and
-    with a movement channel every one that moved."""
+    with a movement channel every one that moved (1 within 1 s). A candidate beyond 3 s of every
+    spasm is a mimic (0), and so is one within 1 s of an incomplete spasm that is not to be
+    found (a wave without decrement or a decrement without wave, and no movement recorded with
+    it) and beyond 3 s of every spasm to find: such an event is an ``eeg_decrement`` at most,
+    never a spasm. The rest is left out (-1)."""
     on = c["onset"].to_numpy(float)
     if not len(t):
         return c.assign(y=0)
@@ -492,7 +499,9 @@ def label(c: pd.DataFrame, t: pd.DataFrame, emg: bool) -> pd.DataFrame:
     d = np.abs(on[:, None] - ton[None, :])
     d_all = d.min(axis=1)
     d_tgt = d[:, target].min(axis=1) if target.any() else np.full(len(c), np.inf)
-    y = np.where(d_tgt <= 1.0, 1, np.where(d_all > 3.0, 0, -1))
+    d_not = d[:, ~target].min(axis=1) if (~target).any() else np.full(len(c), np.inf)
+    y = np.where(d_tgt <= 1.0, 1, np.where((d_all > 3.0) | ((d_not <= 1.0) & (d_tgt > 3.0)), 0,
+                                           -1))
     return c.assign(y=y)
 
 

@@ -41,7 +41,7 @@ MONOTONE = {
     "log_slow_ratio": 1, "fraction": 1, "n_wave": 1, "slow_rank": 1, "wave_rank_ch": 1,
     "log_decrement": -1, "mid_decrement": -1, "n_dec": 1, "n_dec_mid": 1, "dec_rank": -1,
     "dec_rank_ch": -1, "movement": 1, "synchrony": 1, "sync_all": 1, "sync_excess": 1,
-    "sync_all_excess": 1,
+    "sync_all_excess": 1, "window": 1,
 }
 USE_MONOTONE = True
 

@@ -128,8 +128,11 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=144, help="recordings per generator (default 144)")
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--features", choices=["relative", "invariant", "all"], default="relative",
-                    help="model inputs (hypsa.spasm_score: RELATIVE, INVARIANT, INPUTS)")
+    ap.add_argument("--features", choices=["window", "relative", "invariant", "all"],
+                    default="window",
+                    help="model inputs (hypsa.spasm_score): RELATIVE and the window score (the "
+                         "shipped model's; needs the research extra), RELATIVE, INVARIANT, "
+                         "INPUTS")
     ap.add_argument("--no-gate", action="store_true",
                     help="decide by the probability alone (no hypsa.spasms.eligible gate)")
     ap.add_argument("--max-fp", type=float, default=1.0,
@@ -142,7 +145,8 @@ def main() -> None:
     warnings.simplefilter("ignore")
     from hypsa.spasm_score import INPUTS, INVARIANT, RELATIVE
 
-    feats = {"relative": RELATIVE, "invariant": INVARIANT, "all": INPUTS}[args.features]
+    feats = {"window": RELATIVE + ["window"], "relative": RELATIVE, "invariant": INVARIANT,
+             "all": INPUTS[:-1]}[args.features]
     n = 12 if args.quick else args.n
     gens = args.generators or available()
     t0 = time.time()
@@ -151,9 +155,22 @@ def main() -> None:
     print(f"<!-- {len(sp)} recordings measured in {time.time() - t0:.0f} s -->")
     c, truth, recs = data.load(sp)
     real, real_h = data.load_real() if not args.no_real else (pd.DataFrame(), 0.0)
+    ws = None
+    if "window" in feats:
+        import window_model as W
+
+        ws = W.WindowScores.build(c, sp, args.jobs)
+        if not args.no_real:
+            real, real_h, rw, rmask = W.real_windows(args.jobs)
     results, reals, results_models, calib, by_wave = [], [], [], [], []
     for held in gens:
         train = [g for g in gens if g != held]
+        if ws is not None:
+            # each candidate scored by a window network that did not see its generator
+            c = c.assign(window=ws.fold(held))
+            if len(real):
+                net = ws.net(f"without_{held}", ws.gen != held)
+                real = real.assign(window=W._logit(W.score(net, rw, rmask)))
         ctr = c[c.generator.isin(train)].reset_index(drop=True)
         m = M.fit(ctr, truth[truth.recording.isin(recs.recording[recs.generator.isin(train)])],
                   recs[recs.generator.isin(train)], features=feats, max_fp=args.max_fp)

@@ -1,22 +1,23 @@
-"""A window model of spasm candidates, judged leave-one-generator-out beside the shipped model.
+"""The spasm model with and without the window score, judged leave-one-generator-out.
 
-The spasm model (``model.py``) sees about thirty measurements of each candidate. This bench asks
-whether a small convolutional network that sees the EEG around each candidate itself, with no
-measurement chosen by hand, tells spasms from their mimics better out of generator, alone or as
-one more input of the gradient-boosted model ("stacked").
+The spasm model (``model.py``) sees about thirty measurements of each candidate. The window
+score (:mod:`hypsa.spasm_window`) is a small convolutional network's reading of the detector's
+own curves around the candidate; this bench measures the model with it ("stacked") and without
+it, on the same candidates, and trains the networks ``train_spasm_model.py`` ships.
 
 * **Windows.** Every candidate of ``run.py``'s recordings (the same 432 recordings, found and
-  measured exactly as ``hypsa analyze`` does) gets a window from 6 s before its onset to 8 s after,
-  per electrode, at 32 samples a second: the EEG below 12 Hz, and the log of its 12-40 Hz
-  envelope, each against the same electrode's own median over the two minutes around (the
-  channel's local background: no microvolt enters). Cached under
-  ``benchmarks/_work/generalize/windows_v<FEATURE_VERSION>``.
-* **Network.** One encoder shared by every electrode (three strided convolutions), pooled over the
-  electrodes present (mean, maximum, spread: any montage, any order), a convolution over time and
-  a small dense head. Trained with heavy randomisation (shifts of up to 0.5 s, time stretch
-  0.75-1.33, gain 0.6-1.6 and either polarity, a gain per electrode, noise, up to 30 % of the
-  electrodes dropped), each generator and class weighing the same, on the candidates labelled
-  for the EEG alone (1 within 1 s of a complete spasm, 0 beyond 3 s of every spasm).
+  measured exactly as ``hypsa analyze`` does) gets its window (``hypsa.spasm_window.windows``:
+  6 s before its onset to 8 s after, per electrode and 1/8-s frame, the 0.5-4 Hz EEG over its
+  background level and the log 1-45 Hz and 4-12 Hz RMS over theirs: no microvolt enters).
+  Cached under ``benchmarks/_work/generalize/windows_v<FEATURE_VERSION>``.
+* **Network.** One encoder shared by every electrode (three convolutions), pooled over the
+  electrodes present (mean, maximum, spread: any montage, any order), a convolution over time
+  and a small dense head. Trained with heavy randomisation (shifts of up to 0.5 s, time stretch
+  0.75-1.33, gain 0.6-1.6 and either polarity, a gain per electrode, level shifts of the RMS
+  curves, noise, up to 30 % of the electrodes dropped), each generator and class weighing the
+  same, on the candidates labelled
+  for the EEG pattern alone (1 within 1 s of a complete spasm; 0 beyond 3 s of every spasm,
+  and within 1 s of an incomplete one, a wave without decrement or a decrement without wave).
 * **Leave one generator out.** For each held-out generator a network is trained on the two
   others and scores it. The stacked model is ``model.py``'s fit with the network's score
   (log-odds) as one more input, monotone; its training candidates carry the score of a network
@@ -27,10 +28,10 @@ one more input of the gradient-boosted model ("stacked").
 Usage (from the repository root; needs the ``research`` extra, ``pip install -e .[research]``)::
 
     nice -n 10 python benchmarks/generalize/run.py            # the recordings and candidates
-    nice -n 10 python benchmarks/generalize/window_model.py   # ~40 min on 2 cores the first time
+    nice -n 10 python benchmarks/generalize/window_model.py   # ~25 min on 2 cores the first time
     nice -n 10 python benchmarks/generalize/window_model.py --real   # and ../shared/data/real
 
-Prints the held-out table: per generator, the shipped measurements alone and stacked with the
+Prints the held-out table: per generator, the measurements alone and with the
 window score, at each fold's own threshold and along the threshold grid; with ``--real``, the
 false detections of both on the real recordings (models fitted on all three generators).
 """
@@ -38,10 +39,10 @@ false detections of both on the real recordings (models fitted on all three gene
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 import warnings
-from math import gcd
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +54,11 @@ import data  # noqa: E402
 import model as M  # noqa: E402
 import run  # noqa: E402
 
-RATE = 32.0          # samples a second in a window
-PRE, POST = 6.0, 8.0  # window around the candidate's onset (s)
-T = int((PRE + POST) * RATE)
+from hypsa.spasm_window import FRAMES_PER_S, PRE, T, windows  # noqa: E402
+
+N_S = 3  # streams per electrode (hypsa.spasm_window.STREAMS)
+EPOCHS = 12  # training epochs of each network (the shipped one's)
+
 N_CH = 19
 GENS = ("simulate", "crosscheck", "independent")
 
@@ -66,57 +69,17 @@ def _work() -> Path:
     return data.WORK / f"windows_v{FEATURE_VERSION}"
 
 
-# ------------------------------------------------------------------ windows
-def streams(eeg: np.ndarray, sfreq: float) -> tuple[np.ndarray, np.ndarray]:
-    """The EEG below 12 Hz and its 12-40 Hz envelope, both at :data:`RATE`."""
-    from scipy.signal import butter, resample_poly, sosfiltfilt
-
-    lo = sosfiltfilt(butter(4, 12.0, "lowpass", fs=sfreq, output="sos"), eeg, axis=1)
-    down = int(round(sfreq))
-    g = gcd(int(RATE), down)
-    s1 = resample_poly(lo, int(RATE) // g, down // g, axis=1)
-    hi = sosfiltfilt(butter(4, [12.0, min(40.0, sfreq / 2 - 1)], "bandpass", fs=sfreq,
-                            output="sos"), eeg, axis=1)
-    step = sfreq / RATE
-    n = min(int(hi.shape[1] // step), s1.shape[1])
-    idx = (np.arange(n) * step).astype(int)
-    cs = np.cumsum(np.pad(np.abs(hi), ((0, 0), (1, 0))), axis=1)
-    stop = np.minimum(idx + int(round(step)), hi.shape[1])
-    s2 = (cs[:, stop] - cs[:, idx]) / np.maximum(stop - idx, 1)
-    return s1[:, :n], s2[:, :n]
-
-
-def windows(eeg: np.ndarray, sfreq: float, onsets: np.ndarray) -> np.ndarray:
-    """One window per onset, shape (n, channels, 2, :data:`T`), each electrode against its own
-    median over the two minutes around."""
-    s1, s2 = streams(eeg, sfreq)
-    n = s1.shape[1]
-    out = np.zeros((len(onsets), eeg.shape[0], 2, T), np.float16)
-    for i, o in enumerate(onsets):
-        a = int(round((o - PRE) * RATE))
-        lo, hi = max(0, int((o - 60) * RATE)), min(n, int((o + 60) * RATE))
-        b1 = np.median(np.abs(s1[:, lo:hi]), axis=1)[:, None] + 1e-3
-        b2 = np.median(s2[:, lo:hi], axis=1)[:, None] + 1e-3
-        seg1, seg2 = np.zeros((eeg.shape[0], T)), np.ones((eeg.shape[0], T))
-        s0, e0 = max(0, a), min(n, a + T)
-        if e0 > s0:
-            seg1[:, s0 - a:e0 - a] = s1[:, s0:e0] / b1
-            seg2[:, s0 - a:e0 - a] = s2[:, s0:e0] / b2
-        out[i, :, 0] = np.clip(seg1, -60, 60)
-        out[i, :, 1] = np.log(np.maximum(seg2, 1e-2))
-    return out
-
-
 _STASH: list = []
 
 
-def _measure_and_keep(eeg, sfreq, **kw):
-    """Stand-in for the spasm detector: the candidates as ``data.measure_only`` gives them, and
-    their windows kept aside."""
-    c = data.measure_only(eeg, sfreq, **kw)
+def _keep_windows(fm, c: pd.DataFrame) -> None:
     on = c["onset"].to_numpy(float) if len(c) else np.zeros(0)
-    _STASH.append(windows(eeg, sfreq, on))
-    return c
+    _STASH.append(windows(fm, on).astype(np.float16))
+
+
+#: stand-in for the spasm detector: the candidates as ``data.measure_only`` gives them, and
+#: their windows (from the same frame curves) kept aside
+_measure_and_keep = functools.partial(data.measure_only, on_frames=_keep_windows)
 
 
 def extract(s: data.Spec) -> None:
@@ -139,7 +102,7 @@ def _run_detector_keeping_windows(source) -> tuple[pd.DataFrame, np.ndarray, np.
     with data.spasm_detector_replaced(_measure_and_keep) as an:
         a = an.analyze(source)
     n = sum(len(w) for w in _STASH)
-    w = np.zeros((n, N_CH, 2, T), np.float16)
+    w = np.zeros((n, N_CH, N_S, T), np.float16)
     mask = np.zeros((n, N_CH), bool)
     k = 0
     for part in _STASH:
@@ -171,7 +134,7 @@ def extract_real(path: str) -> None:
 
 def load_real_windows(real: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Windows aligned with the rows of ``data.load_real()``'s candidate table."""
-    w = np.zeros((len(real), N_CH, 2, T), np.float16)
+    w = np.zeros((len(real), N_CH, N_S, T), np.float16)
     mask = np.zeros((len(real), N_CH), bool)
     for r, idx in real.groupby("recording").indices.items():
         d = np.load(_work() / "real" / (r.removeprefix("real/") + ".npz"))
@@ -183,7 +146,7 @@ def load_real_windows(real: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def load_windows(c: pd.DataFrame, specs: list[data.Spec]) -> tuple[np.ndarray, np.ndarray]:
     """Windows and electrode masks aligned with the rows of the candidate table ``c``."""
-    w = np.zeros((len(c),) + (N_CH, 2, T), np.float16)
+    w = np.zeros((len(c), N_CH, N_S, T), np.float16)
     mask = np.zeros((len(c), N_CH), bool)
     rec = c["recording"].to_numpy()
     for s in specs:
@@ -197,7 +160,10 @@ def load_windows(c: pd.DataFrame, specs: list[data.Spec]) -> tuple[np.ndarray, n
 
 
 def eeg_labels(c: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
-    """Labels for the EEG alone: 1 near a complete spasm, 0 far from every spasm, -1 between."""
+    """Labels for the EEG pattern alone (``data.label`` without a movement channel): 1 within
+    1 s of a complete spasm (a wave and a decrement); 0 beyond 3 s of every spasm, and within
+    1 s of an incomplete one (a wave without decrement, a decrement without wave); -1 between
+    (left out)."""
     y = np.full(len(c), -1)
     by = dict(tuple(truth.groupby("recording")))
     for r, idx in c.groupby("recording").indices.items():
@@ -217,12 +183,12 @@ def _net():
         def __init__(self) -> None:
             super().__init__()
             self.enc = nn.Sequential(
-                nn.Conv1d(2, 16, 9, 2, 4), nn.GELU(),
-                nn.Conv1d(16, 32, 9, 2, 4), nn.GELU(),
-                nn.Conv1d(32, 32, 9, 2, 4), nn.GELU())
-            self.time = nn.Sequential(nn.Conv1d(96, 64, 5, 2, 2), nn.GELU())
-            self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(64 * (T // 16), 64), nn.GELU(),
-                                      nn.Dropout(0.3), nn.Linear(64, 1))
+                nn.Conv1d(N_S, 8, 5, 2, 2), nn.ReLU(),
+                nn.Conv1d(8, 16, 5, 2, 2), nn.ReLU(),
+                nn.Conv1d(16, 16, 3, 1, 1), nn.ReLU())
+            self.time = nn.Sequential(nn.Conv1d(48, 32, 3, 2, 1), nn.ReLU())
+            self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(32 * (T // 8), 32), nn.ReLU(),
+                                      nn.Dropout(0.3), nn.Linear(32, 1))
 
         def forward(self, x, m):
             b, c, s, t = x.shape
@@ -247,16 +213,17 @@ def augment(x: np.ndarray, m: np.ndarray, rng: np.random.Generator):
     for i in range(b):
         f = rng.uniform(0.75, 1.33)
         z = zoom(x[i], (1, 1, f), order=1)
-        c0 = int(round(PRE * RATE * f)) - int(PRE * RATE)  # the onset stays in place
+        c0 = int(round(PRE * FRAMES_PER_S * f)) - int(PRE * FRAMES_PER_S)  # onset in place
         seg = z[..., c0:c0 + T] if c0 >= 0 else \
             np.pad(z, ((0, 0), (0, 0), (-c0, 0)), mode="edge")[..., :T]
         if seg.shape[-1] < T:
             seg = np.pad(seg, ((0, 0), (0, 0), (0, T - seg.shape[-1])), mode="edge")
-        out[i] = np.roll(seg, rng.integers(-16, 17), axis=-1)
+        out[i] = np.roll(seg, rng.integers(-4, 5), axis=-1)
     x = out
     x[:, :, 0] *= rng.uniform(0.6, 1.6, (b, 1, 1)) * rng.choice([-1, 1], (b, 1, 1))
     x[:, :, 0] *= rng.uniform(0.8, 1.25, (b, x.shape[1], 1))
-    x[:, :, 1] += rng.normal(0, 0.3, (b, 1, 1))
+    x[:, :, 1:] += rng.normal(0, 0.3, (b, 1, 2, 1))
+    x[:, :, 1:] += rng.normal(0, 0.1, (b, x.shape[1], 2, 1))
     x[:, :, 0] += rng.normal(0, 0.2, x[:, :, 0].shape)
     m = m & (rng.uniform(size=m.shape) > rng.uniform(0, 0.3, (b, 1)))
     m[m.sum(1) == 0, 0] = True
@@ -264,7 +231,7 @@ def augment(x: np.ndarray, m: np.ndarray, rng: np.random.Generator):
 
 
 def train(w: np.ndarray, mask: np.ndarray, y: np.ndarray, gen: np.ndarray, *,
-          epochs: int = 6, seed: int = 0, label: str = ""):
+          epochs: int = EPOCHS, seed: int = 0, label: str = ""):
     """A network fitted on labelled windows, each generator and class weighing the same."""
     import torch
     import torch.nn.functional as F
@@ -312,15 +279,16 @@ def score(net, w: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def _tag(name: str, epochs: int, seed: int) -> str:
-    return f"{name}_e{epochs}" + (f"_s{seed}" if seed else "")
+def _tag(name: str, epochs: int, seed: int, n: int) -> str:
+    """Cache name of a network: its training set's name and size, epochs, seed."""
+    return f"{name}_n{n}_e{epochs}" + (f"_s{seed}" if seed else "")
 
 
 def net_for(name: str, train_rows: np.ndarray, w, mask, y, gen, epochs: int, seed: int = 0):
     """The network trained on ``train_rows`` (its weights cached by name)."""
     import torch
 
-    f = _work() / f"net_{_tag(name, epochs, seed)}.pt"
+    f = _work() / f"net_{_tag(name, epochs, seed, int((train_rows & (y >= 0)).sum()))}.pt"
     net = _net()
     if f.is_file():
         net.load_state_dict(torch.load(f))
@@ -333,15 +301,69 @@ def net_for(name: str, train_rows: np.ndarray, w, mask, y, gen, epochs: int, see
 
 def scores_for(name: str, train_rows: np.ndarray, w, mask, y, gen, epochs: int,
                seed: int = 0) -> np.ndarray:
-    """Scores of every candidate by the network trained on ``train_rows`` (cached by name)."""
-    f = _work() / f"scores_{_tag(name, epochs, seed)}.npy"
+    """Scores of every candidate by the network trained on ``train_rows`` (scores and network
+    cached by name)."""
+    f = _work() / f"scores_{_tag(name, epochs, seed, int((train_rows & (y >= 0)).sum()))}.npy"
     if f.is_file():
         return np.load(f)
-    lab = train_rows & (y >= 0)
-    net = train(w[lab], mask[lab], y[lab], gen[lab], epochs=epochs, seed=seed, label=name)
+    net = net_for(name, train_rows, w, mask, y, gen, epochs, seed)
     s = score(net, w, mask)
     np.save(f, s)
     return s
+
+
+class WindowScores:
+    """The window scores of a candidate table, each from a network that did not see the
+    candidate's generator: ``pair[g]``, trained on the two generators other than ``g``, and
+    ``single[g]``, trained on ``g`` alone (networks and scores cached by name)."""
+
+    def __init__(self, c: pd.DataFrame, w: np.ndarray, mask: np.ndarray, y: np.ndarray,
+                 epochs: int, seed: int) -> None:
+        self.c, self.w, self.mask, self.y = c, w, mask, y
+        self.gen = c["generator"].to_numpy()
+        self.epochs, self.seed = epochs, seed
+        self.gens = [g for g in GENS if (self.gen == g).any()]
+        self.pair = {g: scores_for(f"without_{g}", self.gen != g, w, mask, y, self.gen, epochs,
+                                   seed) for g in self.gens}
+        self._single: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def build(cls, c: pd.DataFrame, specs: list[data.Spec], jobs: int, epochs: int = EPOCHS,
+              seed: int = 0) -> WindowScores:
+        """Windows of every candidate of ``specs`` (extracted once), then the networks."""
+        todo = [s for s in specs if not (_work() / s.generator / f"{s.rid}.npz").is_file()]
+        if todo:
+            from multiprocessing import Pool
+
+            with Pool(jobs, maxtasksperchild=4) as pool:
+                pool.map(extract, todo, chunksize=1)
+        w, mask = load_windows(c, specs)
+        return cls(c, w, mask, eeg_labels(c, data.load(specs)[1]), epochs, seed)
+
+    def single(self, g: str) -> np.ndarray:
+        if g not in self._single:
+            self._single[g] = scores_for(f"only_{g}", self.gen == g, self.w, self.mask, self.y,
+                                         self.gen, self.epochs, self.seed)
+        return self._single[g]
+
+    def fold(self, held: str) -> np.ndarray:
+        """Log-odds for the fold that holds ``held`` out: the held-out candidates scored by the
+        network trained on the two others, each training generator's by the network trained
+        on the other training generator only."""
+        a, b = (g for g in self.gens if g != held)
+        return _logit(np.where(self.gen == a, self.single(b),
+                               np.where(self.gen == b, self.single(a), self.pair[held])))
+
+    def all_out(self) -> np.ndarray:
+        """Log-odds for a fit on every generator: each candidate scored by the network trained
+        on the generators other than its own."""
+        return _logit(np.select([self.gen == g for g in self.gens],
+                                [self.pair[g] for g in self.gens]))
+
+    def net(self, name: str, rows: np.ndarray):
+        """The network trained on ``rows`` (cached by name)."""
+        return net_for(name, rows, self.w, self.mask, self.y, self.gen, self.epochs, self.seed)
+
 
 
 # ------------------------------------------------------------------ bench
@@ -363,28 +385,34 @@ def _row(s: pd.DataFrame, th: float) -> dict:
             "FD/h (other)": f"{o.fp.sum() / o.hours.sum():.2f}"}
 
 
-def real_table(c, truth, recs, w, mask, y, gen, pair, args) -> pd.DataFrame:
-    """False detections on the real recordings (none holds a spasm) of the shipped
-    measurements and of the stacked model, each fitted on all three generators (the stacked
-    model's training candidates scored by the network without their generator, the real ones
-    by the network trained on all three)."""
-    from hypsa.spasm_score import RELATIVE
-
+def real_windows(jobs: int) -> tuple[pd.DataFrame, float, np.ndarray, np.ndarray]:
+    """The candidate table of the real recordings (``data.load_real``), its hours, and the
+    windows and electrode masks of its rows (extracted once)."""
     files = data.real_files()
     if files:
         from multiprocessing import Pool
 
-        with Pool(args.jobs, maxtasksperchild=8) as pool:
+        with Pool(jobs, maxtasksperchild=8) as pool:
             pool.map(extract_real, files, chunksize=1)
     real, hours = data.load_real()
     rw, rmask = load_real_windows(real)
-    net = net_for("all", np.ones(len(c), bool), w, mask, y, gen, args.epochs, args.seed)
-    win = np.select([gen == g for g in GENS], [pair[g] for g in GENS])
-    cw = c.assign(window=_logit(win))
+    return real, hours, rw, rmask
+
+
+def real_table(c, truth, recs, ws: WindowScores, jobs: int) -> pd.DataFrame:
+    """False detections on the real recordings (none holds a spasm) of the
+    measurements alone and with the window score, each fitted on all three generators (the stacked
+    model's training candidates scored by the network without their generator, the real ones
+    by the network trained on all three)."""
+    from hypsa.spasm_score import RELATIVE
+
+    real, hours, rw, rmask = real_windows(jobs)
+    net = ws.net("all", np.ones(len(c), bool))
+    cw = c.assign(window=ws.all_out())
     real = real.assign(window=_logit(score(net, rw, rmask)))
     out = []
-    for name, feats in (("shipped measurements", list(RELATIVE)),
-                        ("stacked with the window score", list(RELATIVE) + ["window"])):
+    for name, feats in (("measurements alone", list(RELATIVE)),
+                        ("with the window score", list(RELATIVE) + ["window"])):
         m = M.fit(cw, truth, recs, features=feats)
         rc = real.assign(confidence=M.predict(m, real))
         for th in sorted({m["threshold"], 0.8, 0.85, 0.9}):
@@ -399,7 +427,7 @@ def real_table(c, truth, recs, w, mask, y, gen, pair, args) -> pd.DataFrame:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=144, help="recordings per generator")
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0, help="the networks' seed (0: the table's)")
     ap.add_argument("--real", action="store_true",
@@ -411,52 +439,32 @@ def main() -> None:
 
     specs = run.specs(args.n, list(GENS))
     data.run_all(specs, args.jobs, real=False)
-    todo = [s for s in specs if not (_work() / s.generator / f"{s.rid}.npz").is_file()]
-    if todo:
-        from multiprocessing import Pool
-
-        with Pool(args.jobs, maxtasksperchild=4) as pool:
-            pool.map(extract, todo, chunksize=1)
     c, truth, recs = data.load(specs)
-    w, mask = load_windows(c, specs)
-    y = eeg_labels(c, truth)
-    gen = c["generator"].to_numpy()
-    pair = {g: scores_for(f"without_{g}", gen != g, w, mask, y, gen, args.epochs, args.seed)
-            for g in GENS}
-    single = {g: scores_for(f"only_{g}", gen == g, w, mask, y, gen, args.epochs, args.seed)
-              for g in GENS}
-    design = M.design
-    M.design = lambda cc: design(cc).assign(window=np.asarray(cc["window"], float))
-    M.MONOTONE["window"] = 1
+    ws = WindowScores.build(c, specs, args.jobs, args.epochs, args.seed)
+    gen, pair = ws.gen, ws.pair
     rows, real_rows = [], None
-    try:
-        if args.real:
-            real_rows = real_table(c, truth, recs, w, mask, y, gen, pair, args)
-        for held in ("crosscheck", "independent", "simulate"):
-            a, b = (g for g in GENS if g != held)
-            win = np.where(gen == a, single[b], np.where(gen == b, single[a], pair[held]))
-            cw = c.assign(window=_logit(win))
-            tr = cw[cw.generator != held].reset_index(drop=True)
-            rtr = recs[recs.generator != held]
-            ttr = truth[truth.recording.isin(rtr.recording)]
-            te = cw[cw.generator == held].reset_index(drop=True)
-            rte = recs[recs.generator == held]
-            for name, feats in (("shipped measurements", list(RELATIVE)),
-                                ("stacked with the window score", list(RELATIVE) + ["window"]),
-                                ("window score alone", None)):
-                if feats is None:
-                    te2, th0 = te.assign(confidence=pair[held][gen == held]), None
-                else:
-                    m = M.fit(tr, ttr, rtr, features=feats)
-                    te2, th0 = te.assign(confidence=M.predict(m, te)), m["threshold"]
-                ths = sorted({0.8, 0.9, 0.95, 0.98, 0.99} | ({th0} if th0 else set()))
-                for th in ths:
-                    r = _row(M.score(te2, truth, rte, th), th)
-                    rows.append({"held out": held, "model": name,
-                                 "chosen": "yes" if th == th0 else "", **r})
-    finally:
-        M.design = design
-        M.MONOTONE.pop("window", None)
+    if args.real:
+        real_rows = real_table(c, truth, recs, ws, args.jobs)
+    for held in ("crosscheck", "independent", "simulate"):
+        cw = c.assign(window=ws.fold(held))
+        tr = cw[cw.generator != held].reset_index(drop=True)
+        rtr = recs[recs.generator != held]
+        ttr = truth[truth.recording.isin(rtr.recording)]
+        te = cw[cw.generator == held].reset_index(drop=True)
+        rte = recs[recs.generator == held]
+        for name, feats in (("measurements alone", list(RELATIVE)),
+                            ("with the window score", list(RELATIVE) + ["window"]),
+                            ("window score alone", None)):
+            if feats is None:
+                te2, th0 = te.assign(confidence=pair[held][gen == held]), None
+            else:
+                m = M.fit(tr, ttr, rtr, features=feats)
+                te2, th0 = te.assign(confidence=M.predict(m, te)), m["threshold"]
+            ths = sorted({0.8, 0.9, 0.95, 0.98, 0.99} | ({th0} if th0 else set()))
+            for th in ths:
+                r = _row(M.score(te2, truth, rte, th), th)
+                rows.append({"held out": held, "model": name,
+                             "chosen": "yes" if th == th0 else "", **r})
     df = pd.DataFrame(rows)
     if real_rows is not None:
         print("## Real recordings (no spasm), models fitted on all three generators\n")

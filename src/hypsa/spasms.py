@@ -37,7 +37,8 @@ from scipy.ndimage import maximum_filter1d
 from hypsa.errors import ParameterError
 from hypsa.kernels import frames_absmax, frames_rms, median
 from hypsa.signal import bandpass
-from hypsa.spasm_score import THRESHOLD, spasm_probability
+from hypsa.spasm_score import MODEL_FEATURES, THRESHOLD, spasm_probability
+from hypsa.spasm_window import window_logit
 from hypsa.vigilance import WAKING_WINDOW_S
 
 __all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "refractory_merge", "eligible",
@@ -269,6 +270,8 @@ class FrameMeasures:
     emg_env, env_sm, emg_near : ndarray or None
         The movement envelope, smoothed over 0.5 s, and its largest ratio to its background
         from 1 s before to 2 s after each frame (zeros without a movement channel).
+    slow_bg : ndarray, shape (n_channels, n_frames)
+        The slow band's background level per channel (the denominator of ``ratio_w``).
     """
 
     fs_fr: float
@@ -289,6 +292,7 @@ class FrameMeasures:
     emg_env: np.ndarray | None
     env_sm: np.ndarray
     emg_near: np.ndarray
+    slow_bg: np.ndarray | None = None
 
     @property
     def nf(self) -> int:
@@ -356,7 +360,7 @@ def frame_measures(eeg: np.ndarray, sfreq: float, params: SpasmParams = SpasmPar
         emg_near = maximum_filter1d(emg_r, size=int(round(3 * fs_fr)),
                                     origin=-int(round(0.5 * fs_fr)))
     return FrameMeasures(fs_fr, spf, w, block, slow, eeg, sa, ratio_w, g, frac, amp, rms_n,
-                         mid_n, rn, rm, env, env_sm, emg_near)
+                         mid_n, rn, rm, env, env_sm, emg_near, bg)
 
 
 def find_candidates(fm: FrameMeasures, params: SpasmParams = SpasmParams()
@@ -793,7 +797,9 @@ def detect_spasms(
     """Detect epileptic spasms (and electrodecrements that are not spasms) in one stretch of EEG.
 
     The four stages, each testable alone: :func:`find_candidates` (on the curves of
-    :func:`frame_measures`), :func:`measure_candidates`, :func:`decide`, :func:`to_events`.
+    :func:`frame_measures`), :func:`measure_candidates` (with the window score of
+    :func:`hypsa.spasm_window.window_logit` where the shipped model uses it), :func:`decide`,
+    :func:`to_events`.
 
     Parameters
     ----------
@@ -843,6 +849,8 @@ def detect_spasms(
                               ch_names=ch_names)
     if not len(cand):
         return _empty(cols, candidates)
+    if "window" in MODEL_FEATURES:
+        cand = cand.assign(window=window_logit(fm, cand["onset"].to_numpy(float)))
     dec = decide(cand, params)
     if candidates:
         if core is not None:
