@@ -4,7 +4,9 @@
 electrodecrement, or both), each measurement relative to the channel's own local background:
 ratios, ranks within the surrounding minutes, shares of channels. A gradient-boosted tree model
 (LightGBM) weighs them together; an isotonic map, fitted on out-of-fold predictions grouped by
-recording, turns its output into a calibrated probability. The probability is the event's
+recording, turns its output into a calibrated probability. One input, ``window``, is the log-odds
+of a small convolutional network that reads the detector's curves around the candidate
+(:mod:`hypsa.spasm_window`, shipped beside this model). The probability is the event's
 ``confidence``, and a candidate is a spasm when it reaches ``SpasmParams.min_confidence``
 (default :data:`THRESHOLD`).
 
