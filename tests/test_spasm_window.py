@@ -130,3 +130,12 @@ def test_the_shipped_network_scores_a_spasm_above_the_background_around_it():
     s = sw.window_logit(frame_measures(x, FS), np.array([on, 40.0, 150.0, 200.0]))
     assert s.shape == (4,) and np.isfinite(s).all()
     assert s[0] > s[1:].max() + 1.0
+
+
+def test_curves_at_another_frame_rate_are_refused_not_misread():
+    from hypsa.spasms import SpasmParams
+
+    x, on = _eeg()
+    fm = frame_measures(x, FS, SpasmParams(frame_s=0.25))
+    with pytest.raises(sw.WindowModelError, match="frames a second"):
+        sw.windows(fm, np.array([on]))

@@ -62,7 +62,16 @@ def windows(fm, onsets: np.ndarray) -> np.ndarray:
         Per electrode and frame (:data:`STREAMS`): the 0.5-4 Hz EEG at the frame's centre over
         its background level (clipped to ±30), and the log of the 1-45 Hz and 4-12 Hz RMS over
         theirs (at least log 0.01). Frames outside the stretch are 0 (padded, never shifted).
+
+    Raises
+    ------
+    WindowModelError
+        When the curves are not at :data:`FRAMES_PER_S` frames a second.
     """
+    if abs(fm.fs_fr - FRAMES_PER_S) > 0.5:
+        raise WindowModelError(f"the spasm window network reads {FRAMES_PER_S} frames a second; "
+                               f"these curves have {fm.fs_fr:.2f} (SpasmParams.frame_s must be "
+                               f"{1 / FRAMES_PER_S:g} s)")
     onsets = np.asarray(onsets, dtype=float)
     nch, nf = fm.rms_n.shape
     bg = fm.slow_bg if fm.slow_bg is not None else np.ones((nch, nf))
