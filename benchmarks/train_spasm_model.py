@@ -46,12 +46,13 @@ sys.path.insert(0, str(ROOT / "benchmarks" / "generalize"))
 import data  # noqa: E402
 import model as M  # noqa: E402
 import run  # noqa: E402
+import window_model as W  # noqa: E402
 
 MODELS = ROOT / "src" / "hypsa" / "models"
 
 
 def train(n: int, gens: list[str], jobs: int, max_fp: float, minutes: float = 10.0,
-          seed: int = 0, window: bool = True, epochs: int = 12) -> tuple[dict, dict]:
+          seed: int = 0, window: bool = True, epochs: int = W.EPOCHS) -> tuple[dict, dict]:
     """Build/measure the recordings and fit; returns the fitted model and its card (with
     ``window``: the window network in ``m["window_net"]``, needs torch)."""
     from hypsa.spasm_score import RELATIVE
@@ -62,8 +63,6 @@ def train(n: int, gens: list[str], jobs: int, max_fp: float, minutes: float = 10
     features = list(RELATIVE)
     net = None
     if window:
-        import window_model as W
-
         ws = W.WindowScores.build(c, sp, jobs, epochs, seed)
         c = c.assign(window=ws.all_out())
         net = ws.net("all", np.ones(len(c), bool))
@@ -141,8 +140,11 @@ def write_window(net, card: dict, out: Path, command: str) -> Path:
         "parameters": int(sum(v.size for v in state.values())),
         "generators": card["generators"], "data": card["data"],
         "training": {"epochs": card.get("window_epochs"), "seed": card["lightgbm"]["seed"],
-                     "threads": 2, "labels": "EEG alone: 1 within 1 s of a complete spasm, 0 "
-                     "beyond 3 s of every spasm; each generator and class weighing the same",
+                     "threads": 2,
+                     "labels": "EEG pattern alone: 1 within 1 s of a complete spasm; 0 beyond "
+                     "3 s of every spasm, and within 1 s of an incomplete one (wave without "
+                     "decrement, decrement without wave); each generator and class weighing "
+                     "the same",
                      "augmentation": "shift 0.5 s, time stretch 0.75-1.33, gain 0.6-1.6 and "
                      "polarity, gain per electrode 0.8-1.25, level shifts of the RMS curves, "
                      "noise, up to 30 % of electrodes dropped"},
@@ -160,7 +162,7 @@ def main() -> None:
     ap.add_argument("--max-fp", type=float, default=1.0)
     ap.add_argument("--no-window", action="store_true",
                     help="the measurements alone, without the window network (no torch)")
-    ap.add_argument("--epochs", type=int, default=12, help="the window network's epochs")
+    ap.add_argument("--epochs", type=int, default=W.EPOCHS, help="the window network's epochs")
     ap.add_argument("--write", action="store_true", help="store in src/hypsa/models")
     ap.add_argument("--out", type=Path, default=None, help="store in this folder instead")
     args = ap.parse_args()

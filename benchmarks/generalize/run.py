@@ -131,8 +131,8 @@ def main() -> None:
     ap.add_argument("--features", choices=["window", "relative", "invariant", "all"],
                     default="window",
                     help="model inputs (hypsa.spasm_score): RELATIVE and the window score (the "
-                         "shipped model's; needs the research extra), RELATIVE, INVARIANT, "
-                         "INPUTS")
+                         "shipped model's; needs the research extra), RELATIVE, INVARIANT, or "
+                         "every measurement in INPUTS")
     ap.add_argument("--no-gate", action="store_true",
                     help="decide by the probability alone (no hypsa.spasms.eligible gate)")
     ap.add_argument("--max-fp", type=float, default=1.0,
@@ -146,7 +146,7 @@ def main() -> None:
     from hypsa.spasm_score import INPUTS, INVARIANT, RELATIVE
 
     feats = {"window": RELATIVE + ["window"], "relative": RELATIVE, "invariant": INVARIANT,
-             "all": INPUTS[:-1]}[args.features]
+             "all": [f for f in INPUTS if f != "window"]}[args.features]
     n = 12 if args.quick else args.n
     gens = args.generators or available()
     t0 = time.time()
@@ -169,8 +169,7 @@ def main() -> None:
             # each candidate scored by a window network that did not see its generator
             c = c.assign(window=ws.fold(held))
             if len(real):
-                net = ws.net(f"without_{held}", ws.gen != held)
-                real = real.assign(window=W._logit(W.score(net, rw, rmask)))
+                real = real.assign(window=ws.logit(f"without_{held}", ws.gen != held, rw, rmask))
         ctr = c[c.generator.isin(train)].reset_index(drop=True)
         m = M.fit(ctr, truth[truth.recording.isin(recs.recording[recs.generator.isin(train)])],
                   recs[recs.generator.isin(train)], features=feats, max_fp=args.max_fp)

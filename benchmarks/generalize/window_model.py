@@ -364,6 +364,11 @@ class WindowScores:
         """The network trained on ``rows`` (cached by name)."""
         return net_for(name, rows, self.w, self.mask, self.y, self.gen, self.epochs, self.seed)
 
+    def logit(self, name: str, rows: np.ndarray, w: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Log-odds of other windows (the real recordings') under the network trained on
+        ``rows``."""
+        return _logit(score(self.net(name, rows), w, mask))
+
 
 
 # ------------------------------------------------------------------ bench
@@ -407,9 +412,8 @@ def real_table(c, truth, recs, ws: WindowScores, jobs: int) -> pd.DataFrame:
     from hypsa.spasm_score import RELATIVE
 
     real, hours, rw, rmask = real_windows(jobs)
-    net = ws.net("all", np.ones(len(c), bool))
     cw = c.assign(window=ws.all_out())
-    real = real.assign(window=_logit(score(net, rw, rmask)))
+    real = real.assign(window=ws.logit("all", np.ones(len(c), bool), rw, rmask))
     out = []
     for name, feats in (("measurements alone", list(RELATIVE)),
                         ("with the window score", list(RELATIVE) + ["window"])):
