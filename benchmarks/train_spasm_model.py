@@ -1,6 +1,6 @@
 """Rebuild the shipped spasm model (src/hypsa/models: spasm_lgbm.txt, spasm_window.npz, cards).
 
-Every spasm candidate of the bench recordings of all three generators (``benchmarks/generalize``:
+Every spasm candidate of the bench recordings of all four generators (``benchmarks/generalize``:
 ``hypsa.simulate``, the cross-check generator, the independent generator) is measured as
 ``hypsa analyze`` measures it and labelled (a spasm within 1 s of a true spasm whose EEG shows
 the pattern, or that moved where a movement channel is recorded; a mimic beyond 3 s of every
@@ -14,14 +14,14 @@ One input of the trees is the window score (:mod:`hypsa.spasm_window`): a small 
 network that reads the EEG around each candidate (``generalize/window_model.py``). The shipped
 network is trained on every generator; the trees learn from training candidates each scored by
 a network trained *without* its generator, so that they weigh the score as it behaves on EEG
-the network has not seen. The networks need PyTorch (``pip install -e .[research]``; 4 networks
-of about 2 min each on 2 cores, trained on 2 threads, seeded); ``--no-window`` fits the
+the network has not seen. The networks need PyTorch (``pip install -e .[research]``; 5 networks
+of about 4 min each on 2 cores, trained on 2 threads, seeded); ``--no-window`` fits the
 measurements alone.
 
 Usage::
 
     nice -n 10 python benchmarks/train_spasm_model.py [--n 144] [--jobs 2] [--write]
-        [--out DIR] [--generators simulate crosscheck independent] [--no-window]
+        [--out DIR] [--generators simulate crosscheck independent fourth] [--no-window]
 
 Without ``--write`` (or ``--out``) nothing is stored. No training data is committed; the
 recordings are rebuilt from the generators' seeds under ``benchmarks/_work/generalize``.

@@ -1,13 +1,16 @@
-"""Recordings of the three generators, and the spasm candidates measured on each (cached).
+"""Recordings of the generators, and the spasm candidates measured on each (cached).
 
-Three mutually independent generators of infant EEG with known spasms take part, each through an
+Four mutually independent generators of infant EEG with known spasms take part, each through an
 adapter that writes one normalised truth table and one record per recording:
 
 * ``simulate``: :mod:`hypsa.simulate` (every hypsarrhythmia form, the hard-negative backgrounds);
 * ``crosscheck``: ``benchmarks/crosscheck/gen.py`` (spasms and hypsarrhythmia drawn on the real
   children's EEG of ``../shared/data/real``);
 * ``independent``: ``benchmarks/generalize/independent.py``, written from the clinical
-  description only, used solely through its ``generate()`` interface.
+  description only, used solely through its ``generate()`` interface;
+* ``fourth``: ``benchmarks/generalize/fourth.py``, written the same way by another hand and
+  on another principle (cortical sources projected to the scalp; real children's EEG with the
+  patterns injected), with the same file interface as the third.
 
 Truth per spasm: ``onset``, ``duration``, ``cluster``, ``form`` (``complete``: a wave and a
 decrement; ``wave_only``; ``decrement_only``) and ``movement`` (a movement burst recorded with
@@ -19,6 +22,7 @@ and a change of the decision does not.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 import sys
@@ -35,7 +39,9 @@ ROOT = Path(__file__).resolve().parents[2]
 WORK = Path(os.environ.get("HYPSA_GENERALIZE_WORK") or
             ROOT / "benchmarks" / "_work" / "generalize")
 REAL = ROOT.parent / "shared" / "data" / "real"
-GENERATORS = ("simulate", "crosscheck", "independent")
+GENERATORS = ("simulate", "crosscheck", "independent", "fourth")
+#: generators writing the file interface of ``independent.py`` (events, truth.json)
+FILE_GENERATORS = ("independent", "fourth")
 sys.path.insert(0, str(ROOT / "benchmarks" / "crosscheck"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -79,9 +85,7 @@ def plan(generator: str, n: int, seed0: int, minutes: float = 10.0) -> list[Spec
     elif generator == "crosscheck":
         cases = CC_FORMS
     else:
-        from independent import BACKGROUNDS  # the third generator's own list
-
-        cases = list(BACKGROUNDS)
+        cases = list(importlib.import_module(generator).BACKGROUNDS)  # the generator's own list
     for i in range(n):
         bg = cases[i % len(cases)]
         seed = seed0 + i
@@ -225,7 +229,7 @@ def _cc_truth_file(s: Spec, t: pd.DataFrame) -> str | None:
 def _ind_spasm_rows(s: Spec, t: pd.DataFrame) -> pd.DataFrame | None:
     """The independent generator's own rows of the spasms in ``t`` (its events file), when
     they match them one to one."""
-    if s.generator != "independent":
+    if s.generator not in FILE_GENERATORS:
         return None
     f = sorted(s.folder.glob("*_events.tsv"))
     if not f:
@@ -257,7 +261,7 @@ def wave_ratio_of(s: Spec, t: pd.DataFrame) -> np.ndarray:
     tsv = _cc_truth_file(s, t)
     if tsv is not None:
         out = np.array(_cc_wave_ratio_file(tsv))
-    elif s.generator == "independent":
+    elif s.generator in FILE_GENERATORS:
         ev = _ind_spasm_rows(s, t)
         if ev is not None and "wave_ratio" in ev:
             out = pd.to_numeric(ev["wave_ratio"], errors="coerce").to_numpy(float)
@@ -292,11 +296,11 @@ def _build_crosscheck(s: Spec):
 
 
 def _build_independent(s: Spec):
-    import independent
-
+    """A recording of a generator with ``independent.py``'s file interface (its own module)."""
+    gen = importlib.import_module(s.generator)
     out = s.folder
     out.mkdir(parents=True, exist_ok=True)
-    case = independent.generate(out, seed=s.seed, background=s.background, minutes=s.minutes,
+    case = gen.generate(out, seed=s.seed, background=s.background, minutes=s.minutes,
                                 emg=s.emg, spasms=s.spasms, gain=s.gain)
     ev = pd.read_csv(case.events, sep="\t")
     info = json.loads(Path(case.truth).read_text())
@@ -312,7 +316,7 @@ def _build_independent(s: Spec):
 
 
 BUILDERS = {"simulate": _build_simulate, "crosscheck": _build_crosscheck,
-            "independent": _build_independent}
+            "independent": _build_independent, "fourth": _build_independent}
 
 
 # ------------------------------------------------------------------ extraction

@@ -1,13 +1,15 @@
-"""Hypsarrhythmia across three generators: recording verdict, BASED grade, discharges, attenuations.
+"""Hypsarrhythmia across four generators: recording verdict, BASED grade, discharges, attenuations.
 
-Every recording is drawn by one of three mutually independent generators of infant EEG, each with
+Every recording is drawn by one of four mutually independent generators of infant EEG, each with
 its own truth:
 
 * ``simulate``: :mod:`hypsa.simulate` (truth: form, every discharge, attenuation episodes);
 * ``crosscheck``: ``benchmarks/crosscheck/gen.py`` (real children's EEG scaled towards infant
   voltages; truth: form, every discharge and its maximal channel, attenuation episodes);
 * ``independent``: ``benchmarks/generalize/independent.py``, used only through ``generate()``
-  (truth: ``truth.json``, ``discharges.tsv``, ``attenuations.tsv``).
+  (truth: ``truth.json``, ``discharges.tsv``, ``attenuations.tsv``);
+* ``fourth``: ``benchmarks/generalize/fourth.py`` (cortical sources through a spherical head
+  model, and real children's EEG with the patterns injected), the same interface and truth.
 
 hypsa's grading is a fixed rule set with documented thresholds, not a model fitted per generator;
 the thresholds were set looking at ``simulate`` and ``crosscheck`` recordings with other seeds than
@@ -24,7 +26,7 @@ recordings of ``../shared/data/real`` (none hypsarrhythmic) are counted too.
 Usage::
 
     python benchmarks/generalize/hyps_bench.py [--seeds 3] [--minutes 10] \
-        [--generators simulate,crosscheck,independent] [--no-real] [--no-montage] \
+        [--generators simulate,crosscheck,independent,fourth] [--no-real] [--no-montage] \
         [--k-in-focus 5.5]
 
 Prints the tables of docs/validation.md; per-recording rows go to
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import pickle
 import sys
@@ -84,9 +87,10 @@ CC_CASES: dict[str, int | None] = {
 }
 #: backgrounds drawn with spasm clusters on every seed (the spasms must not make the grade)
 NORMAL_WITH_SPASMS = {"simulate": "normal", "crosscheck": "background",
-                      "independent": "normal_wake"}
+                      "independent": "normal_wake", "fourth": "normal_wake"}
 #: classic hypsarrhythmia and the normal background per generator (montage check)
-CLASSIC = {"simulate": "hyps_classic", "crosscheck": "classic", "independent": "hyps_classic"}
+CLASSIC = {"simulate": "hyps_classic", "crosscheck": "classic", "independent": "hyps_classic",
+           "fourth": "hyps_classic"}
 NORMAL = NORMAL_WITH_SPASMS
 
 
@@ -115,7 +119,7 @@ def _source_hash(generator: str) -> str:
     elif generator == "crosscheck":
         files = [ROOT / "benchmarks" / "crosscheck" / "gen.py"]
     else:
-        files = [Path(__file__).resolve().parent / "independent.py"]
+        files = [Path(__file__).resolve().parent / f"{generator}.py"]
     h = hashlib.sha256()
     for f in files:
         h.update(f.read_bytes())
@@ -216,13 +220,11 @@ def _build(generator: str, case: str, seed: int, minutes: float, spasms: bool) -
                            columns=["onset", "duration", "depth"])
         hyps = bool(tr.hyps_present)
         data, fs, names, ann = _load_arrays(str(out / f"{tr.stem}.edf"))
-    else:
-        import independent
-
+    else:  # a generator with independent.py's interface (fourth.py too)
         out = WORK / "recordings" / generator / f"{case}_{seed}"
         out.mkdir(parents=True, exist_ok=True)
-        c = independent.generate(out, seed=seed, background=case, minutes=minutes,
-                                 spasms=spasms)
+        c = importlib.import_module(generator).generate(out, seed=seed, background=case,
+                                                        minutes=minutes, spasms=spasms)
         truth = json.loads(Path(c.truth).read_text())
         dis = pd.read_csv(c.discharges, sep="\t") if c.discharges else pd.DataFrame(
             columns=["onset", "channel"])
@@ -410,9 +412,10 @@ def summarise(df: pd.DataFrame) -> None:
 
 
 #: The slow-wave form and the hard negative its connectivity test excludes, per generator.
-SLOW_FORM = {"simulate": "hyps_slow", "crosscheck": "slow", "independent": "hyps_slow"}
+SLOW_FORM = {"simulate": "hyps_slow", "crosscheck": "slow", "independent": "hyps_slow",
+             "fourth": "hyps_slow"}
 SYNC_SLEEP = {"simulate": "sync_slow_sleep", "crosscheck": "sleep_slow",
-              "independent": "sync_slow_sleep"}
+              "independent": "sync_slow_sleep", "fourth": "sleep_hv_slow"}
 
 
 def slow_form_logo(df: pd.DataFrame) -> pd.DataFrame:
@@ -465,7 +468,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--seed0", type=int, default=1000)
     ap.add_argument("--minutes", type=float, default=10.0)
-    ap.add_argument("--generators", default="simulate,crosscheck,independent")
+    ap.add_argument("--generators", default="simulate,crosscheck,independent,fourth")
     ap.add_argument("--cases", default="", help="comma-separated subset of cases")
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--no-montage", action="store_true")
@@ -488,11 +491,10 @@ def main() -> None:
             cases = list(CC_CASES)
         else:
             try:
-                from independent import BACKGROUNDS
+                cases = list(importlib.import_module(g).BACKGROUNDS)
             except ImportError:
                 print(f"(generator {g} not available)")
                 continue
-            cases = list(BACKGROUNDS)
         if args.cases:
             cases = [c for c in cases if c in args.cases.split(",")]
         plan = [(c, s, s % 2 == 0) for c in cases for s in range(args.seeds)]
@@ -513,7 +515,8 @@ def main() -> None:
                 for name, keep in (("11", MONTAGE_11), ("9", MONTAGE_9)):
                     rows.append({**tag, "montage": name, "kappa": False,
                                  **run_one(r, keep=keep)})
-            if base == NORMAL[g] and not case.endswith("+spasms") and g != "independent":
+            if base == NORMAL[g] and not case.endswith("+spasms") and \
+                    g in ("simulate", "crosscheck"):
                 rows.append({**tag, "case": case + " x2 gain", "montage": "full",
                              "kappa": False, **run_one(r, gain=2.0)})
             print(f"{g:12s} {case:28s} {seed} hyps={r['hyps']!s:5s} intended={r['intended']} "

@@ -1,9 +1,9 @@
-"""Leave-one-generator-out bench of spasm detection: fit on two generators, test on the third.
+"""Leave-one-generator-out bench of spasm detection: fit on all generators but one, test on it.
 
-Builds (once, cached under ``benchmarks/_work/generalize``) recordings of the three independent
+Builds (once, cached under ``benchmarks/_work/generalize``) recordings of the four independent
 generators (``data.py``), measures every spasm candidate of each as ``hypsa analyze`` does,
 then for each generator fits the spasm model (``model.py``: LightGBM, isotonic calibration,
-threshold) on the two others and scores the held-out one, per spasm (±1 s, timescoring through
+threshold) on the others and scores the held-out one, per spasm (±1 s, timescoring through
 :func:`hypsa.evaluate.score_events`): sensitivity for spasms whose EEG shows the pattern
 (a wave and a decrement), precision, false detections per hour, EEG only and with a movement
 channel, by background; the incomplete forms (wave only, decrement only) beside; exact cluster
@@ -36,15 +36,14 @@ import model as M  # noqa: E402
 
 #: first seed of each generator's recordings (none of them is used by benchmarks/validate.py or
 #: benchmarks/crosscheck/run_eval.py)
-SEEDS = {"simulate": 1000, "crosscheck": 900000, "independent": 700000}
+SEEDS = {"simulate": 1000, "crosscheck": 900000, "independent": 700000, "fourth": 500000}
 
 
 def available() -> list[str]:
-    """The generators present in the tree (the third may not be yet)."""
-    gens = ["simulate", "crosscheck"]
-    if (Path(__file__).resolve().parent / "independent.py").is_file():
-        gens.append("independent")
-    return gens
+    """The generators present in the tree."""
+    here = Path(__file__).resolve().parent
+    return [g for g in data.GENERATORS if g in ("simulate", "crosscheck")
+            or (here / f"{g}.py").is_file()]
 
 
 def specs(n: int, gens: list[str], minutes: float = 10.0) -> list[data.Spec]:
@@ -133,6 +132,8 @@ def main() -> None:
                     help="model inputs (hypsa.spasm_score): RELATIVE and the window score (the "
                          "shipped model's; needs the research extra), RELATIVE, INVARIANT, or "
                          "every measurement in INPUTS")
+    ap.add_argument("--drop", nargs="+", default=[],
+                    help="inputs left out of the model (an ablation)")
     ap.add_argument("--no-gate", action="store_true",
                     help="decide by the probability alone (no hypsa.spasms.eligible gate)")
     ap.add_argument("--max-fp", type=float, default=1.0,
@@ -147,6 +148,7 @@ def main() -> None:
 
     feats = {"window": RELATIVE + ["window"], "relative": RELATIVE, "invariant": INVARIANT,
              "all": [f for f in INPUTS if f != "window"]}[args.features]
+    feats = [f for f in feats if f not in args.drop]
     n = 12 if args.quick else args.n
     gens = args.generators or available()
     t0 = time.time()
@@ -206,7 +208,8 @@ def main() -> None:
     print(M.cluster_ceiling(truth, recs).rename("exact").to_frame().to_markdown(floatfmt=".2f"))
     print("\n## By background form (held-out generator, EEG only and with movement together)\n")
     print(by_background(s).to_markdown())
-    print(f"\n<!-- features: {args.features}; gate: {not args.no_gate}; "
+    print(f"\n<!-- features: {args.features} without {args.drop or 'none'}; "
+          f"gate: {not args.no_gate}; "
           f"{time.time() - t0:.0f} s; generators {', '.join(gens)}; "
           f"{n} recordings of {args.minutes:g} min each -->")
     np.seterr(all="ignore")

@@ -11,7 +11,7 @@ again.
 The network: one encoder shared by every electrode (three convolutions), pooled over the
 electrodes present (mean, maximum and spread: any montage, any order of electrodes), a
 convolution over time and a small dense head; its output, a log-odds, is one more input of the
-spasm probability (:mod:`hypsa.spasm_score`). It is trained across three independent generators
+spasm probability (:mod:`hypsa.spasm_score`). It is trained across four independent generators
 with heavy randomisation of time, gain and electrodes (``benchmarks/train_spasm_model.py``,
 which needs PyTorch: ``pip install -e .[research]``); inference here is plain numpy.
 

@@ -64,7 +64,7 @@ FEATURE_COLUMNS = [
     "emg_half_s",
 ]
 #: Bumped whenever a measurement changes (cached candidate tables of the benchmarks key on it).
-FEATURE_VERSION = 6
+FEATURE_VERSION = 7
 
 #: ``trial_type`` of a spasm whose ictal EEG pattern comes with a movement burst (deltoid EMG or
 #: video movement, through ``emg_env``).
@@ -110,6 +110,10 @@ class SpasmParams:
         Depth of the dip of the normalised 1-45 Hz RMS within 3 s of the slow wave, relative to
         the long background and to the seconds before (the larger of the two): activity must
         fall below this fraction (an attenuation to less than half).
+    max_shallow_decrement : float
+        The dip that is enough after a full generalized slow wave (``k_slow`` on
+        ``min_fraction`` of the channels) for a candidate to be measured and scored: a shallow
+        (to 60 %) or brief (under 1 s) decrement reads no deeper than this on the 1-s RMS.
     min_synchrony : float
         Mean absolute correlation of the slow wave across channels (±0.25 s): a generalized
         wave has one shape everywhere; coincident asynchronous waves do not.
@@ -155,7 +159,7 @@ class SpasmParams:
     min_confidence : float
         The decision: every candidate is measured, and its spasm probability
         (:mod:`hypsa.spasm_score`, a gradient-boosted model of the measurements trained across
-        three independent generators, calibrated, 0..1) is its ``confidence``; a spasm is an
+        four independent generators, calibrated, 0..1) is its ``confidence``; a spasm is an
         :func:`eligible` candidate whose probability reaches this. The default is the model
         card's threshold (``benchmarks/train_spasm_model.py``): the lowest probability at which
         every training generator keeps out-of-fold false detections on hypsarrhythmic
@@ -192,6 +196,7 @@ class SpasmParams:
     strong_synchrony: float = 0.75
     max_wave_s: float = 2.5
     max_decrement: float = 0.45
+    max_shallow_decrement: float = 0.8
     max_mid_decrement: float = 0.6
     max_gap_s: float = 1.0
     deep_decrement: float = 0.3
@@ -373,8 +378,11 @@ def find_candidates(fm: FrameMeasures, params: SpasmParams = SpasmParams()
     synchronous slow activity from 2 s before to 1 s into each dip of the normalised broadband
     RMS below ``max_decrement`` for ``min_dip_s`` or longer (on a high-voltage background the
     ictal wave may be no larger than the ongoing delta). A candidate is kept when the
-    activity dips (to ``max_decrement`` + 0.15) within 3 s, or, with a movement channel, when
-    a generalized slow wave comes with a strong burst.
+    activity dips (to ``max_decrement`` + 0.15) within 3 s; after a full generalized slow wave
+    (``k_slow`` on ``min_fraction`` of the channels) a shallower dip is enough
+    (``max_shallow_decrement``: a decrement to 60 % of the background, or one of under a second,
+    reads no deeper on the 1-s RMS); with a movement channel, a generalized slow wave with a
+    strong burst is kept too.
 
     Parameters
     ----------
@@ -420,7 +428,9 @@ def find_candidates(fm: FrameMeasures, params: SpasmParams = SpasmParams()
     post_all = np.lib.stride_tricks.sliding_window_view(rn, look).min(-1)
     peaks = peaks[peaks + look < nf]
     strong = 2.0 * params.emg_ratio
+    full = (g[peaks] >= params.k_slow) & (fm.frac[peaks] >= params.min_fraction)
     peaks = peaks[(post_all[peaks] <= params.max_decrement + 0.15)
+                  | (full & (post_all[peaks] <= params.max_shallow_decrement))
                   | ((fm.emg_near[peaks] >= strong) & (g[peaks] >= params.k_slow))]
     if fm.emg_env is not None:
         peaks = np.unique(np.r_[peaks, _movement_anchors(fm, params, peaks, nf - look)])
@@ -1067,7 +1077,8 @@ def _rules(c, p: SpasmParams) -> tuple[np.ndarray, list[str]]:
 
 def eligible(c, params: SpasmParams = SpasmParams()) -> np.ndarray:
     """Which candidates the pattern score may make spasms: those followed by an
-    electrodecrement, and, with a deltoid EMG channel, a clear generalized slow wave with a
+    electrodecrement (a shallower one, to ``SpasmParams.max_shallow_decrement``, after a full
+    generalized slow wave), and, with a deltoid EMG channel, a clear generalized slow wave with a
     strong, short EMG burst and no decrement (``SpasmParams.emg_max_burst_s``); in both cases
     with a median slow-wave amplitude of at least half ``SpasmParams.min_slow_uv``.
 
@@ -1084,8 +1095,10 @@ def eligible(c, params: SpasmParams = SpasmParams()) -> np.ndarray:
     """
     dec = np.asarray(c["decrement"], dtype=float)
     uv = np.asarray(c["slow_uv"], dtype=float)
-    return ((dec <= params.max_decrement + 0.15) | _emg_slow_wave(c, params)) & \
-        (uv >= 0.5 * params.min_slow_uv)
+    full = (np.asarray(c["slow_ratio"], dtype=float) >= params.k_slow) & \
+        (np.asarray(c["fraction"], dtype=float) >= params.min_fraction)
+    return ((dec <= params.max_decrement + 0.15) | (full & (dec <= params.max_shallow_decrement))
+            | _emg_slow_wave(c, params)) & (uv >= 0.5 * params.min_slow_uv)
 
 
 def _burst(c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
