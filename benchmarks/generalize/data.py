@@ -8,9 +8,10 @@ adapter that writes one normalised truth table and one record per recording:
   children's EEG of ``../shared/data/real``);
 * ``independent``: ``benchmarks/generalize/independent.py``, written from the clinical
   description only, used solely through its ``generate()`` interface;
-* ``fourth``: ``benchmarks/generalize/fourth.py``, written the same way by another hand and
-  on another principle (cortical sources projected to the scalp; real children's EEG with the
-  patterns injected), with the same file interface as the third.
+* ``fourth``: ``benchmarks/generalize/fourth.py``, also written from the clinical description
+  only, without the detector's code or the other generators', on another principle (cortical
+  sources projected to the scalp; real children's EEG with the patterns injected), with the
+  same file interface as the third.
 
 Truth per spasm: ``onset``, ``duration``, ``cluster``, ``form`` (``complete``: a wave and a
 decrement; ``wave_only``; ``decrement_only``) and ``movement`` (a movement burst recorded with
@@ -227,8 +228,8 @@ def _cc_truth_file(s: Spec, t: pd.DataFrame) -> str | None:
 
 
 def _ind_spasm_rows(s: Spec, t: pd.DataFrame) -> pd.DataFrame | None:
-    """The independent generator's own rows of the spasms in ``t`` (its events file), when
-    they match them one to one."""
+    """A file generator's own rows of the spasms in ``t`` (its events file), when they match
+    them one to one."""
     if s.generator not in FILE_GENERATORS:
         return None
     f = sorted(s.folder.glob("*_events.tsv"))
@@ -295,13 +296,13 @@ def _build_crosscheck(s: Spec):
     return str(edf), truth, meta
 
 
-def _build_independent(s: Spec):
+def _build_from_files(s: Spec):
     """A recording of a generator with ``independent.py``'s file interface (its own module)."""
     gen = importlib.import_module(s.generator)
     out = s.folder
     out.mkdir(parents=True, exist_ok=True)
     case = gen.generate(out, seed=s.seed, background=s.background, minutes=s.minutes,
-                                emg=s.emg, spasms=s.spasms, gain=s.gain)
+                        emg=s.emg, spasms=s.spasms, gain=s.gain)
     ev = pd.read_csv(case.events, sep="\t")
     info = json.loads(Path(case.truth).read_text())
     ev = ev[ev["trial_type"].astype(str).str.startswith("spasm")] if len(ev) else ev
@@ -316,7 +317,7 @@ def _build_independent(s: Spec):
 
 
 BUILDERS = {"simulate": _build_simulate, "crosscheck": _build_crosscheck,
-            "independent": _build_independent, "fourth": _build_independent}
+            **{g: _build_from_files for g in FILE_GENERATORS}}
 
 
 # ------------------------------------------------------------------ extraction
