@@ -355,6 +355,7 @@ def report_context(analysis: Any, source: Any = None, reference: str | None = No
         "spasm_model": ((sp.get("model") or {}).get("sha256") or "n/a")[:12],
         "window_model": (((sp.get("model") or {}).get("window") or {}).get("sha256")
                          or "n/a")[:12],
+        "n_generators": len((sp.get("model") or {}).get("trained_on") or []) or "several",
         "clusters": clusters,
         "sleep_wake_note": _sleep_wake_note(sw, len(clusters)),
         "detection_note": sp.get("detection_note") or "",
@@ -813,7 +814,8 @@ METHODS_TEXT = (
     "deltoid EMG when recorded; each candidate's confidence is a calibrated probability from a "
     "gradient-boosted model of its measurements and of a small convolutional network's score "
     "of the EEG curves around it (model sha256 {spasm_model}..., network {window_model}...), "
-    "trained on three independent generators of simulated EEG; an event counts as a spasm from "
+    "trained on {n_generators} independent generators of simulated EEG; an event counts as a "
+    "spasm from "
     "a score of {min_confidence}, and spasms less than {cluster_gap_s} s apart form a cluster. "
     "Rates are per analysed hour with an exact 95 % Poisson interval; a per-24-h figure is "
     "given only from {min_hours_for_24h} h of analysed EEG."
