@@ -9,9 +9,14 @@ neither it nor the candidates of measurement version 7 (a full generalized wave 
 shallow dip, ``SpasmParams.max_shallow_decrement``, switched off: the detector's candidate stage
 of version 6), and prints wall and CPU time per run and their ratios.
 
+With ``--against SRC`` (the ``src`` folder of another checkout of hypsa, e.g. the detector as it
+was before the generalization work: ``git worktree add /tmp/hypsa-ae63ca9 ae63ca9``), the same
+call is also timed with that code, in a child process per run (two versions of a package cannot
+share one process), alternating with the shipped detector's runs in child processes.
+
 Usage::
 
-    python benchmarks/bench_window.py [--hours 24] [--repeats 2]
+    python benchmarks/bench_window.py [--hours 24] [--repeats 2] [--against SRC]
 """
 
 from __future__ import annotations
@@ -48,10 +53,56 @@ def run_once(path, window: bool, shallow: bool = True) -> tuple[float, float, in
         sp.MODEL_FEATURES = saved
 
 
+_CHILD = """
+import json, sys, time
+import hypsa
+w0, c0 = time.perf_counter(), time.process_time()
+a = hypsa.analyze(sys.argv[1], n_jobs=1)
+print(json.dumps([time.perf_counter() - w0, time.process_time() - c0, len(a.events)]))
+"""
+
+
+def run_child(path, src: str | None) -> tuple[float, float, int]:
+    """``hypsa.analyze`` of ``path`` in a child process, with the package from ``src`` (None:
+    this checkout's); its own wall and CPU time."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(path)], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    wall, cpu, n = json.loads(out.strip().splitlines()[-1])
+    return wall, cpu, n
+
+
+def against(path, src: str, repeats: int) -> None:
+    """The shipped detector against the package in ``src``, each run in its own process."""
+    import pandas as pd
+
+    rows = []
+    for k in range(repeats):
+        for label, tree in ((f"package from {src}", src), ("shipped (this checkout)", None)):
+            wall, cpu, n = run_child(path, tree)
+            rows.append({"run": k + 1, "code": label, "wall s": round(wall, 1),
+                         "CPU s": round(cpu, 1), "events": n})
+    df = pd.DataFrame(rows)
+    print("\n## The same call, one child process per run\n")
+    print(df.to_markdown(index=False))
+    g = df.groupby("code", sort=False)[["wall s", "CPU s"]].median()
+    r = g.iloc[1] / g.iloc[0]
+    print(f"\nratio (median, shipped / {src}): wall {r['wall s']:.3f}, CPU {r['CPU s']:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hours", type=float, default=24.0)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--against", default=None,
+                    help="the src folder of another checkout, timed in child processes")
     args = ap.parse_args()
     path = bench_analyze.recording(args.hours)
     run_once(path, True)  # warm: imports, model files, page cache
@@ -70,6 +121,8 @@ def main() -> None:
         r = g.loc[mode] / g.loc[base]
         print(f"\nratio (median, {mode} / {base}): wall {r['wall s']:.3f}, "
               f"CPU {r['CPU s']:.3f}")
+    if args.against:
+        against(path, args.against, args.repeats)
 
 
 if __name__ == "__main__":

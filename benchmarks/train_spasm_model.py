@@ -1,7 +1,8 @@
 """Rebuild the shipped spasm model (src/hypsa/models: spasm_lgbm.txt, spasm_window.npz, cards).
 
 Every spasm candidate of the bench recordings of all four generators (``benchmarks/generalize``:
-``hypsa.simulate``, the cross-check generator, the independent generator) is measured as
+``hypsa.simulate``, the cross-check generator, the independent and the fourth generator) is
+measured as
 ``hypsa analyze`` measures it and labelled (a spasm within 1 s of a true spasm whose EEG shows
 the pattern, or that moved where a movement channel is recorded; a mimic beyond 3 s of every
 true spasm). LightGBM is fitted with bagging and feature subsampling (each generator weighing

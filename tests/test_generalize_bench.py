@@ -59,3 +59,20 @@ def test_cluster_ceiling_counts_what_the_gap_allows():
                          "n_clusters_true": [2, 2]})
     assert M.cluster_ceiling(truth, recs, gap_s=120.0)["g"] == 0.5  # the first reads as one
     assert M.cluster_ceiling(truth, recs, gap_s=45.0)["g"] == 1.0
+
+
+def test_a_spasm_moved_only_where_its_emg_burst_was_drawn(tmp_path, monkeypatch):
+    # the fourth generator draws an EMG burst for most spasms, not all: the truth's movement
+    # (what the detector must find with a movement channel) follows each spasm's own flag
+    monkeypatch.setattr(data, "WORK", tmp_path)
+    s = data.Spec("fourth", "t", "hyps_classic", seed=2, emg=True, minutes=3)
+    _, truth, _ = data._build_from_files(s)
+    ev = pd.read_csv(next(s.folder.glob("*_events.tsv")), sep="\t")
+    ev = ev[ev["trial_type"].str.startswith("spasm")]
+    drawn = ev["emg"].astype(str).str.lower().eq("true").to_numpy()
+    assert 0 < drawn.sum() < len(drawn)  # seed 2: 8 of its 9 spasms with a burst
+    assert len(truth) == len(ev) and (truth["movement"].to_numpy() == drawn).all()
+    no_emg = data.Spec("fourth", "u", "hyps_classic", seed=2, emg=False, minutes=3)
+    assert not data._build_from_files(no_emg)[1]["movement"].any()
+    ev_all = pd.DataFrame({"onset": [1.0, 2.0]})  # a generator without the column: all moved
+    assert data._moved(ev_all, True).all() and not data._moved(ev_all, False).any()

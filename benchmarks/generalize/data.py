@@ -296,6 +296,16 @@ def _build_crosscheck(s: Spec):
     return str(edf), truth, meta
 
 
+def _moved(ev: pd.DataFrame, emg: bool) -> np.ndarray:
+    """Whether each spasm of an events table moved on the recorded EMG: its ``emg`` column (an
+    EMG burst was drawn), and only when the recording has an EMG channel."""
+    if not emg:
+        return np.zeros(len(ev), dtype=bool)
+    if "emg" not in ev:
+        return np.ones(len(ev), dtype=bool)
+    return ev["emg"].astype(str).str.lower().isin({"true", "1"}).to_numpy()
+
+
 def _build_from_files(s: Spec):
     """A recording of a generator with ``independent.py``'s file interface (its own module)."""
     gen = importlib.import_module(s.generator)
@@ -311,7 +321,7 @@ def _build_from_files(s: Spec):
     truth = pd.DataFrame({"onset": ev["onset"].astype(float), "duration": ev["duration"],
                           "cluster": ev["cluster"] if "cluster" in ev else 0,
                           "form": ev["trial_type"].map(forms).fillna("complete"),
-                          "movement": s.emg, "plain": _plain_independent(ev)})
+                          "movement": _moved(ev, s.emg), "plain": _plain_independent(ev)})
     meta = {"hyps": bool(info.get("hypsarrhythmic")), "hours": s.minutes / 60}
     return str(case.edf), truth, meta
 

@@ -198,6 +198,9 @@ def score(c: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, threshold: f
             tf = t[t["form"] == form] if len(t) else t
             row[f"n_{form}"] = len(tf)
             row[f"tp_{form}"] = score_events(tf, d, dur, "spasm").tp if len(tf) else 0
+        tm = t[(t["form"] == "complete") & t["movement"].astype(bool)] if len(t) else t
+        row["n_moved"] = len(tm)
+        row["tp_moved"] = score_events(tm, d, dur, "spasm").tp if len(tm) else 0
         tp_ = t[t["plain"].fillna(False).astype(bool)] if len(t) and "plain" in t else t.iloc[:0]
         row["n_plain"] = len(tp_)
         row["tp_plain"] = score_events(tp_, d, dur, "spasm").tp if len(tp_) else 0

@@ -67,6 +67,8 @@ def summary_table(s: pd.DataFrame) -> pd.DataFrame:
             "spasms (pattern)": int(n), "sensitivity": _rate(tp, n),
             "plain pattern": f"{_rate(d.tp_plain.sum(), d.n_plain.sum())} "
                              f"({int(d.n_plain.sum())})",
+            "moved (EMG burst drawn)": f"{_rate(d.tp_moved.sum(), d.n_moved.sum())} "
+                                       f"({int(d.n_moved.sum())})" if emg else "-",
             "precision": _rate(ndet - d.fp.sum(), ndet),
             "FD/h": f"{d.fp.sum() / d.hours.sum():.2f}",
             "wave only": f"{_rate(d.tp_wave_only.sum(), d.n_wave_only.sum())} "

@@ -9,7 +9,7 @@ it, on the same candidates, and trains the networks ``train_spasm_model.py`` shi
   measured exactly as ``hypsa analyze`` does) gets its window (``hypsa.spasm_window.windows``:
   6 s before its onset to 8 s after, per electrode and 1/8-s frame, the 0.5-4 Hz EEG over its
   background level and the log 1-45 Hz and 4-12 Hz RMS over theirs: no microvolt enters).
-  Cached under ``benchmarks/_work/generalize/windows_v<FEATURE_VERSION>``.
+  Cached under ``benchmarks/_work/generalize/windows_v<CANDIDATE_VERSION>``.
 * **Network.** One encoder shared by every electrode (three convolutions), pooled over the
   electrodes present (mean, maximum, spread: any montage, any order), a convolution over time
   and a small dense head. Trained with heavy randomisation (shifts of up to 0.5 s, time stretch
@@ -65,9 +65,10 @@ GENS = data.GENERATORS
 
 
 def _work() -> Path:
-    from hypsa.spasms import FEATURE_VERSION
+    # the windows are the frame curves at the candidates: keyed on the candidate stage's version
+    from hypsa.spasms import CANDIDATE_VERSION
 
-    return data.WORK / f"windows_v{FEATURE_VERSION}"
+    return data.WORK / f"windows_v{CANDIDATE_VERSION}"
 
 
 _STASH: list = []

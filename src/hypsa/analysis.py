@@ -51,6 +51,7 @@ from hypsa.spasms import (
     cluster_spasms,
     detect_spasms,
     emg_envelope,
+    fast_band,
 )
 from hypsa.spikes import SpikeParams
 
@@ -107,6 +108,17 @@ class WindowResult:
     discharges: pd.DataFrame | None = None
     attenuations: pd.DataFrame | None = None
     span: Any = None
+
+
+def _spasm_bands(bank, main: tuple, good: list[int], slow: np.ndarray,
+                 sfreq: float) -> tuple[np.ndarray, ...]:
+    """The bands the spasm detector reads (:func:`hypsa.spasms.frame_measures`), each taken
+    from the window's filter bank once: 0.5-4 Hz (``slow``, already computed), 1-45 Hz,
+    4-12 Hz and, where the rate allows, the fast band of the electrodecrement."""
+    out = (slow, bank.band(main, (1.0, 45.0, 2), rows=good),
+           bank.band(main, (4.0, 12.0, 2), rows=good))
+    edges = fast_band(sfreq)
+    return out if edges is None else (*out, bank.band(main, (*edges, 4), rows=good))
 
 
 def _bad_channels(x: np.ndarray, sfreq: float, names: list[str],
@@ -230,8 +242,7 @@ def analyze_window(
     ev = detect_spasms(xg, fs, emg_env=emg_env, excluded=all_bad,
                        core=(pb / fs, (pb + n_core) / fs), params=params.spasms,
                        ch_names=list(gnames),
-                       bands=(slow_all, bank.band(main, (1.0, 45.0, 2), rows=good),
-                              bank.band(main, (4.0, 12.0, 2), rows=good)))
+                       bands=_spasm_bands(bank, main, good, slow_all, fs))
     if params.spasm_model is not None:  # a site model (hypsa calibrate) decides instead
         ev = params.spasm_model.apply(ev)
     # --- interictal discharges, foci, attenuations and the BASED grade (spasms set aside)

@@ -45,7 +45,7 @@ __all__ = ["SpasmParams", "detect_spasms", "cluster_spasms", "refractory_merge",
            "FrameMeasures", "frame_measures", "find_candidates", "measure_candidates", "decide",
            "decrement_only", "spasm_decision", "to_events", "SPASM_EEG_MOVEMENT", "SPASM_EEG",
            "EEG_DECREMENT", "SPASM_TYPES", "EVENT_TYPES", "EMG_EVENT", "EEG_EVENT",
-           "FEATURE_COLUMNS", "FEATURE_VERSION"]
+           "FEATURE_COLUMNS", "FEATURE_VERSION", "CANDIDATE_VERSION", "FAST_BAND", "fast_band"]
 
 #: What is measured on each candidate (columns of the candidate and event tables).
 FEATURE_COLUMNS = [
@@ -64,7 +64,14 @@ FEATURE_COLUMNS = [
     "emg_half_s",
 ]
 #: Bumped whenever a measurement changes (cached candidate tables of the benchmarks key on it).
-FEATURE_VERSION = 7
+FEATURE_VERSION = 8
+#: Bumped whenever the candidate stage or the frame curves change (which candidates there are,
+#: and the curves :mod:`hypsa.spasm_window` reads: the window score's cached inputs key on it).
+#: Version 8 of the measurements changed how ``fast_dec`` is filtered only, not this.
+CANDIDATE_VERSION = 7
+#: The band of the low-voltage fast activity measured in an electrodecrement (Hz; the upper edge
+#: is kept below 0.45 of the sampling rate, and the band is skipped where that leaves < 20 Hz).
+FAST_BAND = (15.0, 40.0)
 
 #: ``trial_type`` of a spasm whose ictal EEG pattern comes with a movement burst (deltoid EMG or
 #: video movement, through ``emg_env``).
@@ -277,6 +284,8 @@ class FrameMeasures:
         from 1 s before to 2 s after each frame (zeros without a movement channel).
     slow_bg : ndarray, shape (n_channels, n_frames)
         The slow band's background level per channel (the denominator of ``ratio_w``).
+    fast : ndarray, shape (n_channels, n_samples), or None
+        The EEG in :data:`FAST_BAND` (None where the sampling rate leaves no such band).
     """
 
     fs_fr: float
@@ -298,6 +307,7 @@ class FrameMeasures:
     env_sm: np.ndarray
     emg_near: np.ndarray
     slow_bg: np.ndarray | None = None
+    fast: np.ndarray | None = None
 
     @property
     def nf(self) -> int:
@@ -305,8 +315,15 @@ class FrameMeasures:
         return int(self.g.size)
 
 
+def fast_band(sfreq: float) -> tuple[float, float] | None:
+    """The edges of :data:`FAST_BAND` at ``sfreq`` (the upper one below 0.45 ``sfreq``), or
+    None where less than 20 Hz would be left."""
+    hi = min(FAST_BAND[1], 0.45 * sfreq)
+    return (FAST_BAND[0], hi) if hi > 20.0 else None
+
+
 def frame_measures(eeg: np.ndarray, sfreq: float, params: SpasmParams = SpasmParams(), *,
-                   bands: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                   bands: tuple[np.ndarray, ...] | None = None,
                    emg_env: np.ndarray | None = None) -> FrameMeasures:
     """Stage 0: the per-frame curves every later stage reads, each relative to each channel's
     own local background (median over ~90 s).
@@ -319,8 +336,9 @@ def frame_measures(eeg: np.ndarray, sfreq: float, params: SpasmParams = SpasmPar
         Sampling rate (Hz).
     params : SpasmParams
         Frame length and thresholds.
-    bands : (ndarray, ndarray, ndarray), optional
-        ``eeg`` filtered to 0.5-4 Hz, 1-45 Hz and 4-12 Hz, when already computed.
+    bands : tuple of ndarray, optional
+        ``eeg`` filtered to 0.5-4 Hz, 1-45 Hz and 4-12 Hz, when already computed, and
+        optionally to :func:`fast_band` (order 4) as a fourth.
     emg_env : ndarray, optional
         Movement envelope per frame (see :func:`detect_spasms`).
 
@@ -330,9 +348,16 @@ def frame_measures(eeg: np.ndarray, sfreq: float, params: SpasmParams = SpasmPar
     """
     spf = max(1, int(round(params.frame_s * sfreq)))
     fs_fr = sfreq / spf
-    slow, bb, mid = bands if bands is not None else (
+    slow, bb, mid = bands[:3] if bands is not None else (
         bandpass(eeg, sfreq, 0.5, 4.0, order=2), bandpass(eeg, sfreq, 1.0, 45.0, order=2),
         bandpass(eeg, sfreq, 4.0, 12.0, order=2))
+    edges = fast_band(sfreq)
+    if edges is None:
+        fast = None
+    elif bands is not None and len(bands) > 3:
+        fast = bands[3]
+    else:
+        fast = bandpass(eeg, sfreq, edges[0], edges[1], order=4)
     sa = frames_absmax(slow, spf)
     block = int(round(30.0 / params.frame_s))
     bg = np.maximum(_background(sa, block), 1.0)
@@ -365,7 +390,7 @@ def frame_measures(eeg: np.ndarray, sfreq: float, params: SpasmParams = SpasmPar
         emg_near = maximum_filter1d(emg_r, size=int(round(3 * fs_fr)),
                                     origin=-int(round(0.5 * fs_fr)))
     return FrameMeasures(fs_fr, spf, w, block, slow, eeg, sa, ratio_w, g, frac, amp, rms_n,
-                         mid_n, rn, rm, env, env_sm, emg_near, bg)
+                         mid_n, rn, rm, env, env_sm, emg_near, bg, fast)
 
 
 def find_candidates(fm: FrameMeasures, params: SpasmParams = SpasmParams()
@@ -515,7 +540,6 @@ def measure_candidates(fm: FrameMeasures, frames: np.ndarray, params: SpasmParam
         if frames.size else 0.0
     dips, orphans = _dip_starts(fm, params) if frames.size else (np.zeros(0), np.zeros(0))
     bursts = _movement_bursts(fm) if frames.size and fm.emg_env is not None else np.zeros(0)
-    fast_sos = _fast_filter(sfreq)
     for p in frames:
         # extent of the slow wave: where the median ratio stays above 40 % of the peak excess
         half = 1.0 + (g[p] - 1.0) * 0.4
@@ -608,7 +632,7 @@ def measure_candidates(fm: FrameMeasures, frames: np.ndarray, params: SpasmParam
         near = (dips >= lo) & (dips < hi) & far
         dips_ctx = float(near.sum() / span_min)
         orphans_ctx = float((near & orphans).sum() / span_min)
-        fast_dec = _fast_share(eeg, fast_sos, spf, (a0, a1), (k0, k1 + 1))
+        fast_dec = _fast_share(eeg, fm.fast, spf, (a0, a1), (k0, k1 + 1))
         if bursts.size:
             db = bursts - onset_f
             emg_bursts_ctx = float(((db >= -4 * fs_fr) & (db <= 6 * fs_fr)
@@ -800,7 +824,7 @@ def detect_spasms(
     excluded: np.ndarray | None = None,
     core: tuple[float, float] | None = None,
     params: SpasmParams = SpasmParams(),
-    bands: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    bands: tuple[np.ndarray, ...] | None = None,
     candidates: bool = False,
     ch_names: list[str] | None = None,
 ) -> pd.DataFrame:
@@ -828,8 +852,9 @@ def detect_spasms(
         the array is context).
     params : SpasmParams
         Thresholds.
-    bands : (ndarray, ndarray, ndarray), optional
-        ``eeg`` filtered to 0.5-4 Hz, 1-45 Hz and 4-12 Hz, when already computed.
+    bands : tuple of ndarray, optional
+        ``eeg`` filtered to 0.5-4 Hz, 1-45 Hz and 4-12 Hz, when already computed, and
+        optionally to :func:`fast_band` as a fourth (see :func:`frame_measures`).
     candidates : bool
         Return every candidate examined, with its features, the rules' verdict (``rules``),
         the decision (``keep``) and ``eeg_decrement``, before the refractory merge: for
@@ -900,35 +925,25 @@ def _movement_bursts(fm: FrameMeasures, height: float = 3.0, apart_s: float = 0.
     return peaks
 
 
-def _fast_filter(sfreq: float):
-    """Second-order sections of the 15-40 Hz band (below 0.45 ``sfreq``), or None."""
-    hi = min(40.0, 0.45 * sfreq)
-    if hi <= 20.0:
-        return None
-    return sps.butter(4, [15.0, hi], btype="band", fs=sfreq, output="sos")
-
-
-def _fast_share(eeg: np.ndarray, sos, spf: int, pre: tuple[int, int],
+def _fast_share(eeg: np.ndarray, fast: np.ndarray | None, spf: int, pre: tuple[int, int],
                 dip: tuple[int, int]) -> float:
-    """How much the 15-40 Hz share of activity grows in the dip over the seconds before it
-    (median over channels): above 1 where low-voltage fast activity fills an electrodecrement,
-    about 1 where all activity is scaled down together."""
-    if sos is None:
+    """How much the :data:`FAST_BAND` share of activity grows in the dip over the seconds before
+    it (median over channels; ``fast`` is ``eeg`` in that band, filtered once for the whole
+    stretch): above 1 where low-voltage fast activity fills an electrodecrement, about 1 where
+    all activity is scaled down together."""
+    if fast is None:
         return float("nan")
-    a, b = pre[0] * spf, dip[1] * spf
+    a, b = pre[0] * spf, min(dip[1] * spf, eeg.shape[1])
     if b - a < 64 or dip[1] <= dip[0] or pre[1] <= pre[0]:
         return float("nan")
-    pad = min(a, 64)
-    seg = eeg[:, a - pad:min(eeg.shape[1], b + 64)]
-    fast = sps.sosfiltfilt(sos, seg, axis=1)[:, pad:pad + b - a]
-    seg = seg[:, pad:pad + b - a]
+    seg, fseg = eeg[:, a:b], fast[:, a:b]
     p0, p1 = 0, (pre[1] - pre[0]) * spf
     d0, d1 = (dip[0] - pre[0]) * spf, (dip[1] - pre[0]) * spf
 
     def rms(x: np.ndarray, i: int, j: int) -> np.ndarray:
-        return np.sqrt(np.mean(x[:, i:j] ** 2, axis=1)) + 1e-6
+        return np.sqrt(np.mean(np.square(x[:, i:j], dtype=np.float64), axis=1)) + 1e-6
 
-    share = (rms(fast, d0, d1) / rms(seg, d0, d1)) / (rms(fast, p0, p1) / rms(seg, p0, p1))
+    share = (rms(fseg, d0, d1) / rms(seg, d0, d1)) / (rms(fseg, p0, p1) / rms(seg, p0, p1))
     return float(median(share))
 
 
