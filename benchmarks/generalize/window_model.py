@@ -281,16 +281,23 @@ def score(net, w: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def _tag(name: str, epochs: int, seed: int, n: int) -> str:
-    """Cache name of a network: its training set's name and size, epochs, seed."""
-    return f"{name}_n{n}_e{epochs}" + (f"_s{seed}" if seed else "")
+def _tag(name: str, epochs: int, seed: int, rows: np.ndarray, y: np.ndarray) -> str:
+    """Cache name of a network: its training set's name and size, a digest of its rows and
+    labels (a change of the truth or of the labelling rule retrains it), epochs, seed."""
+    import hashlib
+
+    lab = rows & (y >= 0)
+    idx = np.flatnonzero(lab)
+    digest = hashlib.sha1(idx.astype(np.int64).tobytes() + y[idx].astype(np.int8).tobytes())
+    return (f"{name}_n{idx.size}_y{digest.hexdigest()[:8]}_e{epochs}"
+            + (f"_s{seed}" if seed else ""))
 
 
 def net_for(name: str, train_rows: np.ndarray, w, mask, y, gen, epochs: int, seed: int = 0):
     """The network trained on ``train_rows`` (its weights cached by name)."""
     import torch
 
-    f = _work() / f"net_{_tag(name, epochs, seed, int((train_rows & (y >= 0)).sum()))}.pt"
+    f = _work() / f"net_{_tag(name, epochs, seed, train_rows, y)}.pt"
     net = _net()
     if f.is_file():
         net.load_state_dict(torch.load(f))
@@ -305,7 +312,7 @@ def scores_for(name: str, train_rows: np.ndarray, w, mask, y, gen, epochs: int,
                seed: int = 0) -> np.ndarray:
     """Scores of every candidate by the network trained on ``train_rows`` (scores and network
     cached by name)."""
-    f = _work() / f"scores_{_tag(name, epochs, seed, int((train_rows & (y >= 0)).sum()))}.npy"
+    f = _work() / f"scores_{_tag(name, epochs, seed, train_rows, y)}.npy"
     if f.is_file():
         return np.load(f)
     net = net_for(name, train_rows, w, mask, y, gen, epochs, seed)
