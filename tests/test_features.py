@@ -115,6 +115,57 @@ def test_kernels_match_numpy() -> None:
                                                            normalize=True), abs=1e-12)
 
 
+@pytest.mark.parametrize("dip", [(610, 630), (610, 611), (600, 760)])
+def test_candidate_kernels_match_numpy(dip: tuple[int, int]) -> None:
+    """The spasm detector's per-candidate pass (hypsa.kernels.candidate_channels,
+    band_share_change, span_share_below) equals its numpy definition, for short and long dips
+    (a long one is sorted, a short one inserted), spans of odd and even length and float32
+    ties."""
+    from hypsa import kernels as K
+    from hypsa.kernels import median
+
+    rng = np.random.default_rng(9)
+    nch, nf = 7, 1300
+    rms_n, mid_n = rng.gamma(2.0, 0.5, (nch, nf)), rng.gamma(2.0, 0.5, (nch, nf))
+    ratio_w = np.round(rng.gamma(2.0, 0.5, (nch, nf)), 1).astype(np.float32)  # ties
+    sa = rng.gamma(2.0, 20.0, (nch, nf)).astype(np.float32)
+    rms_n[:4, dip[0]:dip[1]] *= 0.3  # an electrodecrement on four of the electrodes
+    active = rng.random(nf) > 0.3
+    before, wave, p = ((548, 588), (580, 595)), (596, 606), 600
+    ctx = [(120, 572), (dip[1] + 24, 1080)]
+    dec, dec_mid, rank_w, rank_d, rank_wa, wave_pre, n_ctx, n_act = K.candidate_channels(
+        rms_n, mid_n, ratio_w, sa, before, dip, wave, p, ctx, active)
+
+    def lvl(x: np.ndarray) -> np.ndarray:
+        return np.maximum(*(median(x[:, i:j], axis=1) for i, j in before))
+
+    cols = np.r_[np.arange(*ctx[0]), np.arange(*ctx[1])]
+    act = cols[active[cols]]
+    d = median(rms_n[:, dip[0]:dip[1]], axis=1)
+    np.testing.assert_array_equal(dec, d <= 0.5 * np.maximum(lvl(rms_n), 1e-3))
+    np.testing.assert_array_equal(
+        dec_mid, median(mid_n[:, dip[0]:dip[1]], axis=1) <= 0.5 * np.maximum(lvl(mid_n), 1e-3))
+    assert 0 < dec.sum() < nch  # the comparison is not one-sided
+    np.testing.assert_array_equal(rank_w, (ratio_w[:, cols] < ratio_w[:, p, None]).mean(1))
+    np.testing.assert_array_equal(rank_d, (rms_n[:, cols] < d[:, None]).mean(1))
+    np.testing.assert_array_equal(rank_wa, (ratio_w[:, act] < ratio_w[:, p, None]).mean(1))
+    pre_sa = np.maximum(median(sa[:, before[0][0]:before[0][1]], axis=1), 1e-3)
+    np.testing.assert_array_equal(wave_pre, sa[:, wave[0]:wave[1]].max(1) / pre_sa)
+    assert (n_ctx, n_act) == (cols.size, act.size)
+
+    def rms(a: np.ndarray, i: int, j: int) -> np.ndarray:
+        return np.sqrt(np.mean(np.square(a[:, i:j], dtype=np.float64), axis=1)) + 1e-6
+
+    band = sa * rng.uniform(0.1, 0.5, sa.shape).astype(np.float32)
+    np.testing.assert_allclose(
+        K.band_share_change(sa, band, (10, 90), (95, 131)),
+        (rms(band, 95, 131) / rms(sa, 95, 131)) / (rms(band, 10, 90) / rms(sa, 10, 90)),
+        rtol=1e-12)
+    assert np.isnan(K.band_share_change(sa, band, (10, 90), (95, 95))).all()
+    np.testing.assert_array_equal(K.span_share_below(ratio_w, ratio_w[:, p], ctx, active),
+                                  rank_wa)
+
+
 def test_fast_median_matches_numpy() -> None:
     from hypsa.kernels import median
 

@@ -15,7 +15,8 @@ import numba
 import numpy as np
 
 __all__ = ["median", "frames_minmax", "frames_ptp", "frames_absmax", "frames_rms",
-           "frames_ms", "mean_abs_diff", "ordinal_counts", "amplitude_counts"]
+           "frames_ms", "mean_abs_diff", "ordinal_counts", "amplitude_counts",
+           "band_share_change", "candidate_channels", "span_share_below"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -112,6 +113,122 @@ def _mean_abs_diff(x: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
         for t in range(1, n):
             s += abs(np.float64(x[r, t]) - np.float64(x[r, t - 1]))
         out[r] = s / max(n - 1, 1)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _median_of(v: np.ndarray, buf: np.ndarray) -> float:  # pragma: no cover - compiled
+    # insertion sort into a buffer for the usual short span (tens of frames: nothing is
+    # allocated), a full sort for a long one
+    n = v.size
+    if n > 64:
+        buf = np.sort(v)
+    else:
+        _insertion_sort(v, buf)
+    k = n // 2
+    if n % 2:
+        return buf[k]
+    return (buf[k - 1] + buf[k]) / 2  # the sum in the array's own type, as numpy computes it
+
+
+@numba.njit(cache=True, nogil=True)
+def _insertion_sort(v: np.ndarray, buf: np.ndarray) -> None:  # pragma: no cover - compiled
+    for i in range(v.size):
+        x = v[i]
+        j = i
+        while j > 0 and buf[j - 1] > x:
+            buf[j] = buf[j - 1]
+            j -= 1
+        buf[j] = x
+
+
+@numba.njit(cache=True, nogil=True)
+def _candidate_channels(rms_n, mid_n, ratio_w, sa, before, dip, wave, p, ctx,
+                        active):  # pragma: no cover - compiled
+    nch = rms_n.shape[0]
+    dec = np.zeros(nch, np.bool_)
+    dec_mid = np.zeros(nch, np.bool_)
+    rank_w = np.full(nch, np.nan)
+    rank_d = np.full(nch, np.nan)
+    rank_wa = np.full(nch, np.nan)
+    wave_pre = np.empty(nch, np.float32)
+    n_ctx = 0
+    n_act = 0
+    for s in range(ctx.shape[0]):
+        for t in range(ctx[s, 0], ctx[s, 1]):
+            n_ctx += 1
+            if active[t]:
+                n_act += 1
+    floor32 = np.float32(1e-3)
+    longest = min(64, max(before[0, 1] - before[0, 0], before[1, 1] - before[1, 0],
+                          dip[1] - dip[0]))
+    buf = np.empty(longest, rms_n.dtype)
+    buf_m = np.empty(longest, mid_n.dtype)
+    buf_s = np.empty(longest, sa.dtype)
+    for c in range(nch):
+        pre = max(_median_of(rms_n[c, before[0, 0]:before[0, 1]], buf),
+                  _median_of(rms_n[c, before[1, 0]:before[1, 1]], buf))
+        d = _median_of(rms_n[c, dip[0]:dip[1]], buf)
+        dec[c] = d <= 0.5 * max(pre, 1e-3)
+        pre_m = max(_median_of(mid_n[c, before[0, 0]:before[0, 1]], buf_m),
+                    _median_of(mid_n[c, before[1, 0]:before[1, 1]], buf_m))
+        dec_mid[c] = _median_of(mid_n[c, dip[0]:dip[1]], buf_m) <= 0.5 * max(pre_m, 1e-3)
+        x = ratio_w[c, p]
+        bw = 0
+        bd = 0
+        ba = 0
+        for s in range(ctx.shape[0]):
+            for t in range(ctx[s, 0], ctx[s, 1]):
+                b = np.int64(ratio_w[c, t] < x)  # branch-free counts
+                bw += b
+                ba += b & np.int64(active[t])
+                bd += np.int64(rms_n[c, t] < d)
+        if n_ctx:
+            rank_w[c] = bw / n_ctx
+            rank_d[c] = bd / n_ctx
+        if n_act:
+            rank_wa[c] = ba / n_act
+        ps = max(np.float32(_median_of(sa[c, before[0, 0]:before[0, 1]], buf_s)), floor32)
+        wave_pre[c] = sa[c, wave[0]:wave[1]].max() / ps
+    return dec, dec_mid, rank_w, rank_d, rank_wa, wave_pre, n_ctx, n_act
+
+
+@numba.njit(cache=True, nogil=True)
+def _band_share_change(x: np.ndarray, band: np.ndarray, before: tuple, during: tuple
+                       ) -> np.ndarray:  # pragma: no cover - compiled
+    rows = x.shape[0]
+    out = np.empty(rows, np.float64)
+    for r in range(rows):
+        rms = np.zeros(4)
+        for k, (i, j) in enumerate((before, during)):
+            sx = 0.0
+            sb = 0.0
+            for t in range(i, j):
+                v = np.float64(x[r, t])
+                w = np.float64(band[r, t])
+                sx += v * v
+                sb += w * w
+            rms[2 * k] = np.sqrt(sx / (j - i)) + 1e-6
+            rms[2 * k + 1] = np.sqrt(sb / (j - i)) + 1e-6
+        out[r] = (rms[3] / rms[2]) / (rms[1] / rms[0])
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _span_share_below(x: np.ndarray, ref: np.ndarray, spans: np.ndarray,
+                      use: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    rows = x.shape[0]
+    out = np.empty(rows, np.float64)
+    for r in range(rows):
+        below = 0
+        n = 0
+        for s in range(spans.shape[0]):
+            for t in range(spans[s, 0], spans[s, 1]):
+                if use[t]:
+                    n += 1
+                    if x[r, t] < ref[r]:
+                        below += 1
+        out[r] = below / n if n else np.nan
     return out
 
 
@@ -212,3 +329,53 @@ def amplitude_counts(x: np.ndarray, n_bins: int = 16) -> np.ndarray:
     a = np.asarray(x)
     out = _amplitude_counts(_rows(a), int(n_bins))
     return out.reshape(*a.shape[:-1], n_bins)
+
+
+def span_share_below(x: np.ndarray, ref: np.ndarray, spans: list[tuple[int, int]],
+                     use: np.ndarray | None = None) -> np.ndarray:
+    """Share of each row's values below that row's ``ref``, over the columns of ``spans``
+    (half-open, disjoint) where ``use`` is true (NaN where none is):
+    ``(x[:, cols] < ref[:, None]).mean(axis=1)`` with ``cols`` those columns."""
+    a = np.asarray(x)
+    sp = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    u = np.ones(a.shape[1], dtype=np.bool_) if use is None else np.asarray(use, dtype=np.bool_)
+    return _span_share_below(a, np.asarray(ref, dtype=a.dtype), sp, u)
+
+
+def candidate_channels(rms_n: np.ndarray, mid_n: np.ndarray, ratio_w: np.ndarray, sa: np.ndarray,
+                       before: tuple[tuple[int, int], tuple[int, int]], dip: tuple[int, int],
+                       wave: tuple[int, int], p: int, ctx: list[tuple[int, int]],
+                       active: np.ndarray) -> tuple:
+    """The per-electrode measurements of one spasm candidate, in one pass over its frames.
+
+    With ``med(x, (i, j)) = median(x[:, i:j], axis=1)`` and ``lvl(x) = max(med(x, before[0]),
+    med(x, before[1]))`` (each electrode's level before the wave), ``cols`` the frames of
+    the ``ctx`` spans and ``act`` those of them where ``active``:
+
+    - ``dec = med(rms_n, dip) <= 0.5 * max(lvl(rms_n), 1e-3)``, ``dec_mid`` the same on ``mid_n``;
+    - ``rank_w = (ratio_w[:, cols] < ratio_w[:, p, None]).mean(1)``, ``rank_d`` the same of
+      ``rms_n`` against ``med(rms_n, dip)``, ``rank_wa`` that of ``rank_w`` over ``act``
+      (NaN where there is no such frame);
+    - ``wave_pre = sa[:, wave].max(1) / max(med(sa, before[0]), 1e-3)`` (float32);
+    - ``n_ctx``, ``n_act``: the numbers of frames in ``cols`` and ``act``.
+
+    Every span must be non-empty.
+    """
+    sp = np.asarray(ctx, dtype=np.int64).reshape(-1, 2)
+    return _candidate_channels(rms_n, mid_n, ratio_w, sa, np.asarray(before, dtype=np.int64),
+                               np.asarray(dip, dtype=np.int64),
+                               np.asarray(wave, dtype=np.int64), int(p), sp,
+                               np.asarray(active, dtype=np.bool_))
+
+
+def band_share_change(x: np.ndarray, band: np.ndarray, before: tuple[int, int],
+                      during: tuple[int, int]) -> np.ndarray:
+    """How much each row's share of activity in ``band`` (``x`` filtered to it) changes from the
+    samples ``before`` to the samples ``during`` (both half-open, non-empty), in one pass:
+    ``(rms(band, during) / rms(x, during)) / (rms(band, before) / rms(x, before))`` with
+    ``rms(a, (i, j)) = np.sqrt(np.mean(np.square(a[:, i:j], dtype=np.float64), axis=1)) + 1e-6``
+    (NaN where a span is empty)."""
+    if before[1] <= before[0] or during[1] <= during[0]:
+        return np.full(np.asarray(x).shape[0], np.nan)
+    return _band_share_change(np.asarray(x), np.asarray(band),
+                              (int(before[0]), int(before[1])), (int(during[0]), int(during[1])))

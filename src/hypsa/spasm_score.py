@@ -88,6 +88,13 @@ def design(c) -> pd.DataFrame:
     DataFrame
         One column per name in :data:`INPUTS`.
     """
+    x = _inputs(c)
+    index = c.index if isinstance(c, pd.DataFrame) else None
+    return pd.DataFrame({k: x[k] for k in INPUTS}, index=index)
+
+
+def _inputs(c) -> dict[str, np.ndarray]:
+    """:func:`design`'s columns, as arrays."""
     def col(name: str) -> np.ndarray:
         return np.asarray(c[name], dtype=float)
 
@@ -125,8 +132,7 @@ def design(c) -> pd.DataFrame:
                                                                nan=3.0), 0.0, 3.0), 3.0),
         "window": np.clip(_opt(c, "window", np.nan, nan_stays=True), -13.8, 13.8),
     }
-    index = c.index if isinstance(c, pd.DataFrame) else None
-    return pd.DataFrame({k: x[k] for k in INPUTS}, index=index)
+    return x
 
 
 def _opt(c, name: str, fill: float, nan_stays: bool = False) -> np.ndarray:
@@ -193,7 +199,8 @@ def raw_score(c, booster=None, features: list[str] | None = None) -> np.ndarray:
     if booster is None:
         booster, card = load_model()
         features = card["features"]
-    x = design(c)[list(features or RELATIVE)].to_numpy(float)
+    cols = _inputs(c)
+    x = np.column_stack([cols[f] for f in (features or RELATIVE)]).astype(float, copy=False)
     if not len(x):
         return np.zeros(0)
     # one thread: the analysis runs windows in forked worker processes, and an OpenMP thread

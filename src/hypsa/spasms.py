@@ -35,7 +35,14 @@ from scipy import signal as sps
 from scipy.ndimage import maximum_filter1d
 
 from hypsa.errors import ParameterError
-from hypsa.kernels import frames_absmax, frames_rms, median
+from hypsa.kernels import (
+    band_share_change,
+    candidate_channels,
+    frames_absmax,
+    frames_rms,
+    median,
+    span_share_below,
+)
 from hypsa.signal import bandpass
 from hypsa.spasm_score import MODEL_FEATURES, THRESHOLD, spasm_probability
 from hypsa.spasm_window import window_logit
@@ -487,12 +494,6 @@ def _movement_anchors(fm: FrameMeasures, params: SpasmParams, peaks: np.ndarray,
     return np.array(out, dtype=int)
 
 
-def _rank(values: np.ndarray, x: float | np.ndarray) -> np.ndarray:
-    """Share of ``values`` (last axis) below ``x``: where a measurement stands in the local
-    distribution of the same measurement (0: lowest, 1: highest)."""
-    return (values < np.asarray(x)[..., None]).mean(axis=-1)
-
-
 def measure_candidates(fm: FrameMeasures, frames: np.ndarray, params: SpasmParams = SpasmParams(),
                        *, orphan_rate: float = 0.0, excluded: np.ndarray | None = None,
                        ch_names: list[str] | None = None) -> pd.DataFrame:
@@ -540,6 +541,7 @@ def measure_candidates(fm: FrameMeasures, frames: np.ndarray, params: SpasmParam
         if frames.size else 0.0
     dips, orphans = _dip_starts(fm, params) if frames.size else (np.zeros(0), np.zeros(0))
     bursts = _movement_bursts(fm) if frames.size and fm.emg_env is not None else np.zeros(0)
+    active_all = rn >= 0.7  # frames where activity is not attenuated
     for p in frames:
         # extent of the slow wave: where the median ratio stays above 40 % of the peak excess
         half = 1.0 + (g[p] - 1.0) * 0.4
@@ -595,36 +597,34 @@ def measure_candidates(fm: FrameMeasures, frames: np.ndarray, params: SpasmParam
             sync_all
         # measurements that do not depend on how a wave or a background is drawn: the share of
         # channels where the wave is twice the channel's own background, and where activity
-        # (1-45 Hz, 4-12 Hz) stays at half or less of the channel's own level before
+        # (1-45 Hz, 4-12 Hz) stays at half or less of the channel's own level before (the
+        # larger of the two spans, as for the median curve); ranks within the surrounding
+        # ±60 s (the event itself left out): how unusual the wave and the dip are for this
+        # background, on each channel and over all, and the same among the frames of the
+        # context where activity is not attenuated (where the background attenuates often,
+        # its median is low and any ordinary wave looks high); the wave against the same
+        # channel's slow activity in the 6-1 s before it (one compiled pass:
+        # hypsa.kernels.candidate_channels)
         n_wave = float((ratio_w[:, p] >= params.k_slow).mean())
-        # (each channel's level before: the larger of the two spans, as for the median curve)
-        pre_ch = np.maximum(_channel_level_before(fm.rms_n, spans), 1e-3)
-        dip_ch = median(fm.rms_n[:, k0:k1 + 1], axis=1)
-        dec_ch = dip_ch <= 0.5 * pre_ch
-        pre_mch = np.maximum(_channel_level_before(fm.mid_n, spans), 1e-3)
-        n_dec_mid = float((median(fm.mid_n[:, k0:k1 + 1], axis=1) <= 0.5 * pre_mch).mean())
-        # ranks within the surrounding ±60 s (the event itself left out): how unusual the wave
-        # and the dip are for this background, on each channel and over all
         lo, hi = max(0, p - reach), min(nf, p + reach)
-        ctx = np.r_[np.arange(lo, max(lo, onset_f - guard)), np.arange(min(hi, k1 + guard), hi)]
-        if ctx.size >= 8 * fs_fr:
-            slow_rank = float(_rank(g[ctx], g[p]))
-            dec_rank = float(_rank(rn[ctx], float(rn[k0:k1 + 1].min())))
-            wave_rank_ch = float(median(_rank(ratio_w[:, ctx], ratio_w[:, p])))
-            dec_rank_ch = float(median(_rank(fm.rms_n[:, ctx], dip_ch)))
+        ctx = [(lo, max(lo, onset_f - guard)), (min(hi, k1 + guard), hi)]
+        dec_ch, dec_mid_ch, rank_w, rank_d, rank_wa, wave_pre_ch, n_ctx, n_act = \
+            candidate_channels(fm.rms_n, fm.mid_n, ratio_w, fm.sa, spans, (k0, k1 + 1),
+                               (onset_f, end_f + 1), p, ctx, active_all)
+        n_dec_mid = float(dec_mid_ch.mean())
+        if n_ctx >= 8 * fs_fr:
+            slow_rank = float(span_share_below(g[None], g[p:p + 1], ctx)[0])
+            dec_rank = float(span_share_below(rn[None], rn[k0:k1 + 1].min(keepdims=True),
+                                              ctx)[0])
+            wave_rank_ch, dec_rank_ch = float(median(rank_w)), float(median(rank_d))
         else:
             slow_rank, dec_rank, wave_rank_ch, dec_rank_ch = 0.5, 0.5, 0.5, 0.5
-        # the same ranks among the frames of the context where activity is not attenuated: where
-        # the background attenuates often, its median is low and any ordinary wave looks high
-        active = ctx[rn[ctx] >= 0.7] if ctx.size else ctx
-        if active.size >= 4 * fs_fr:
-            slow_rank_active = float(_rank(g[active], g[p]))
-            wave_rank_active = float(median(_rank(ratio_w[:, active], ratio_w[:, p])))
+        if n_act >= 4 * fs_fr:
+            slow_rank_active = float(span_share_below(g[None], g[p:p + 1], ctx, active_all)[0])
+            wave_rank_active = float(median(rank_wa))
         else:
             slow_rank_active, wave_rank_active = slow_rank, wave_rank_ch
-        # the wave against the same channel's slow activity in the 6-1 s before it
-        pre_sa = np.maximum(median(fm.sa[:, a0:a1], axis=1), 1e-3)
-        wave_pre = float(median(fm.sa[:, onset_f:end_f + 1].max(axis=1) / pre_sa))
+        wave_pre = float(median(wave_pre_ch))
         # how often this background attenuates around the candidate (per minute of context),
         # and how often with no slow wave before
         span_min = max((hi - lo) / fs_fr / 60.0, 1e-3)
@@ -696,11 +696,13 @@ def decide(cand: pd.DataFrame, params: SpasmParams = SpasmParams()) -> pd.DataFr
     """
     if not len(cand):
         return cand.assign(confidence=[], rules=[], features=[], keep=[], eeg_decrement=[])
-    rules, feats = _rules(cand, params)
-    conf = spasm_probability(cand)
-    keep = spasm_decision(cand, conf, params)
+    # every rule reads the columns as arrays: taken out of the frame once
+    c = {k: cand[k].to_numpy() for k in cand.columns if k != "channels"}
+    rules, feats = _rules(c, params)
+    conf = spasm_probability(c)
+    keep = spasm_decision(c, conf, params)
     return cand.assign(confidence=conf, rules=rules, features=feats, keep=keep,
-                       eeg_decrement=~keep & decrement_only(cand, params))
+                       eeg_decrement=~keep & decrement_only(c, params))
 
 
 def spasm_decision(c, confidence: np.ndarray, params: SpasmParams = SpasmParams()) -> np.ndarray:
@@ -803,17 +805,19 @@ def to_events(dec: pd.DataFrame, params: SpasmParams = SpasmParams(), *,
         cand_d &= ~near
     # among overlapping decrements the deepest stands
     didx = refractory_merge(onset, -dec["decrement"].to_numpy(float), cand_d, params.refractory_s)
-    out = pd.concat([dec.iloc[idx], dec.iloc[didx]])
-    er = np.nan_to_num(out["emg_ratio"].to_numpy(float), nan=0.0)
+    rows = np.r_[idx, didx].astype(int)
+    er = np.nan_to_num(dec["emg_ratio"].to_numpy(float)[rows], nan=0.0)
     spasm = np.r_[np.ones(idx.size, bool), np.zeros(didx.size, bool)]
     tt = np.where(~spasm, EEG_DECREMENT,
                   np.where(er >= params.emg_ratio, SPASM_EEG_MOVEMENT, SPASM_EEG))
-    out = out.assign(trial_type=tt, eventType=[EVENT_TYPES[t] for t in tt])
-    if core is not None:
-        on = out["onset"].to_numpy(float)
-        out = out[(on >= core[0]) & (on < core[1])]
-    return out.drop(columns=["keep", "eeg_decrement"]).sort_values(
-        "onset", kind="stable").reset_index(drop=True)
+    on = onset[rows]
+    sel = np.ones(rows.size, bool) if core is None else (on >= core[0]) & (on < core[1])
+    order = np.argsort(on[sel], kind="stable")
+    out = dec.iloc[rows[sel][order]].drop(columns=["keep", "eeg_decrement"])
+    tt = tt[sel][order]
+    out["trial_type"] = tt
+    out["eventType"] = [EVENT_TYPES[t] for t in tt]
+    return out.reset_index(drop=True)
 
 
 def detect_spasms(
@@ -936,14 +940,7 @@ def _fast_share(eeg: np.ndarray, fast: np.ndarray | None, spf: int, pre: tuple[i
     a, b = pre[0] * spf, min(dip[1] * spf, eeg.shape[1])
     if b - a < 64 or dip[1] <= dip[0] or pre[1] <= pre[0]:
         return float("nan")
-    seg, fseg = eeg[:, a:b], fast[:, a:b]
-    p0, p1 = 0, (pre[1] - pre[0]) * spf
-    d0, d1 = (dip[0] - pre[0]) * spf, (dip[1] - pre[0]) * spf
-
-    def rms(x: np.ndarray, i: int, j: int) -> np.ndarray:
-        return np.sqrt(np.mean(np.square(x[:, i:j], dtype=np.float64), axis=1)) + 1e-6
-
-    share = (rms(fseg, d0, d1) / rms(seg, d0, d1)) / (rms(fseg, p0, p1) / rms(seg, p0, p1))
+    share = band_share_change(eeg, fast, (a, min(pre[1] * spf, b)), (min(dip[0] * spf, b), b))
     return float(median(share))
 
 
@@ -951,12 +948,6 @@ def _level_before(curve: np.ndarray, spans: tuple[tuple[int, int], ...]) -> floa
     """The level of a normalised activity curve before a wave: the highest of its medians over
     the frame ``spans`` (what an electrodecrement is measured against)."""
     return max(float(median(curve[i:j])) for i, j in spans)
-
-
-def _channel_level_before(x: np.ndarray, spans: tuple[tuple[int, int], ...]) -> np.ndarray:
-    """Each channel's level before a wave: the highest of its medians over the frame ``spans``
-    (:func:`_level_before` per row of ``x``)."""
-    return np.max(np.stack([median(x[:, i:j], axis=1) for i, j in spans]), axis=0)
 
 
 def _emg_burst(env: np.ndarray, env_sm: np.ndarray, onset_f: int, end_f: int, block: int,
