@@ -71,6 +71,24 @@ def test_group_foci_single_vs_multifocal():
     assert len(foci) == 1 and label[-1] == -1
 
 
+def test_adjacent_maxima_are_two_foci_where_each_recurs():
+    """Two neighbouring electrodes that are each the maximum of many discharges are two foci
+    (a focus's spread reaches a neighbour only now and then); a sparse pair stays one focus
+    (split, neither part would recur enough to count), and a focus with a few discharges
+    peaking on its neighbours stays one."""
+    pos = np.array([POSITIONS[n] for n in STANDARD_19])
+    idx = {n: i for i, n in enumerate(STANDARD_19)}
+    pair = np.array([idx["C3"]] * 40 + [idx["P3"]] * 30 + [idx["O2"]] * 40)
+    assert len(group_foci(pair, pos, min_events=8)[0]) == 2  # neighbours merged
+    foci, label = group_foci(pair, pos, min_events=8, peak_fraction=0.5)
+    assert len(foci) == 3 and np.all(label >= 0)
+    assert label[0] != label[40]  # C3's discharges and P3's in different foci
+    sparse = np.array([idx["C3"]] * 10 + [idx["P3"]] * 6)
+    assert len(group_foci(sparse, pos, min_events=8, peak_fraction=0.5)[0]) == 1
+    spread = np.array([idx["C4"]] * 40 + [idx["T8"]] * 9 + [idx["P4"]] * 9)
+    assert len(group_foci(spread, pos, min_events=8, peak_fraction=0.5)[0]) == 1
+
+
 def test_judged_against_local_background():
     """A spike on a high-voltage slow background is found; the same deflection inside an
     equally large rhythmic 10 Hz burst is not (it does not stand out from its surroundings)."""

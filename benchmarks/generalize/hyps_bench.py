@@ -474,12 +474,18 @@ def main() -> None:
     ap.add_argument("--no-montage", action="store_true")
     ap.add_argument("--k-in-focus", type=float, default=None,
                     help="SpikeParams.k_in_focus for this run (default: the shipped one)")
+    ap.add_argument("--peak-fraction", type=float, default=None,
+                    help="SpikeParams.focus_peak_fraction for this run (default: the shipped "
+                         "one; 0: none)")
     args = ap.parse_args()
     global PARAMS
-    if args.k_in_focus is not None:
-        from dataclasses import replace
+    from dataclasses import replace
 
+    if args.k_in_focus is not None:
         PARAMS = replace(PARAMS, spikes=replace(PARAMS.spikes, k_in_focus=args.k_in_focus))
+    if args.peak_fraction is not None:
+        PARAMS = replace(PARAMS, spikes=replace(
+            PARAMS.spikes, focus_peak_fraction=args.peak_fraction or None))
     warnings.simplefilter("ignore")
     WORK.mkdir(parents=True, exist_ok=True)
     t0 = time.time()

@@ -713,7 +713,8 @@ def grade_span(span: Span, spikes: SpikeParams = SpikeParams(),
                                  min_events=max(spikes.focus_min_events,
                                                 int(np.ceil(spikes.focus_min_per_min
                                                             * minutes))),
-                                 min_fraction=spikes.focus_min_fraction)
+                                 min_fraction=spikes.focus_min_fraction,
+                                 peak_fraction=spikes.focus_peak_fraction)
     foci = [[names[i] for i in f] for f in foci_idx]
     chan_focus = np.full(len(names), -1)
     for k, f in enumerate(foci_idx):

@@ -10,9 +10,10 @@ a spike or sharp wave, relative to the same local slope level. Detections on sev
 within ``group_ms`` are one discharge, located at the channel where it is largest; a discharge
 needs a field (a neighbouring electrode shows it too: above its own local level, or the same
 8-45 Hz waveform, smaller) and must not be generalized (seen at nearly equal amplitude on most
-channels). Discharges whose locations lie within one
-inter-electrode distance *on the same side of the head* form one focus (foci are never merged
-across the midline).
+channels). Discharges whose locations lie within 1.5 inter-electrode distances of a focus's
+centre *on the same side of the head* join that focus (foci are never merged across the
+midline), unless their electrode is itself the maximum of a recurrent focus beside it
+(:func:`group_foci`).
 
 A shape model can judge the candidate peaks instead of the thresholds (``SpikeParams.model``;
 :mod:`hypsa.discharge_model`). It is not the default and no model is shipped: measured
@@ -102,6 +103,12 @@ class SpikeParams:
         A focus counts when it fires recurrently: at least ``focus_min_events`` discharges and
         ``focus_min_per_min`` per minute of usable EEG (15 in a 5-minute epoch), and this share
         of all discharges.
+    focus_peak_fraction : float, optional
+        A neighbouring electrode that is the maximum of at least this share of a focus
+        centre's discharges is the centre of a focus of its own, where both hold enough
+        discharges to count as foci (:func:`group_foci`); None: neighbours always join the
+        focus. 0.5 left the grade of every recording of the tuning seeds unchanged
+        (docs/validation.md).
     model : bool
         Judge the candidate peaks with a discharge model (:mod:`hypsa.discharge_model`; none
         is shipped, so ``model_dir`` names one) instead of the thresholds: every peak at
@@ -139,6 +146,7 @@ class SpikeParams:
     focus_min_events: int = 8
     focus_min_per_min: float = 3.0
     focus_min_fraction: float = 0.05
+    focus_peak_fraction: float | None = 0.5
     model: bool = False
     model_threshold: float | None = None
     model_dir: str | None = None
@@ -370,14 +378,19 @@ def group_foci(
     min_events: int = 3,
     min_fraction: float = 0.05,
     radius: float | None = None,
+    peak_fraction: float | None = None,
 ) -> tuple[list[list[int]], np.ndarray]:
     """Group discharge locations into spatially separate foci.
 
     Greedy: the electrode with most discharges seeds a focus that absorbs every location within
     ``radius`` on the same side of the head (a midline seed takes midline electrodes only; a
     lateral seed takes its own side and the midline), never across the midline; repeat on what
-    is left. A focus counts when it holds at least ``min_events`` discharges and
-    ``min_fraction`` of all.
+    is left. With ``peak_fraction``, a neighbour that is itself the maximum of at least that
+    share of the seed's discharges is not absorbed: it is the maximum of a focus beside this
+    one, not this focus's spread (a focus's discharges peak on its centre and only now and then
+    on a neighbour), and seeds its own; only where the seed and that neighbour each hold
+    enough discharges to count as a focus alone. A focus counts when it holds at least
+    ``min_events`` discharges and ``min_fraction`` of all.
 
     Parameters
     ----------
@@ -390,6 +403,9 @@ def group_foci(
     radius : float, optional
         Grouping radius; default 1.5 × the median nearest-neighbour electrode distance, so that
         a focus takes in the electrodes adjacent to its centre.
+    peak_fraction : float, optional
+        Neighbours with at least this share of the seed's discharges stay foci of their own
+        (None: every neighbour is absorbed).
 
     Returns
     -------
@@ -409,14 +425,21 @@ def group_foci(
     total = counts.sum()
     chan_focus = np.full(n_ch, -1)
     foci: list[list[int]] = []
+    need = max(min_events, min_fraction * total)  # what a focus holds at least
     while remaining.sum() > 0:
         seed = int(np.argmax(remaining))
         same = (side == side[seed]) if side[seed] == 0 else (side != -side[seed])
-        members = np.flatnonzero((d[seed] <= radius) & (remaining > 0) & (chan_focus < 0)
-                                 & same)
+        near = (d[seed] <= radius) & (remaining > 0) & (chan_focus < 0) & same
+        if peak_fraction is not None:
+            # only where both would count as foci on their own: splitting a sparse focus would
+            # leave two groups below the recurrence threshold, and no focus at all
+            own = (counts >= peak_fraction * counts[seed]) & (counts >= need)
+            if counts[seed] >= need:
+                near &= ~own | (np.arange(n_ch) == seed)
+        members = np.flatnonzero(near)
         n_ev = counts[members].sum()
         remaining[members] = 0
-        if n_ev >= min_events and n_ev >= min_fraction * total:
+        if n_ev >= need:
             chan_focus[members] = len(foci)
             foci.append([int(m) for m in members])
         else:
