@@ -16,7 +16,7 @@ share one process), alternating with the shipped detector's runs in child proces
 
 Usage::
 
-    python benchmarks/bench_window.py [--hours 24] [--repeats 2] [--against SRC]
+    python benchmarks/bench_window.py [--hours 24] [--repeats 2] [--against SRC [--only-against]]
 """
 
 from __future__ import annotations
@@ -83,9 +83,12 @@ def against(path, src: str, repeats: int) -> None:
     """The shipped detector against the package in ``src``, each run in its own process."""
     import pandas as pd
 
+    trees = ((f"package from {src}", src), ("shipped (this checkout)", None))
+    for _, tree in trees:  # untimed: compiled-kernel caches, bytecode, page cache
+        run_child(path, tree)
     rows = []
     for k in range(repeats):
-        for label, tree in ((f"package from {src}", src), ("shipped (this checkout)", None)):
+        for label, tree in trees:
             wall, cpu, n = run_child(path, tree)
             rows.append({"run": k + 1, "code": label, "wall s": round(wall, 1),
                          "CPU s": round(cpu, 1), "events": n})
@@ -95,6 +98,10 @@ def against(path, src: str, repeats: int) -> None:
     g = df.groupby("code", sort=False)[["wall s", "CPU s"]].median()
     r = g.iloc[1] / g.iloc[0]
     print(f"\nratio (median, shipped / {src}): wall {r['wall s']:.3f}, CPU {r['CPU s']:.3f}")
+    # each run against the other code's run just before it: how far the machine's speed moved
+    wall = df.pivot(index="run", columns="code", values="wall s")
+    pair = wall[trees[1][0]] / wall[trees[0][0]]
+    print(f"ratio of each pair (wall): {pair.min():.2f}-{pair.max():.2f}")
 
 
 def main() -> None:
@@ -103,8 +110,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--against", default=None,
                     help="the src folder of another checkout, timed in child processes")
+    ap.add_argument("--only-against", action="store_true",
+                    help="time only the comparison with --against")
     args = ap.parse_args()
     path = bench_analyze.recording(args.hours)
+    if args.only_against and args.against:
+        against(path, args.against, args.repeats)
+        return
     run_once(path, True)  # warm: imports, model files, page cache
     rows = []
     for k in range(args.repeats):
