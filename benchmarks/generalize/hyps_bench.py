@@ -27,7 +27,7 @@ Usage::
 
     python benchmarks/generalize/hyps_bench.py [--seeds 3] [--minutes 10] \
         [--generators simulate,crosscheck,independent,fourth] [--no-real] [--no-montage] \
-        [--k-in-focus 5.5]
+        [--k-in-focus 5.5] [--peak-fraction 0.5]
 
 Prints the tables of docs/validation.md; per-recording rows go to
 ``benchmarks/_work/hyps/rows.tsv``. Each drawn recording is cached under
