@@ -266,6 +266,21 @@ def test_a_decrement_with_a_strong_short_time_locked_burst_takes_the_movement_pa
         [True, True, True, True, True, False]
 
 
+def test_the_movement_path_judges_the_wave_relative_to_its_background_not_in_microvolts():
+    from hypsa.spasms import eligible, spasm_decision
+
+    # the pattern at a quarter of the usual voltage (a recording at low gain), and a "wave" of
+    # a few µV (a dip in suppression); each with a strong, short, time-locked burst
+    c = pd.DataFrame({"decrement": 0.3, "synchrony": 0.7, "slow_ratio": 2.2, "fraction": 0.8,
+                      "slow_uv": [12.0, 3.0, 12.0], "emg_ratio": [20.0, 20.0, np.nan],
+                      "emg_burst_s": [1.2, 1.2, np.nan], "emg_lag_s": [0.2, 0.2, np.nan]})
+    p = SpasmParams()
+    assert not eligible(c).any()  # under half of min_slow_uv: no path without movement
+    assert spasm_decision(c, np.full(len(c), 0.6), p).tolist() == [True, False, False]
+    # with no movement channel even a certain score does not make the small wave a spasm
+    assert not spasm_decision(c, np.full(len(c), 0.99), p)[2]
+
+
 def _events_on_quiet_background(seed: int, edit) -> tuple[pd.DataFrame, list[str], float]:
     from hypsa.simulate import simulate
 

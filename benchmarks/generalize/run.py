@@ -12,7 +12,7 @@ count per recording; false detections on the real recordings of ``../shared/data
 Usage (from the repository root)::
 
     nice -n 10 python benchmarks/generalize/run.py [--quick] [--n 144] [--jobs 2]
-        [--features relative|invariant|all] [--no-gate] [--max-fp 1.0]
+        [--features relative|invariant|all] [--no-gate] [--max-fp 1.0] [--dump DIR]
 
 Prints markdown tables (the ones in docs/validation.md). ``--quick``: 12 recordings per
 generator.
@@ -38,6 +38,9 @@ import model as M  # noqa: E402
 #: benchmarks/crosscheck/run_eval.py)
 SEEDS = {"simulate": 1000, "crosscheck": 900000, "independent": 700000, "fourth": 500000}
 
+#: inter-spasm gaps (s) at which the cluster count is also reported
+CLUSTER_GAPS = (30.0, 40.0, 45.0, 60.0, 90.0, 120.0)
+
 
 def available() -> list[str]:
     """The generators present in the tree."""
@@ -48,6 +51,10 @@ def available() -> list[str]:
 
 def specs(n: int, gens: list[str], minutes: float = 10.0) -> list[data.Spec]:
     return [s for g in gens for s in data.plan(g, n, SEEDS[g], minutes)]
+
+
+def _channels(emg: bool) -> str:
+    return "EEG + movement" if emg else "EEG only"
 
 
 def _rate(a: float, b: float) -> str:
@@ -63,7 +70,7 @@ def summary_table(s: pd.DataFrame) -> pd.DataFrame:
         ndet = d.n_det.sum()
         rows.append({
             "held out": gen, "background": "hypsarrhythmic" if hyps else "other",
-            "channels": "EEG + movement" if emg else "EEG only", "recordings": len(d),
+            "channels": _channels(emg), "recordings": len(d),
             "spasms (pattern)": int(n), "sensitivity": _rate(tp, n),
             "plain pattern": f"{_rate(d.tp_plain.sum(), d.n_plain.sum())} "
                              f"({int(d.n_plain.sum())})",
@@ -123,6 +130,18 @@ def real_fp(model: dict, threshold: float, real: pd.DataFrame) -> int:
     return len(sp)
 
 
+def _dump(out: Path, held: str, cte: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame,
+          threshold: float) -> None:
+    """Write one held-out generator's scored candidates, truth, recordings and threshold."""
+    import json
+
+    out.mkdir(parents=True, exist_ok=True)
+    cte.drop(columns=["channels"], errors="ignore").to_parquet(out / f"{held}_candidates.parquet")
+    truth.to_parquet(out / f"{held}_truth.parquet")
+    recs.to_parquet(out / f"{held}_recordings.parquet")
+    (out / f"{held}_threshold.json").write_text(json.dumps({"threshold": threshold}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="12 recordings per generator")
@@ -142,11 +161,15 @@ def main() -> None:
                     help="false detections per hour on the training generators that set the "
                          "threshold (default 1.0)")
     ap.add_argument("--no-real", action="store_true")
+    ap.add_argument("--dump", default=None,
+                    help="a folder for each held-out generator's scored candidates, truth and "
+                         "threshold (parquet and json; for reading the misses)")
     ap.add_argument("--generators", nargs="+", default=None,
                     help="the generators taking part (default: every one in the tree)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     from hypsa.spasm_score import INPUTS, INVARIANT, RELATIVE
+    from hypsa.spasms import SpasmParams
 
     feats = {"window": RELATIVE + ["window"], "relative": RELATIVE, "invariant": INVARIANT,
              "all": [f for f in INPUTS if f != "window"]}[args.features]
@@ -166,7 +189,7 @@ def main() -> None:
         ws = W.WindowScores.build(c, sp, args.jobs)
         if not args.no_real:
             real, real_h, rw, rmask = W.real_windows(args.jobs)
-    results, reals, results_models, calib, by_wave = [], [], [], [], []
+    results, reals, results_models, calib, by_wave, gap_rows = [], [], [], [], [], []
     for held in gens:
         train = [g for g in gens if g != held]
         if ws is not None:
@@ -184,6 +207,18 @@ def main() -> None:
         lab = cte[cte["y"] >= 0]
         calib.append(lab[["confidence", "y"]].assign(generator=held))
         results.append(s)
+        for gap in CLUSTER_GAPS:
+            sg = s if gap == SpasmParams().cluster_gap_s else M.score(
+                cte, truth, recs[recs.generator == held], m["threshold"],
+                gate=not args.no_gate, cluster_gap_s=gap)
+            sg = sg[sg.clusters_true > 0]
+            for emg, d in sg.groupby("emg"):
+                gap_rows.append({"held out": held, "channels": _channels(emg), "gap": f"{gap:g} s",
+                                 "exact": float((d.clusters_found == d.clusters_true).mean())})
+        if args.dump:
+            _dump(Path(args.dump), held, cte, truth[truth.recording.isin(
+                recs.recording[recs.generator == held])], recs[recs.generator == held],
+                m["threshold"])
         th = truth[truth.recording.isin(recs.recording[recs.generator == held])
                    & (truth.form == "complete")]
         by_wave.append(th.assign(generator=held, found=M.found_flags(
@@ -206,8 +241,14 @@ def main() -> None:
     print("\n## By the size of the wave (complete spasms, held-out generator, found / all)\n")
     print(wave_table(pd.concat(by_wave, ignore_index=True)).to_markdown())
     print("\n## Cluster count if every spasm were found (the true onsets grouped with the "
-          "detector's gap)\n")
-    print(M.cluster_ceiling(truth, recs).rename("exact").to_frame().to_markdown(floatfmt=".2f"))
+          "detector's gap, and with others)\n")
+    print(pd.DataFrame({f"{g:g} s": M.cluster_ceiling(truth, recs, g) for g in CLUSTER_GAPS})
+          .to_markdown(floatfmt=".2f"))
+    print("\n## Exact cluster count by the gap that ends a cluster (held-out generator, "
+          "recordings with spasms, both backgrounds)\n")
+    print(pd.DataFrame(gap_rows).pivot_table(index=["held out", "channels"], columns="gap",
+                                             values="exact", sort=False)
+          .to_markdown(floatfmt=".2f"))
     print("\n## By background form (held-out generator, EEG only and with movement together)\n")
     print(by_background(s).to_markdown())
     print(f"\n<!-- features: {args.features} without {args.drop or 'none'}; "

@@ -290,9 +290,9 @@ def model_info() -> dict:
 OUT_OF_GENERATOR: dict = {
     "model": "6ae1241736fd203b093a2adb243436fa673139060aaa57613a4ece5c511f54c1",
     "eeg_only": (0.17, 0.69),
-    "eeg_only_plain": (0.30, 0.95),
-    "eeg_only_fd_per_hour": (0.0, 1.35),
-    "with_movement": (0.85, 0.96),
+    "eeg_only_plain": (0.30, 0.96),
+    "eeg_only_fd_per_hour": (0.0, 1.2),
+    "with_movement": (0.84, 0.96),
 }
 
 

@@ -184,6 +184,11 @@ class SpasmParams:
         generalized wave with a strong, short burst that starts with it; or an
         electrodecrement with a strong burst of at most ``movement_burst_s`` starting within
         ``movement_lag_s`` of the candidate; see :func:`spasm_decision`).
+    movement_min_slow_uv : float
+        The slow wave's median amplitude (µV) that suffices on the movement path, in place of
+        half ``min_slow_uv``: a strong, short, time-locked burst with the pattern's shape
+        relative to the channel's own background is a spasm at low gain too (a recording at a
+        quarter of the usual voltage); a "wave" of a few µV (a dip in suppression) is not.
     movement_burst_s, movement_lag_s : float
         Longest burst (s) and largest distance (s) between the burst's start and the
         candidate's start for a candidate with an electrodecrement to take the movement path.
@@ -226,6 +231,7 @@ class SpasmParams:
     movement_confidence: float = 0.5
     movement_burst_s: float = 2.5
     movement_lag_s: float = 1.5
+    movement_min_slow_uv: float = 5.0
     cluster_gap_s: float = 120.0
     min_cluster_size: int = 2
     waking_window_s: float = WAKING_WINDOW_S
@@ -710,7 +716,9 @@ def spasm_decision(c, confidence: np.ndarray, params: SpasmParams = SpasmParams(
     reaches ``min_confidence``, and, from the lower ``movement_confidence``, those whose clear
     generalized wave (the movement path of :func:`eligible`) or electrodecrement comes with a
     strong, short, time-locked movement burst: the burst is evidence the EEG model weighs only
-    in part, and movement with the ictal EEG pattern is what a spasm is.
+    in part, and movement with the ictal EEG pattern is what a spasm is. For those the slow-wave
+    amplitude floor of :func:`eligible` is the lower ``movement_min_slow_uv``: the pattern is
+    judged relative to the recording's own background, whatever its gain.
 
     Parameters
     ----------
@@ -726,9 +734,12 @@ def spasm_decision(c, confidence: np.ndarray, params: SpasmParams = SpasmParams(
     ndarray of bool
     """
     conf = np.asarray(confidence, dtype=float)
-    ok = eligible(c, params)
     moved = _emg_slow_wave(c, params) | _emg_decrement(c, params)
-    return ok & ((conf >= params.min_confidence) | (moved & (conf >= params.movement_confidence)))
+    # with the movement path's burst the wave's absolute size is barely a condition (a
+    # recording at low gain shows the same pattern relative to its own background)
+    return (eligible(c, params) & (conf >= params.min_confidence)) | \
+        (moved & eligible(c, params, min_uv=params.movement_min_slow_uv)
+         & (conf >= params.movement_confidence))
 
 
 def _emg_decrement(c, p: SpasmParams) -> np.ndarray:
@@ -1081,7 +1092,8 @@ def _rules(c, p: SpasmParams) -> tuple[np.ndarray, list[str]]:
     return ok, feats
 
 
-def eligible(c, params: SpasmParams = SpasmParams()) -> np.ndarray:
+def eligible(c, params: SpasmParams = SpasmParams(), *, min_uv: float | None = None
+             ) -> np.ndarray:
     """Which candidates the pattern score may make spasms: those followed by an
     electrodecrement (a shallower one, to ``SpasmParams.max_shallow_decrement``, after a full
     generalized slow wave), and, with a deltoid EMG channel, a clear generalized slow wave with a
@@ -1094,6 +1106,9 @@ def eligible(c, params: SpasmParams = SpasmParams()) -> np.ndarray:
         Candidates with the columns of :data:`FEATURE_COLUMNS`.
     params : SpasmParams
         Thresholds.
+    min_uv : float, optional
+        The slow-wave amplitude floor (µV) in place of half ``SpasmParams.min_slow_uv``
+        (:func:`spasm_decision` gives candidates on the movement path a lower one).
 
     Returns
     -------
@@ -1103,8 +1118,9 @@ def eligible(c, params: SpasmParams = SpasmParams()) -> np.ndarray:
     uv = np.asarray(c["slow_uv"], dtype=float)
     full = (np.asarray(c["slow_ratio"], dtype=float) >= params.k_slow) & \
         (np.asarray(c["fraction"], dtype=float) >= params.min_fraction)
-    return ((dec <= params.max_decrement + 0.15) | (full & (dec <= params.max_shallow_decrement))
-            | _emg_slow_wave(c, params)) & (uv >= 0.5 * params.min_slow_uv)
+    shape = (dec <= params.max_decrement + 0.15) | (full & (dec <= params.max_shallow_decrement)) \
+        | _emg_slow_wave(c, params)
+    return shape & (uv >= (0.5 * params.min_slow_uv if min_uv is None else min_uv))
 
 
 def _burst(c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
