@@ -13,7 +13,7 @@ Usage (from the repository root)::
 
     nice -n 10 python benchmarks/generalize/run.py [--quick] [--n 144] [--jobs 2]
         [--features relative|invariant|all] [--no-gate] [--max-fp 1.0] [--dump DIR]
-        [--no-monotone] [--trees KEY=VALUE ...]
+        [--no-monotone] [--trees KEY=VALUE ...] [--ceiling]
 
 Prints markdown tables (the ones in docs/validation.md). ``--quick``: 12 recordings per
 generator.
@@ -215,9 +215,10 @@ def main() -> None:
     M.USE_MONOTONE = not args.no_monotone
     for kv in args.trees:
         key, _, value = kv.partition("=")
-        if not value:
-            ap.error(f"--trees takes KEY=VALUE, not {kv!r}")
-        number = float(value)
+        try:
+            number = float(value)
+        except ValueError:
+            ap.error(f"--trees takes KEY=NUMBER, not {kv!r}")
         if key == "rounds":
             M.N_ROUNDS = int(number)
         else:
