@@ -76,3 +76,27 @@ def test_a_spasm_moved_only_where_its_emg_burst_was_drawn(tmp_path, monkeypatch)
     assert not data._build_from_files(no_emg)[1]["movement"].any()
     ev_all = pd.DataFrame({"onset": [1.0, 2.0]})  # a generator without the column: all moved
     assert data._moved(ev_all, True).all() and not data._moved(ev_all, False).any()
+
+
+def test_recording_relative_reads_each_candidate_against_its_own_recording():
+    import model as M
+
+    from hypsa.spasms import FEATURE_COLUMNS
+
+    rng = np.random.default_rng(0)
+    n = 40
+    base = {k: rng.uniform(0.2, 0.9, n) for k in FEATURE_COLUMNS}
+    base.update(slow_ratio=rng.uniform(1.0, 4.0, n), emg_ratio=np.full(n, np.nan))
+    a = pd.DataFrame(base).assign(recording="g/a")
+    # the same candidates at another gain of the wave: every slow-wave ratio doubled
+    b = a.assign(recording="g/b", slow_ratio=a["slow_ratio"] * 2.0)
+    c = M.recording_relative(pd.concat([a, b], ignore_index=True), ["log_slow_ratio"])
+    ra = c.loc[c.recording == "g/a", "log_slow_ratio_rec"].to_numpy()
+    rb = c.loc[c.recording == "g/b", "log_slow_ratio_rec"].to_numpy()
+    assert np.allclose(ra, rb)                        # the gain is gone
+    assert abs(np.median(ra)) < 1e-9 and ra.std() > 0.1  # each against its own median
+    # and a recording's values do not depend on another recording's
+    alone = M.recording_relative(a, ["log_slow_ratio"])["log_slow_ratio_rec"].to_numpy()
+    assert np.allclose(alone, ra)
+    # the model's design carries the column
+    assert "log_slow_ratio_rec" in M._design(c).columns

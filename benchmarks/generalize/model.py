@@ -44,6 +44,44 @@ MONOTONE = {
     "sync_all_excess": 1, "window": 1,
 }
 USE_MONOTONE = True
+#: inputs also given to the model relative to the candidates of their own recording
+#: (:func:`recording_relative`, ``run.py --recording-relative``): each candidate's value less the
+#: recording's median, over the recording's interquartile range
+RECORDING_RELATIVE = ["log_slow_ratio", "sync_excess", "sync_all_excess", "window",
+                      "log_decrement", "mid_decrement", "fraction", "n_dec", "log_wave_pre",
+                      "smoothness"]
+#: the suffix of those columns
+REC = "_rec"
+for _f in RECORDING_RELATIVE:
+    if _f in MONOTONE:
+        MONOTONE[_f + REC] = MONOTONE[_f]
+
+
+def recording_relative(c: pd.DataFrame, inputs: list[str] | None = None) -> pd.DataFrame:
+    """``c`` with each of ``inputs`` (:func:`hypsa.spasm_score.design` columns; default
+    :data:`RECORDING_RELATIVE`) also relative to the candidates of the same recording: the value
+    less the recording's median, over its interquartile range (+ 0.001), clipped to +-20. Most of
+    a recording's candidates are not spasms, so this reads each candidate against the
+    recording's own mimics, whatever the gain, montage or drawing of the recording."""
+    inputs = list(inputs or RECORDING_RELATIVE)
+    if not len(c):
+        return c.assign(**{f + REC: np.zeros(0) for f in inputs})
+    x = design(c)
+    key = c["recording"].astype(str).to_numpy()
+    out = {}
+    for f in inputs:
+        v = pd.Series(x[f].to_numpy(float), index=c.index)
+        g = v.groupby(key)
+        q1, med, q3 = (g.transform("quantile", q) for q in (0.25, 0.5, 0.75))
+        out[f + REC] = ((v - med) / (q3 - q1 + 1e-3)).clip(-20.0, 20.0).to_numpy()
+    return c.assign(**out)
+
+
+def _design(c: pd.DataFrame) -> pd.DataFrame:
+    """:func:`hypsa.spasm_score.design`, with the recording-relative columns ``c`` carries."""
+    d = design(c)
+    extra = [k for k in c.columns if isinstance(k, str) and k.endswith(REC)]
+    return d.assign(**{k: np.asarray(c[k], dtype=float) for k in extra}) if extra else d
 
 
 def _weights(c: pd.DataFrame) -> np.ndarray:
@@ -56,7 +94,7 @@ def _weights(c: pd.DataFrame) -> np.ndarray:
 def _booster(c: pd.DataFrame, features: list[str], seed: int):
     import lightgbm as lgb
 
-    x = design(c)[features].to_numpy(float)
+    x = _design(c)[features].to_numpy(float)
     ds = lgb.Dataset(x, label=c["y"].to_numpy(), weight=_weights(c), feature_name=features,
                      free_raw_data=False)
     mono = [MONOTONE.get(f, 0) if USE_MONOTONE else 0 for f in features]
@@ -94,7 +132,7 @@ def fit(c: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, *,
         b = _booster(tr[fold_tr != k].reset_index(drop=True), features, seed)
         m = fold_c == k
         if m.any():
-            oof[m] = b.predict(design(c[m])[features].to_numpy(float))
+            oof[m] = b.predict(_design(c[m])[features].to_numpy(float))
     lab = c["y"].to_numpy() >= 0
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
     iso.fit(oof[lab], c["y"].to_numpy()[lab], sample_weight=_balance_generators(c[lab]))
@@ -130,7 +168,7 @@ def predict(model: dict, c: pd.DataFrame) -> np.ndarray:
     """Calibrated probability of each candidate under a fitted ``model``."""
     if not len(c):
         return np.zeros(0)
-    raw = model["booster"].predict(design(c)[model["features"]].to_numpy(float))
+    raw = model["booster"].predict(_design(c)[model["features"]].to_numpy(float))
     return calibrate(raw, model["calibration"])
 
 

@@ -198,6 +198,9 @@ def main() -> None:
                          "false detection an hour or fewer over every threshold (read on the "
                          "held-out generator itself: how well the probability ranks its "
                          "candidates, not a result)")
+    ap.add_argument("--recording-relative", action="store_true",
+                    help="also give the model model.RECORDING_RELATIVE relative to the "
+                         "candidates of their own recording (model.recording_relative)")
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--dump", default=None,
                     help="a folder for each held-out generator's scored candidates, truth and "
@@ -212,6 +215,8 @@ def main() -> None:
     feats = {"window": RELATIVE + ["window"], "relative": RELATIVE, "invariant": INVARIANT,
              "all": [f for f in INPUTS if f != "window"]}[args.features]
     feats = [f for f in feats if f not in args.drop]
+    if args.recording_relative:
+        feats = feats + [f + M.REC for f in M.RECORDING_RELATIVE if f in feats]
     M.USE_MONOTONE = not args.no_monotone
     for kv in args.trees:
         key, _, value = kv.partition("=")
@@ -247,6 +252,9 @@ def main() -> None:
             c = c.assign(window=ws.fold(held))
             if len(real):
                 real = real.assign(window=ws.logit(f"without_{held}", ws.gen != held, rw, rmask))
+        if args.recording_relative:  # after the fold's window score
+            c = M.recording_relative(c)
+            real = M.recording_relative(real)
         ctr = c[c.generator.isin(train)].reset_index(drop=True)
         m = M.fit(ctr, truth[truth.recording.isin(recs.recording[recs.generator.isin(train)])],
                   recs[recs.generator.isin(train)], features=feats, max_fp=args.max_fp)
@@ -311,6 +319,7 @@ def main() -> None:
     print(f"\n<!-- features: {args.features} without {args.drop or 'none'}; "
           f"gate: {not args.no_gate}; monotone: {M.USE_MONOTONE}; "
           f"trees: {args.trees or 'model.LGB_PARAMS'}; "
+          f"recording-relative: {args.recording_relative}; "
           f"{time.time() - t0:.0f} s; generators {', '.join(gens)}; "
           f"{n} recordings of {args.minutes:g} min each -->")
     np.seterr(all="ignore")
