@@ -49,11 +49,14 @@ import model as M  # noqa: E402
 import run  # noqa: E402
 import window_model as W  # noqa: E402
 
+from hypsa import spasm_recording as RR  # noqa: E402
+
 MODELS = ROOT / "src" / "hypsa" / "models"
 
 
 def train(n: int, gens: list[str], jobs: int, max_fp: float, minutes: float = 10.0,
-          seed: int = 0, window: bool = True, epochs: int = W.EPOCHS) -> tuple[dict, dict]:
+          seed: int = 0, window: bool = True, epochs: int = W.EPOCHS,
+          train_net: bool = True) -> tuple[dict, dict]:
     """Build/measure the recordings and fit; returns the fitted model and its card (with
     ``window``: the window network in ``m["window_net"]``, needs torch)."""
     from hypsa.spasm_score import RELATIVE
@@ -66,12 +69,31 @@ def train(n: int, gens: list[str], jobs: int, max_fp: float, minutes: float = 10
     if window:
         ws = W.WindowScores.build(c, sp, jobs, epochs, seed)
         c = c.assign(window=ws.all_out())
-        net = ws.net("all", np.ones(len(c), bool))
+        net = ws.net("all", np.ones(len(c), bool)) if train_net else None
         features.append("window")
     m = M.fit(c, truth, recs, max_fp=max_fp, seed=seed, features=features)
     m["window_net"] = net
+    card = _card(m, c, gens, n, minutes, seed, max_fp, epochs if window else None)
+    # the recording-level model: the same inputs, and ten of them against the other candidates
+    # of their recording (hypsa.spasm_recording)
+    cr = M.recording_relative(c)
+    rec_feats = features + [f + M.REC for f in M.RECORDING_RELATIVE if f in features]
+    m_rec = M.fit(cr, truth, recs, max_fp=max_fp, seed=seed, features=rec_feats)
+    card_rec = _card(m_rec, cr, gens, n, minutes, seed, max_fp, epochs if window else None)
+    card_rec["model"] = ("LightGBM binary classifier on spasm candidate measurements "
+                         "(hypsa.spasm_score.design) and ten of them against the other "
+                         "candidates of the recording (hypsa.spasm_recording), isotonic "
+                         "calibration")
+    card_rec["recording_relative"] = {"inputs": M.RECORDING_RELATIVE,
+                                      "span_s": RR.SPAN_S, "min_candidates": RR.MIN_CANDIDATES}
+    m["recording"] = (m_rec, card_rec)
+    return m, card
+
+
+def _card(m: dict, c, gens: list[str], n: int, minutes: float, seed: int, max_fp: float,
+          epochs: int | None) -> dict:
     lab = c[c.y >= 0]
-    card = {
+    return {
         "model": "LightGBM binary classifier on spasm candidate measurements "
                  "(hypsa.spasm_score.design), isotonic calibration",
         "features": m["features"],
@@ -84,7 +106,7 @@ def train(n: int, gens: list[str], jobs: int, max_fp: float, minutes: float = 10
                                     "mimic": int((lab[lab.generator == g].y == 0).sum())}
                                 for g in gens}},
         "lightgbm": {**M.LGB_PARAMS, "num_boost_round": M.N_ROUNDS, "seed": seed},
-        "window_epochs": epochs if window else None,
+        "window_epochs": epochs,
         "max_fp_per_hour_for_threshold": max_fp,
         "out_of_fold_at_threshold": {
             f"{g}, {'hypsarrhythmic' if h else 'other'}, {'movement' if e else 'EEG only'}":
@@ -93,22 +115,32 @@ def train(n: int, gens: list[str], jobs: int, max_fp: float, minutes: float = 10
             for (g, h, e), r in m["oof"].xs(m["threshold"], level="threshold").iterrows()},
         "reliability": m["reliability"].round(3).reset_index(names="bin").to_dict("records"),
     }
-    return m, card
 
 
-def write(m: dict, card: dict, out: Path, command: str) -> Path:
-    """Store the model text file and its card (sha256, command) in ``out``, and the window
-    network's weights and card where the model has one."""
+def write(m: dict, card: dict, out: Path, command: str, *, window_model: bool = True,
+          window_net: bool = True) -> Path:
+    """Store the model text file and its card (sha256, command) in ``out``, the
+    recording-level model and its card, and the window network's weights and card where the
+    model has one (``window_model`` / ``window_net`` False: those files are left as they are)."""
     from hypsa.spasm_score import CARD_FILE, MODEL_FILE
 
     out.mkdir(parents=True, exist_ok=True)
-    text = m["booster"].model_to_string()
-    (out / MODEL_FILE).write_text(text)
-    card = {"sha256": hashlib.sha256(text.encode()).hexdigest(), "command": command, **card}
-    (out / CARD_FILE).write_text(json.dumps(card, indent=1) + "\n")
-    if m.get("window_net") is not None:
+    if window_model:
+        _write_trees(m["booster"], card, out / MODEL_FILE, out / CARD_FILE, command)
+    if m.get("recording") is not None:
+        m_rec, card_rec = m["recording"]
+        _write_trees(m_rec["booster"], card_rec, out / RR.MODEL_FILE, out / RR.CARD_FILE,
+                     command)
+    if window_net and m.get("window_net") is not None:
         write_window(m["window_net"], card, out, command)
-    return out / MODEL_FILE
+    return out / (MODEL_FILE if window_model else RR.MODEL_FILE)
+
+
+def _write_trees(booster, card: dict, path: Path, card_path: Path, command: str) -> None:
+    text = booster.model_to_string()
+    path.write_text(text)
+    card = {"sha256": hashlib.sha256(text.encode()).hexdigest(), "command": command, **card}
+    card_path.write_text(json.dumps(card, indent=1) + "\n")
 
 
 def write_window(net, card: dict, out: Path, command: str) -> Path:
@@ -164,6 +196,9 @@ def main() -> None:
     ap.add_argument("--no-window", action="store_true",
                     help="the measurements alone, without the window network (no torch)")
     ap.add_argument("--epochs", type=int, default=W.EPOCHS, help="the window network's epochs")
+    ap.add_argument("--recording-only", action="store_true",
+                    help="store only the recording-level model (hypsa.spasm_recording); the "
+                         "per-window model and the window network stay as they are")
     ap.add_argument("--write", action="store_true", help="store in src/hypsa/models")
     ap.add_argument("--out", type=Path, default=None, help="store in this folder instead")
     args = ap.parse_args()
@@ -171,16 +206,21 @@ def main() -> None:
     gens = args.generators or run.available()
     t0 = time.time()
     m, card = train(args.n, gens, args.jobs, args.max_fp, args.minutes,
-                    window=not args.no_window, epochs=args.epochs)
+                    window=not args.no_window, epochs=args.epochs,
+                    train_net=not args.recording_only)
     print(f"trained on {', '.join(gens)} in {time.time() - t0:.0f} s; threshold "
           f"{m['threshold']:.3f}")
     print(m["oof"].xs(m["threshold"], level="threshold").round(3).to_string())
     print(m["reliability"].round(3).to_markdown())
+    m_rec = m["recording"][0]
+    print(f"recording-level model: threshold {m_rec['threshold']:.3f}")
+    print(m_rec["oof"].xs(m_rec["threshold"], level="threshold").round(3).to_string())
     out = args.out or (MODELS if args.write else None)
     if out is not None:
         cmd = "python benchmarks/train_spasm_model.py " + " ".join(
             shlex.quote(a) for a in sys.argv[1:])
-        path = write(m, card, out, cmd.strip())
+        path = write(m, card, out, cmd.strip(), window_model=not args.recording_only,
+                     window_net=not args.recording_only)
         print(f"written {path}")
 
 

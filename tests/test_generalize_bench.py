@@ -87,7 +87,7 @@ def test_recording_relative_reads_each_candidate_against_its_own_recording():
     n = 40
     base = {k: rng.uniform(0.2, 0.9, n) for k in FEATURE_COLUMNS}
     base.update(slow_ratio=rng.uniform(1.0, 4.0, n), emg_ratio=np.full(n, np.nan))
-    a = pd.DataFrame(base).assign(recording="g/a")
+    a = pd.DataFrame(base).assign(recording="g/a", onset=np.linspace(0.0, 590.0, n))
     # the same candidates at another gain of the wave: every slow-wave ratio doubled
     b = a.assign(recording="g/b", slow_ratio=a["slow_ratio"] * 2.0)
     c = M.recording_relative(pd.concat([a, b], ignore_index=True), ["log_slow_ratio"])

@@ -332,10 +332,13 @@ BUILDERS = {"simulate": _build_simulate, "crosscheck": _build_crosscheck,
 
 # ------------------------------------------------------------------ extraction
 def measure_only(eeg, sfreq, *, emg_env=None, excluded=None, core=None, params=None,
-                 bands=None, candidates=False, ch_names=None, on_frames=None):
+                 bands=None, candidates=False, ch_names=None, on_frames=None,
+                 with_candidates=False):
     """Stand-in for :func:`hypsa.spasms.detect_spasms` in :func:`hypsa.analyze`: every candidate
     with its measurements, no decision (the decision is what the bench fits and tests).
-    ``on_frames(fm, c)``, when given, sees the frame curves and the candidates returned."""
+    ``on_frames(fm, c)``, when given, sees the frame curves and the candidates returned. (The
+    candidates come back as the window's events, so ``with_candidates`` asks for nothing
+    more: no recording-level reading follows.)"""
     from hypsa.spasms import SpasmParams, find_candidates, frame_measures, measure_candidates
 
     params = params or SpasmParams()

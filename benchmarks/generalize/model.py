@@ -16,6 +16,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from hypsa import spasm_recording as RR
 from hypsa.evaluate import score_events
 from hypsa.spasm_score import RELATIVE, calibrate, design
 from hypsa.spasms import (
@@ -44,37 +45,26 @@ MONOTONE = {
     "sync_all_excess": 1, "window": 1,
 }
 USE_MONOTONE = True
-#: inputs also given to the model relative to the candidates of their own recording
-#: (:func:`recording_relative`, ``run.py --recording-relative``): each candidate's value less the
-#: recording's median, over the recording's interquartile range
-RECORDING_RELATIVE = ["log_slow_ratio", "sync_excess", "sync_all_excess", "window",
-                      "log_decrement", "mid_decrement", "fraction", "n_dec", "log_wave_pre",
-                      "smoothness"]
+#: inputs also given to the model relative to the other candidates of their recording
+#: (:mod:`hypsa.spasm_recording`; ``run.py --recording-relative``)
+RECORDING_RELATIVE = list(RR.RECORDING_RELATIVE)
 #: the suffix of those columns
-REC = "_rec"
+REC = RR.SUFFIX
 for _f in RECORDING_RELATIVE:
     if _f in MONOTONE:
         MONOTONE[_f + REC] = MONOTONE[_f]
 
 
 def recording_relative(c: pd.DataFrame, inputs: list[str] | None = None) -> pd.DataFrame:
-    """``c`` with each of ``inputs`` (:func:`hypsa.spasm_score.design` columns; default
-    :data:`RECORDING_RELATIVE`) also relative to the candidates of the same recording: the value
-    less the recording's median, over its interquartile range (+ 0.001), clipped to +-20. Most of
-    a recording's candidates are not spasms, so this reads each candidate against the
-    recording's own mimics, whatever the gain, montage or drawing of the recording."""
+    """``c`` with each of ``inputs`` (default :data:`RECORDING_RELATIVE`) also relative to the
+    candidates of its own recording, as :func:`hypsa.spasm_recording.recording_relative` reads
+    them in the analysis (within 10 minutes: the whole of a bench recording)."""
     inputs = list(inputs or RECORDING_RELATIVE)
     if not len(c):
         return c.assign(**{f + REC: np.zeros(0) for f in inputs})
-    x = design(c)
-    key = c["recording"].astype(str).to_numpy()
-    out = {}
-    for f in inputs:
-        v = pd.Series(x[f].to_numpy(float), index=c.index)
-        g = v.groupby(key)
-        q1, med, q3 = (g.transform("quantile", q) for q in (0.25, 0.5, 0.75))
-        out[f + REC] = ((v - med) / (q3 - q1 + 1e-3)).clip(-20.0, 20.0).to_numpy()
-    return c.assign(**out)
+    parts = [RR.recording_relative(g, inputs=inputs)[0]
+             for _, g in c.groupby("recording", sort=False)]
+    return pd.concat(parts).loc[c.index]
 
 
 def _design(c: pd.DataFrame) -> pd.DataFrame:

@@ -41,6 +41,7 @@ from hypsa.signal import (
     bin_ptp,
     conditioned,
 )
+from hypsa.spasm_recording import reread as recording_reread
 from hypsa.spasm_score import detection_note
 from hypsa.spasms import (
     EEG_DECREMENT,
@@ -78,6 +79,9 @@ class AnalysisParams:
         A site model (``hypsa calibrate``) that decides which spasm candidates are spasms
         instead of the shipped threshold; set with :meth:`SiteModel.params`, which also lowers
         ``spasms.min_confidence`` to the model's floor. ``summary.json`` names it.
+    recording_level : bool
+        Read the spasm candidates again once every window is analysed, each against the other
+        candidates of its recording (:mod:`hypsa.spasm_recording`; not with ``spasm_model``).
     """
 
     epoch_s: float = 15.0
@@ -88,6 +92,7 @@ class AnalysisParams:
     spikes: SpikeParams = field(default_factory=SpikeParams)
     spasms: SpasmParams = field(default_factory=SpasmParams)
     spasm_model: Any = None
+    recording_level: bool = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,6 +113,9 @@ class WindowResult:
     discharges: pd.DataFrame | None = None
     attenuations: pd.DataFrame | None = None
     span: Any = None
+    #: every spasm candidate of the core, decided (onset in recording seconds), for the
+    #: recording-level reading (:mod:`hypsa.spasm_recording`)
+    candidates: pd.DataFrame | None = None
 
 
 def _spasm_bands(bank, main: tuple, good: list[int], slow: np.ndarray,
@@ -241,8 +249,13 @@ def analyze_window(
     all_bad[b0:b0 + n_bins] = badbins
     ev = detect_spasms(xg, fs, emg_env=emg_env, excluded=all_bad,
                        core=(pb / fs, (pb + n_core) / fs), params=params.spasms,
-                       ch_names=list(gnames),
+                       ch_names=list(gnames), with_candidates=params.recording_level,
                        bands=_spasm_bands(bank, main, good, slow_all, fs))
+    cands = None
+    if isinstance(ev, tuple):  # the core's candidates too, for the recording-level reading
+        ev, cands = ev
+        if cands is not None and len(cands):
+            cands = cands.assign(onset=cands["onset"] - pb / fs + onset_s)
     if params.spasm_model is not None:  # a site model (hypsa calibrate) decides instead
         ev = params.spasm_model.apply(ev)
     # --- interictal discharges, foci, attenuations and the BASED grade (spasms set aside)
@@ -334,7 +347,7 @@ def analyze_window(
     att_df = pd.DataFrame(wg.attenuations, columns=["onset", "duration"])
     att_df["onset"] += onset_s
     return WindowResult(ep_df, grade, ev, bad, mains, excluded_s, float(n_bins) - excluded_s,
-                        dis_df, att_df, wg.span)
+                        dis_df, att_df, wg.span, candidates=cands)
 
 
 # --------------------------------------------------------------------------------------------
@@ -574,6 +587,13 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
     events = pd.concat([r.events for r in results if len(r.events)], ignore_index=True) \
         if any(len(r.events) for r in results) else pd.DataFrame(
             columns=["onset", "duration", "confidence", "features", "channels"])
+    if params.spasm_model is None and params.recording_level:
+        # each candidate read again against the other candidates of its recording
+        parts = [r.candidates for r in results if r.candidates is not None and len(r.candidates)]
+        reread = recording_reread(pd.concat(parts, ignore_index=True), params.spasms) \
+            if parts else None
+        if reread is not None:
+            events = reread
     events = events.sort_values("onset").reset_index(drop=True)
     # clusters are built from the spasms only (an eeg_decrement is reported, never counted)
     if "trial_type" not in events:

@@ -842,7 +842,8 @@ def detect_spasms(
     bands: tuple[np.ndarray, ...] | None = None,
     candidates: bool = False,
     ch_names: list[str] | None = None,
-) -> pd.DataFrame:
+    with_candidates: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Detect epileptic spasms (and electrodecrements that are not spasms) in one stretch of EEG.
 
     The four stages, each testable alone: :func:`find_candidates` (on the curves of
@@ -876,10 +877,13 @@ def detect_spasms(
         inspection and for training :mod:`hypsa.spasm_score`.
     ch_names : list of str, optional
         Names of the rows of ``eeg``, for the ``channels`` column (row numbers without them).
+    with_candidates : bool
+        Also return the decided candidates of the core (as with ``candidates``), for the
+        recording-level reading (:mod:`hypsa.spasm_recording`): ``(events, candidates)``.
 
     Returns
     -------
-    DataFrame
+    DataFrame or (DataFrame, DataFrame)
         One row per event: ``onset``, ``duration`` (s, from the array start), ``confidence``
         (the spasm probability), the measured features (:data:`FEATURE_COLUMNS`),
         ``features`` (which parts of the pattern fired: ``generalized_slow_wave``,
@@ -891,23 +895,29 @@ def detect_spasms(
     """
     cols = ["onset", "duration", "confidence", *FEATURE_COLUMNS, "rules", "features",
             "channels", "trial_type", "eventType"]
+    def empty() -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+        return (_empty(cols, False), _empty(cols, True)) if with_candidates else \
+            _empty(cols, candidates)
+
     if eeg.shape[1] < 20 * sfreq or eeg.shape[0] < 3:
-        return _empty(cols, candidates)
+        return empty()
     fm = frame_measures(eeg, sfreq, params, bands=bands, emg_env=emg_env)
     frames, orphan_rate = find_candidates(fm, params)
     cand = measure_candidates(fm, frames, params, orphan_rate=orphan_rate, excluded=excluded,
                               ch_names=ch_names)
     if not len(cand):
-        return _empty(cols, candidates)
+        return empty()
     if "window" in MODEL_FEATURES:
         cand = cand.assign(window=window_logit(fm, cand["onset"].to_numpy(float)))
     dec = decide(cand, params)
+    in_core = dec
+    if core is not None:
+        on = dec["onset"].to_numpy(float)
+        in_core = dec[(on >= core[0]) & (on < core[1])].reset_index(drop=True)
     if candidates:
-        if core is not None:
-            on = dec["onset"].to_numpy(float)
-            dec = dec[(on >= core[0]) & (on < core[1])].reset_index(drop=True)
-        return dec
-    return to_events(dec, params, core=core)
+        return in_core
+    events = to_events(dec, params, core=core)
+    return (events, in_core) if with_candidates else events
 
 
 def _dip_starts(fm: FrameMeasures, params: SpasmParams) -> tuple[np.ndarray, np.ndarray]:

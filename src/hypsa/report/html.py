@@ -119,6 +119,12 @@ def _clock(start: datetime | None, t: float) -> str:
     return (start + timedelta(seconds=float(t))).strftime("%H:%M:%S") if start else "n/a"
 
 
+def _fmt2(v: Any) -> str:
+    """A number with two decimals, or "n/a"."""
+    x = _num(v)
+    return "n/a" if x is None else f"{x:.2f}"
+
+
 def _num(v: Any) -> float | None:
     try:
         f = float(v)
@@ -355,6 +361,10 @@ def report_context(analysis: Any, source: Any = None, reference: str | None = No
         "spasm_model": ((sp.get("model") or {}).get("sha256") or "n/a")[:12],
         "window_model": (((sp.get("model") or {}).get("window") or {}).get("sha256")
                          or "n/a")[:12],
+        "recording_model": (((sp.get("model") or {}).get("recording") or {}).get("sha256")
+                            or "n/a")[:12],
+        "recording_threshold": _fmt2(((sp.get("model") or {}).get("recording") or {})
+                                     .get("threshold")),
         "n_generators": len((sp.get("model") or {}).get("trained_on") or []) or "several",
         "clusters": clusters,
         "sleep_wake_note": _sleep_wake_note(sw, len(clusters)),
@@ -816,7 +826,12 @@ METHODS_TEXT = (
     "of the EEG curves around it (model sha256 {spasm_model}..., network {window_model}...), "
     "trained on {n_generators} independent generators of simulated EEG; an event counts as a "
     "spasm from "
-    "a score of {min_confidence}, and spasms less than {cluster_gap_s} s apart form a cluster. "
+    "a score of {min_confidence}. Once the whole recording is analysed, each candidate with 20 "
+    "or more others within 10 minutes is scored again by a second model that also reads ten "
+    "of its measurements against those of the other candidates (model sha256 "
+    "{recording_model}..., a spasm from {recording_threshold}): most candidates of a recording "
+    "are not spasms, so they are the reference for its gain, montage and background. Spasms "
+    "less than {cluster_gap_s} s apart form a cluster. "
     "Rates are per analysed hour with an exact 95 % Poisson interval; a per-24-h figure is "
     "given only from {min_hours_for_24h} h of analysed EEG."
 )
