@@ -23,7 +23,7 @@ from scipy import signal as sps
 
 from hypsa.errors import HypsaError
 from hypsa.kernels import median
-from hypsa.model_files import read_checked
+from hypsa.model_files import load_booster
 from hypsa.signal import bandpass
 from hypsa.spikes import Discharges, SpikeParams, _empty, _group_ids, _local_level, side_of
 
@@ -94,16 +94,14 @@ def load_model(directory: str | None = None):
     DischargeModelError
         When a file is missing or the model's sha256 differs from its card's.
     """
-    import lightgbm as lgb
-
-    text, card = read_checked(directory, MODEL_FILE, CARD_FILE, DischargeModelError,
-                              f"no discharge model ({MODEL_FILE}, {CARD_FILE}); build one with "
-                              "benchmarks/train_discharge_model.py --out DIR")
+    booster, card = load_booster(directory, MODEL_FILE, CARD_FILE, DischargeModelError,
+                                 f"no discharge model ({MODEL_FILE}, {CARD_FILE}); build one "
+                                 "with benchmarks/train_discharge_model.py --out DIR")
     unknown = [k for k in card.get("features", []) if k not in FEATURES]
     if unknown or "threshold" not in card:
         raise DischargeModelError(f"{CARD_FILE}: the card names unknown measurements "
                                   f"{unknown} or no threshold")
-    return lgb.Booster(model_str=text.decode()), card
+    return booster, card
 
 
 

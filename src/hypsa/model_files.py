@@ -8,7 +8,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["models_dir", "read_checked"]
+__all__ = ["models_dir", "read_checked", "load_booster"]
 
 
 def models_dir() -> Path:
@@ -50,3 +50,17 @@ def read_checked(directory: str | Path | None, model_file: str, card_file: str,
     if sha != card.get("sha256"):
         raise error(f"{mf}: sha256 {sha[:12]} differs from its card ({card.get('sha256')})")
     return text, card
+
+
+def load_booster(directory: str | Path | None, model_file: str, card_file: str,
+                 error: type[Exception], missing: str):
+    """A LightGBM model and its card, after :func:`read_checked` (same arguments).
+
+    Returns
+    -------
+    (lightgbm.Booster, dict)
+    """
+    import lightgbm as lgb
+
+    text, card = read_checked(directory, model_file, card_file, error, missing)
+    return lgb.Booster(model_str=text.decode()), card

@@ -26,8 +26,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from hypsa.model_files import read_checked
+from hypsa.model_files import load_booster
 from hypsa.spasm_score import THRESHOLD, ModelError, calibrate, design
+from hypsa.spasms import decrement_only, spasm_decision, to_events
 
 __all__ = ["RECORDING_RELATIVE", "SUFFIX", "SPAN_S", "MIN_CANDIDATES", "MODEL_FILE",
            "CARD_FILE", "recording_relative", "load_model", "probability", "reread",
@@ -118,28 +119,12 @@ def _quartiles(block: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def load_model(directory: str | None = None):
-    """The shipped recording-level model and its card (cached).
-
-    Parameters
-    ----------
-    directory : str, optional
-        Folder holding :data:`MODEL_FILE` and :data:`CARD_FILE` (default: ``hypsa/models``).
-
-    Returns
-    -------
-    (lightgbm.Booster, dict)
-
-    Raises
-    ------
-    ModelError
-        When a file is missing or the model's sha256 differs from its card's.
-    """
-    import lightgbm as lgb
-
-    text, card = read_checked(directory, MODEL_FILE, CARD_FILE, ModelError,
-                              f"the recording-level spasm model ({MODEL_FILE}, {CARD_FILE}) is "
-                              "missing; rebuild it with benchmarks/train_spasm_model.py")
-    return lgb.Booster(model_str=text.decode()), card
+    """The shipped recording-level model and its card (cached), as
+    :func:`hypsa.spasm_score.load_model` loads the per-window one (same argument, return and
+    :class:`~hypsa.spasm_score.ModelError`)."""
+    return load_booster(directory, MODEL_FILE, CARD_FILE, ModelError,
+                        f"the recording-level spasm model ({MODEL_FILE}, {CARD_FILE}) is "
+                        "missing; rebuild it with benchmarks/train_spasm_model.py")
 
 
 def probability(c: pd.DataFrame) -> np.ndarray:
@@ -183,8 +168,6 @@ def reread(cands: pd.DataFrame, params) -> pd.DataFrame | None:
         The events (:func:`hypsa.spasms.to_events`), or None where no candidate has
         :data:`MIN_CANDIDATES` around it (the windows' events stand).
     """
-    from hypsa.spasms import decrement_only, spasm_decision, to_events
-
     if len(cands) < MIN_CANDIDATES:
         return None
     c, count = recording_relative(cands.reset_index(drop=True))

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hypsa.errors import HypsaError
-from hypsa.model_files import read_checked
+from hypsa.model_files import load_booster
 
 __all__ = ["design", "spasm_probability", "raw_score", "calibrate", "contributions",
            "model_info", "load_model", "ModelError", "INPUTS", "INVARIANT", "RELATIVE",
@@ -163,12 +163,9 @@ def load_model(directory: str | None = None):
     ModelError
         When a file is missing or the model's sha256 differs from its card's.
     """
-    import lightgbm as lgb
-
-    text, card = read_checked(directory, MODEL_FILE, CARD_FILE, ModelError,
-                              f"the spasm model ({MODEL_FILE}, {CARD_FILE}) is missing; rebuild "
-                              "it with benchmarks/train_spasm_model.py")
-    return lgb.Booster(model_str=text.decode()), card
+    return load_booster(directory, MODEL_FILE, CARD_FILE, ModelError,
+                        f"the spasm model ({MODEL_FILE}, {CARD_FILE}) is missing; rebuild it "
+                        "with benchmarks/train_spasm_model.py")
 
 
 def _card() -> dict:
