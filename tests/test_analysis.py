@@ -73,6 +73,20 @@ def test_spasms_found_on_hypsarrhythmic_background(classic):
     assert a.summary_["spasms"]["movement_channel"] is None
     note = a.summary_["spasms"]["detection_note"]
     assert "EEG alone" in note and "lower bound" in note and note in a.summary()
+    # classic hypsarrhythmia: few attenuation episodes, no warning about them
+    assert a.summary_["spasms"]["attenuated_background"] is False
+    assert "attenuation episodes" not in note
+
+
+def test_frequent_attenuation_episodes_are_flagged_from_eeg_alone():
+    """Modified hypsarrhythmia with attenuation episodes: where the EEG alone finds fewest
+    spasms out of generator, the summary and the note say so."""
+    sim = simulate(600.0, hypsarrhythmia="modified", variant="attenuation", n_clusters=1,
+                   emg=False, seed=3)
+    sp = analyze(sim.to_recording()).summary_["spasms"]
+    assert sp["attenuated_background"] is True
+    assert sp["attenuations_per_min"] >= 1.5
+    assert "frequent attenuation episodes" in sp["detection_note"]
 
 
 def test_emg_improves_or_keeps_detection():

@@ -95,6 +95,32 @@ def test_the_out_of_generator_figures_belong_to_the_shipped_model():
     assert "(video)" in moved and "0.87-0.96" in moved and "lower bound" not in moved
     part = spasm_score.detection_note("video", covered=0.2)  # 10 min of video on 50 min of EEG
     assert "covers 20% of the recording" in part and "lower bound" in part
+    for k in ("eeg_only_attenuated", "eeg_only_not_attenuated"):
+        assert 0 < g[k][0] <= g[k][1] <= 1
+    assert g["eeg_only_attenuated"][1] < g["eeg_only_not_attenuated"][1]
+
+
+def test_the_note_warns_where_attenuation_episodes_are_frequent():
+    """A background with frequent attenuation episodes is where the EEG alone finds fewest
+    spasms out of generator; the note says so where the EEG is the only channel."""
+    th = spasm_score.ATTENUATED_PER_MIN
+    warned = spasm_score.detection_note(None, attenuations_per_min=th + 0.5)
+    assert "frequent attenuation episodes" in warned and "0.09-0.59" in warned
+    assert "attenuation episodes" not in spasm_score.detection_note(
+        None, attenuations_per_min=th - 0.1)
+    assert "attenuation episodes" not in spasm_score.detection_note(None)
+    # the whole recording covered by a movement channel: no warning; part of it: the warning
+    assert "attenuation episodes" not in spasm_score.detection_note(
+        "EMG", attenuations_per_min=th + 1)
+    assert "frequent attenuation" in spasm_score.detection_note(
+        "video", covered=0.3, attenuations_per_min=th + 1)
+
+
+def test_attenuations_per_minute_counts_each_episode_once():
+    att = pd.DataFrame({"onset": [10.0, 10.1, 70.0, 130.0], "duration": [2.0, 2.0, 1.5, 3.0]})
+    assert spasm_score.attenuations_per_min(att, 120.0) == pytest.approx(1.5)
+    assert spasm_score.attenuations_per_min(None, 120.0) == 0.0
+    assert spasm_score.attenuations_per_min(pd.DataFrame({"onset": []}), 60.0) == 0.0
 
 
 def test_a_model_file_that_differs_from_its_card_is_refused(tmp_path):

@@ -42,7 +42,7 @@ from hypsa.signal import (
     conditioned,
 )
 from hypsa.spasm_recording import reread as recording_reread
-from hypsa.spasm_score import detection_note
+from hypsa.spasm_score import ATTENUATED_PER_MIN, attenuations_per_min, detection_note
 from hypsa.spasms import (
     EEG_DECREMENT,
     EVENT_TYPES,
@@ -519,12 +519,16 @@ def analyze(
     # a video may cover only part of the recording (an EMG channel covers all of it)
     covered = 1.0 if emg_live or movement is None else \
         float(movement.describe()["covered_s"]) / max(float(rec.duration_s), 1e-9)
-    note = detection_note(moved, covered=covered)
+    # a background with frequent attenuation episodes is where the EEG alone is weakest
+    att_rate = attenuations_per_min(out.extra.get("attenuations"), float(rec.duration_s))
+    note = detection_note(moved, covered=covered, attenuations_per_min=att_rate)
     if emg_name is not None and not emg_live:
         note += (f" The EMG channel {emg_name} carries no signal (flat) and did not count as a "
                  "movement channel.")
     out.summary_["spasms"]["movement_channel"] = moved
     out.summary_["spasms"]["detection_note"] = note
+    out.summary_["spasms"]["attenuations_per_min"] = round(att_rate, 2)
+    out.summary_["spasms"]["attenuated_background"] = bool(att_rate >= ATTENUATED_PER_MIN)
     return out
 
 

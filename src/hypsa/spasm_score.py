@@ -30,7 +30,8 @@ from hypsa.model_files import load_booster
 __all__ = ["design", "spasm_probability", "raw_score", "calibrate", "contributions",
            "model_info", "load_model", "ModelError", "INPUTS", "INVARIANT", "RELATIVE",
            "MODEL_FEATURES", "THRESHOLD", "MODEL_SHA256", "MODEL_FILE", "CARD_FILE",
-           "OUT_OF_GENERATOR", "detection_note"]
+           "OUT_OF_GENERATOR", "ATTENUATED_PER_MIN", "detection_note",
+           "attenuations_per_min"]
 
 MODEL_FILE = "spasm_lgbm.txt"
 CARD_FILE = "spasm_lgbm.json"
@@ -295,10 +296,23 @@ OUT_OF_GENERATOR: dict = {
     "eeg_only_plain": (0.48, 0.98),
     "eeg_only_fd_per_hour": (0.0, 1.65),
     "with_movement": (0.87, 0.96),
+    # EEG alone, the recordings whose analysis found attenuation episodes at
+    # ATTENUATED_PER_MIN or more, and the others (benchmarks/generalize/attenuated.py)
+    "eeg_only_attenuated": (0.09, 0.59),
+    "eeg_only_attenuated_fd_per_hour": (0.0, 6.0),
+    "eeg_only_not_attenuated": (0.43, 0.77),
+    "eeg_only_not_attenuated_fd_per_hour": (0.0, 0.88),
 }
 
+#: Paroxysmal attenuation episodes per minute of recording (the interictal analysis's own, in
+#: ``Analysis.extra["attenuations"]``) from which the detection note warns that the EEG alone
+#: finds fewer spasms there: every held-out generator found fewer on such backgrounds, and most
+#: of their false detections were there (docs/validation.md, "Where the EEG alone is weakest").
+ATTENUATED_PER_MIN: float = 1.5
 
-def detection_note(movement: str | None, covered: float = 1.0) -> str:
+
+def detection_note(movement: str | None, covered: float = 1.0,
+                   attenuations_per_min: float | None = None) -> str:
     """What a spasm count from this analysis can be relied on for, in one or two sentences.
 
     Parameters
@@ -308,6 +322,10 @@ def detection_note(movement: str | None, covered: float = 1.0) -> str:
         video"``), or None for the EEG alone.
     covered : float
         Share of the recording the movement channel covers (a video may cover only part of it).
+    attenuations_per_min : float, optional
+        Attenuation episodes per minute that the interictal analysis found; from
+        :data:`ATTENUATED_PER_MIN` the note says that the EEG alone is weakest on such a
+        background (where it is the only channel for all or part of the recording).
 
     Returns
     -------
@@ -320,6 +338,17 @@ def detection_note(movement: str | None, covered: float = 1.0) -> str:
     def rng(k: str) -> str:
         return f"{g[k][0]:.2f}-{g[k][1]:.2f}"
 
+    caution = ""
+    if attenuations_per_min is not None and attenuations_per_min >= ATTENUATED_PER_MIN:
+        fd = g["eeg_only_attenuated_fd_per_hour"]
+        caution = (f" The background has frequent attenuation episodes ("
+                   f"{attenuations_per_min:.1f} a minute): there the EEG alone is at its weakest "
+                   f"(out of generator {rng('eeg_only_attenuated')} of spasms found, against "
+                   f"{rng('eeg_only_not_attenuated')} on the other hypsarrhythmic recordings, and "
+                   f"{fd[0]:g}-{fd[1]:g} false detections per hour), because an attenuation "
+                   "episode after a slow wave resembles a spasm's decrement; read the spasms "
+                   "and the electrodecrement events with the EEG.")
+
     if movement:
         text = (f"Spasms were detected from the EEG with a movement channel ({movement}): on "
                 "EEG from generators the detector was not fitted on, this found "
@@ -329,6 +358,7 @@ def detection_note(movement: str | None, covered: float = 1.0) -> str:
             text += (f" The {movement} covers {covered:.0%} of the recording; outside it the "
                      f"spasms were detected from the EEG alone ({rng('eeg_only')} found), and "
                      "there the count is a lower bound.")
+            text += caution
         return text
     return ("Spasms were detected from the EEG alone (no deltoid EMG or video): on EEG from "
             f"generators the detector was not fitted on, this found {rng('eeg_only')} of spasms "
@@ -336,7 +366,28 @@ def detection_note(movement: str | None, covered: float = 1.0) -> str:
             f"wave and electrodecrement), with {g['eeg_only_fd_per_hour'][0]:g}-"
             f"{g['eeg_only_fd_per_hour'][1]:g} false detections per hour. The count is a lower "
             "bound and a count of 0 does not exclude spasms; a deltoid EMG channel or the "
-            f"video of a video-EEG raises the share found ({rng('with_movement')}).")
+            f"video of a video-EEG raises the share found ({rng('with_movement')})." + caution)
+
+
+def attenuations_per_min(attenuations: pd.DataFrame | None, duration_s: float) -> float:
+    """Paroxysmal attenuation episodes per minute of recording.
+
+    Parameters
+    ----------
+    attenuations : DataFrame or None
+        The episodes (``onset`` in s), as ``Analysis.extra["attenuations"]`` holds them; an
+        episode listed twice (by two overlapping windows) counts once.
+    duration_s : float
+        Length of the recording (s).
+
+    Returns
+    -------
+    float
+    """
+    if attenuations is None or not len(attenuations) or duration_s <= 0:
+        return 0.0
+    onsets = np.unique(np.round(np.asarray(attenuations["onset"], dtype=float) * 2) / 2)
+    return float(len(onsets) / (duration_s / 60.0))
 
 
 #: The calibrated probability a candidate needs to be a spasm (``SpasmParams.min_confidence``),
