@@ -50,10 +50,11 @@ def test_batch_cohort_outputs(cohort: tuple[Path, Path, pd.DataFrame]) -> None:
         [f"rec{i}.edf" for i in range(4)] + ["site2/rec4.edf", "site2/rec5.edf"])
     for col in ("duration_s", "analysed_s", "excluded_s", "based_score", "probability",
                 "present", "spasm_count", "per_hour", "n_clusters", "movement_channel",
-                "clusters_on_waking", "bad_channels", "error"):
+                "attenuated_background", "clusters_on_waking", "bad_channels", "error"):
         assert col in pq.columns
     # the simulated recordings carry no EMG: every count is from the EEG alone
     assert good["movement_channel"].isna().all()
+    assert good["attenuated_background"].notna().all()
     assert good["based_score"].notna().all() and good["error"].isna().all()
     assert set(good["duration_s"]) == {60.0, 90.0, 120.0}
     # the hypsarrhythmic forms are graded higher than the normal backgrounds

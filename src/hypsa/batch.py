@@ -62,8 +62,8 @@ SINGLE_THREAD_ENV = {
 COHORT_COLUMNS = [
     "file", "subject", "session", "task", "run", "status", "duration_s", "recorded_s",
     "analysed_s", "excluded_s", "verdict", "based_score", "probability", "present",
-    "spasm_count", "per_hour", "n_clusters", "movement_channel", "clusters_on_waking",
-    "bad_channels", "error", "output",
+    "spasm_count", "per_hour", "n_clusters", "movement_channel", "attenuated_background",
+    "clusters_on_waking", "bad_channels", "error", "output",
 ]  # fmt: skip
 
 
@@ -311,6 +311,8 @@ def cohort_row(item: BatchItem, status: str, error: str | None = None) -> dict[s
                    n_clusters=sp["n_clusters"],
                    # EEG alone (empty) counts are a lower bound; EMG or video, much less so
                    movement_channel=sp.get("movement_channel"),
+                   # frequent attenuation episodes: where the EEG alone is weakest
+                   attenuated_background=sp.get("attenuated_background"),
                    # known only where the recording has sleep-stage annotations
                    clusters_on_waking=(sp.get("sleep_wake") or {}).get("clusters_on_waking"),
                    bad_channels=",".join(q["bad_channels"]))
@@ -321,7 +323,8 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=COHORT_COLUMNS)
     for c in ("based_score", "spasm_count", "n_clusters", "clusters_on_waking"):
         df[c] = df[c].astype("Int64")
-    df["present"] = df["present"].astype("boolean")
+    for c in ("present", "attenuated_background"):
+        df[c] = df[c].astype("boolean")
     for c in ("duration_s", "recorded_s", "analysed_s", "excluded_s", "probability", "per_hour"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     for c in ("file", "subject", "session", "task", "run", "status", "verdict",
