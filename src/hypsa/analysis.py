@@ -520,7 +520,9 @@ def analyze(
     covered = 1.0 if emg_live or movement is None else \
         float(movement.describe()["covered_s"]) / max(float(rec.duration_s), 1e-9)
     # a background with frequent attenuation episodes is where the EEG alone is weakest
-    att_rate = attenuations_per_min(out.extra.get("attenuations"), float(rec.duration_s))
+    # (per analysed minute: the episodes are looked for only where the EEG was analysed)
+    att_rate = attenuations_per_min(out.extra.get("attenuations"),
+                                    float(out.summary_.get("analysed_s") or rec.duration_s))
     note = detection_note(moved, covered=covered, attenuations_per_min=att_rate)
     if emg_name is not None and not emg_live:
         note += (f" The EMG channel {emg_name} carries no signal (flat) and did not count as a "

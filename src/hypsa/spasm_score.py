@@ -304,7 +304,7 @@ OUT_OF_GENERATOR: dict = {
     "eeg_only_not_attenuated_fd_per_hour": (0.0, 0.88),
 }
 
-#: Paroxysmal attenuation episodes per minute of recording (the interictal analysis's own, in
+#: Paroxysmal attenuation episodes per analysed minute (the interictal analysis's own, in
 #: ``Analysis.extra["attenuations"]``) from which the detection note warns that the EEG alone
 #: finds fewer spasms there: every held-out generator found fewer on such backgrounds, and most
 #: of their false detections were there (docs/validation.md, "Where the EEG alone is weakest").
@@ -313,7 +313,7 @@ ATTENUATED_PER_MIN: float = 1.5
 
 def detection_note(movement: str | None, covered: float = 1.0,
                    attenuations_per_min: float | None = None) -> str:
-    """What a spasm count from this analysis can be relied on for, in one or two sentences.
+    """What a spasm count from this analysis can be relied on for, in a few sentences.
 
     Parameters
     ----------
@@ -370,7 +370,7 @@ def detection_note(movement: str | None, covered: float = 1.0,
 
 
 def attenuations_per_min(attenuations: pd.DataFrame | None, duration_s: float) -> float:
-    """Paroxysmal attenuation episodes per minute of recording.
+    """Paroxysmal attenuation episodes per minute of analysed recording.
 
     Parameters
     ----------
@@ -378,7 +378,7 @@ def attenuations_per_min(attenuations: pd.DataFrame | None, duration_s: float) -
         The episodes (``onset`` in s), as ``Analysis.extra["attenuations"]`` holds them; an
         episode listed twice (by two overlapping windows) counts once.
     duration_s : float
-        Length of the recording (s).
+        Time analysed (s): the episodes are looked for only there.
 
     Returns
     -------
