@@ -262,6 +262,7 @@ def test_video_eeg_end_to_end(tmp_path):
     assert "clock times" in r.output
     assert js["spasms"]["movement_channel"] == "video"  # the count is read as EEG with video
     assert isinstance(js["video"]["movements_without_eeg_spasm"], list)
+    assert isinstance(js["video"]["spasms_on_movement"], int)
     assert "movement channel (video)" in js["spasms"]["detection_note"]
     assert (tmp_path / "o" / "rec.video_events.tsv").exists()
     r = runner.invoke(app, ["analyze", str(sim.eeg), "--video", str(vid), "--video-offset",
@@ -270,8 +271,8 @@ def test_video_eeg_end_to_end(tmp_path):
 
 
 def test_video_movements_without_a_spasm_are_listed_not_counted():
-    from hypsa.analysis import movements_without_spasm
-    from hypsa.results import movement_text
+    from hypsa.results import movement_text, video_text
+    from hypsa.spasm_movement import movements_without_spasm
 
     moves = [{"onset": 100.0, "duration": 1.0, "confidence": 0.9, "clip": 0},
              {"onset": 200.0, "duration": 1.2, "confidence": 0.8, "clip": 0}]
@@ -283,6 +284,9 @@ def test_video_movements_without_a_spasm_are_listed_not_counted():
     text = movement_text(alone)
     assert text.startswith("Video: 1 sudden symmetric movement recurring") and "200 s" in text
     assert "not counted" in text
+    both = video_text({"spasms_on_movement": 3, "movements_without_eeg_spasm": alone})
+    assert both.startswith("Video: 3 of the counted spasms were seen") and text in both
+    assert video_text({"spasms_on_movement": 0, "movements_without_eeg_spasm": []}) == ""
 
 
 def test_movement_window_fills_uncovered_frames():

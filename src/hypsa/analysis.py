@@ -41,6 +41,7 @@ from hypsa.signal import (
     bin_ptp,
     conditioned,
 )
+from hypsa.spasm_movement import VIDEO_FEATURE, movement_spasms, movements_without_spasm
 from hypsa.spasm_recording import reread as recording_reread
 from hypsa.spasm_score import ATTENUATED_PER_MIN, attenuations_per_min, detection_note
 from hypsa.spasms import (
@@ -82,6 +83,11 @@ class AnalysisParams:
     recording_level : bool
         Read the spasm candidates again once every window is analysed, each against the other
         candidates of its recording (:mod:`hypsa.spasm_recording`; not with ``spasm_model``).
+    video_series_spasms : bool
+        With a video (``analyze(..., movement=)``), count each of its sudden symmetric movements
+        that recur in a series as a spasm where an EEG candidate at that moment shows a
+        generalized slow wave or electrodecrement (:mod:`hypsa.spasm_movement`); False: such
+        movements are only listed for review.
     """
 
     epoch_s: float = 15.0
@@ -93,6 +99,7 @@ class AnalysisParams:
     spasms: SpasmParams = field(default_factory=SpasmParams)
     spasm_model: Any = None
     recording_level: bool = True
+    video_series_spasms: bool = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,7 +256,8 @@ def analyze_window(
     all_bad[b0:b0 + n_bins] = badbins
     ev = detect_spasms(xg, fs, emg_env=emg_env, excluded=all_bad,
                        core=(pb / fs, (pb + n_core) / fs), params=params.spasms,
-                       ch_names=list(gnames), with_candidates=params.recording_level,
+                       ch_names=list(gnames),
+                       with_candidates=params.recording_level or movement is not None,
                        bands=_spasm_bands(bank, main, good, slow_all, fs))
     cands = None
     if isinstance(ev, tuple):  # the core's candidates too, for the recording-level reading
@@ -391,41 +399,6 @@ def _iter_results(rec: Recording, params: AnalysisParams, only: set[int] | None 
                              segment=w.segment, params=params)
 
 
-#: A video's sudden movement and a detected spasm this close (s, onset to onset) are the same.
-MOVEMENT_MATCH_S = 2.0
-
-
-def movements_without_spasm(movements: list[dict], events: pd.DataFrame) -> list[dict]:
-    """The video's sudden symmetric movements (in a series) with no detected spasm within
-    :data:`MOVEMENT_MATCH_S`: listed for review beside the count, never counted (movement alone
-    never makes a spasm; the EEG may show its pattern too faintly to be detected).
-
-    Parameters
-    ----------
-    movements : list of dict
-        ``onset`` (recording seconds) and ``duration`` of each movement
-        (:meth:`hypsa.video.align.Movement.sudden_movements`).
-    events : DataFrame
-        The analysis events (``onset``, ``trial_type``).
-
-    Returns
-    -------
-    list of dict
-        The movements without a spasm.
-    """
-    if not movements:
-        return []
-    kinds = events["trial_type"] if "trial_type" in events else pd.Series(SPASM_EEG,
-                                                                            index=events.index)
-    on = np.sort(events.loc[kinds.isin(SPASM_TYPES).to_numpy(), "onset"].to_numpy(float)) \
-        if len(events) else np.zeros(0)
-    out = []
-    for m in movements:
-        if on.size == 0 or np.min(np.abs(on - float(m["onset"]))) > MOVEMENT_MATCH_S:
-            out.append(m)
-    return out
-
-
 def _n_windows(rec: Recording, params: AnalysisParams) -> int:
     n = 0
     for s in rec.segments:
@@ -505,11 +478,15 @@ def analyze(
             results.append(r)
             if progress:
                 progress(i + 1, total)
-    out = _assemble(rec, results, params, Analysis)
+    sudden = movement.sudden_movements() if movement is not None else None
+    out = _assemble(rec, results, params, Analysis, movements=sudden)
     if movement is not None:  # how each video was placed on the recording
         out.summary_["video"] = movement.describe()
         out.summary_["video"]["movements_without_eeg_spasm"] = movements_without_spasm(
-            movement.sudden_movements(), out.events)
+            sudden, out.events)
+        feats = out.events["features"].astype(str) if "features" in out.events else None
+        out.summary_["video"]["spasms_on_movement"] = int(
+            feats.str.endswith(VIDEO_FEATURE).sum()) if feats is not None else 0
     # what the spasm count can be relied on for, given the channels analysed (a flat EMG
     # channel, unconnected in many clinical exports, is no movement channel)
     emg_name = _emg_name(rec)
@@ -557,7 +534,8 @@ def _emg_live(rec: Recording, name: str, n: int = 8, span_s: float = 30.0) -> bo
     return False
 
 
-def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParams, cls):
+def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParams, cls,
+              movements: list[dict] | None = None):
     epochs = pd.concat([r.epochs for r in results if len(r.epochs)], ignore_index=True) \
         if any(len(r.epochs) for r in results) else pd.DataFrame()
     grades = [r.grade for r in results]
@@ -593,13 +571,16 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
     events = pd.concat([r.events for r in results if len(r.events)], ignore_index=True) \
         if any(len(r.events) for r in results) else pd.DataFrame(
             columns=["onset", "duration", "confidence", "features", "channels"])
-    if params.spasm_model is None and params.recording_level:
+    parts = [r.candidates for r in results if r.candidates is not None and len(r.candidates)]
+    cands = pd.concat(parts, ignore_index=True) if parts else None
+    if params.spasm_model is None and params.recording_level and cands is not None:
         # each candidate read again against the other candidates of its recording
-        parts = [r.candidates for r in results if r.candidates is not None and len(r.candidates)]
-        reread = recording_reread(pd.concat(parts, ignore_index=True), params.spasms) \
-            if parts else None
+        reread = recording_reread(cands, params.spasms)
         if reread is not None:
             events = reread
+    if movements and params.video_series_spasms:
+        # a video's sudden movement in a series with the EEG's pattern is a spasm
+        events = movement_spasms(events, cands, movements, params.spasms)
     events = events.sort_values("onset").reset_index(drop=True)
     # clusters are built from the spasms only (an eeg_decrement is reported, never counted)
     if "trial_type" not in events:

@@ -136,6 +136,23 @@ def movement_text(movements: list[dict]) -> str:
             "whose EEG pattern was too faint to detect, or another sudden movement).")
 
 
+def video_text(video: dict | None) -> str:
+    """The summary's sentences on a video-EEG's movement: the spasms counted on a sudden movement
+    of a series with the EEG's pattern (:mod:`hypsa.spasm_movement`) and the movements listed for
+    review (:func:`movement_text`); empty without a video or with nothing to say."""
+    video = video or {}
+    out = []
+    n = int(video.get("spasms_on_movement") or 0)
+    if n:
+        out.append(f"Video: {n} of the counted spasm{'s' if n != 1 else ''} "
+                   f"{'were' if n != 1 else 'was'} seen as a sudden symmetric movement recurring "
+                   "in a series together with a generalized slow wave or electrodecrement too "
+                   "weak for the EEG alone to count.")
+    if video.get("movements_without_eeg_spasm"):
+        out.append(movement_text(video["movements_without_eeg_spasm"]))
+    return " ".join(out)
+
+
 @dataclass
 class Analysis:
     """Result of :func:`hypsa.analyze` for one recording.
@@ -333,9 +350,8 @@ class Analysis:
                      + (f", {iso} isolated" if iso else "") + waking)
         if sp.get("detection_note"):
             lines.append(sp["detection_note"])
-        alone = (s.get("video") or {}).get("movements_without_eeg_spasm") or []
-        if alone:
-            lines.append(movement_text(alone))
+        if vt := video_text(s.get("video")):
+            lines.append(vt)
         bad = s["quality"]["bad_channels"]
         lines.append(f"Bad channels: {', '.join(bad) if bad else 'none'}")
         lines.append(DISCLAIMER)

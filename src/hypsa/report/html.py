@@ -24,7 +24,7 @@ from hypsa.errors import HypsaError, ParameterError
 from hypsa.metadata import FIELDS, describe_age
 from hypsa.rates import rate_text, spasm_rate
 from hypsa.report import figures as FG
-from hypsa.results import movement_text
+from hypsa.results import video_text
 from hypsa.verdict import GRADE_LABELS, PRESENT, SCORE_LABEL, hypsarrhythmia_verdict
 
 __all__ = ["write_report", "write_pdf", "report_context", "render_html", "ReportContent"]
@@ -369,8 +369,7 @@ def report_context(analysis: Any, source: Any = None, reference: str | None = No
         "clusters": clusters,
         "sleep_wake_note": _sleep_wake_note(sw, len(clusters)),
         "detection_note": sp.get("detection_note") or "",
-        "movement_note": movement_text(alone) if (alone := (s.get("video") or {}).get(
-            "movements_without_eeg_spasm")) else "",
+        "movement_note": video_text(s.get("video")),
         "state_source": _state_source(analysis),
         "metadata": metadata,
         "age": describe_age(meta),
