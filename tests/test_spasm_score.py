@@ -88,11 +88,15 @@ def test_the_out_of_generator_figures_belong_to_the_shipped_model():
 
     g = spasm_score.OUT_OF_GENERATOR
     assert g["model"] == load_recording_model()[1]["sha256"]
-    for k in ("eeg_only", "eeg_only_plain", "with_movement"):
+    for k in ("eeg_only", "eeg_only_plain", "with_movement", "with_video"):
         assert 0 < g[k][0] <= g[k][1] <= 1
     alone, moved = spasm_score.detection_note(None), spasm_score.detection_note("video")
-    assert "0.33-0.74" in alone and "lower bound" in alone
-    assert "(video)" in moved and "0.87-0.96" in moved and "lower bound" not in moved
+    assert "0.33-0.74" in alone and "lower bound" in alone and "video 0.71-0.90" in alone
+    # the video's own figure (video-EEG bench), the EMG's beside it
+    assert "(video)" in moved and "found 0.71-0.90" in moved and "0.87-0.96" in moved
+    assert "lower bound" not in moved
+    emg = spasm_score.detection_note("EMG")
+    assert "found 0.87-0.96" in emg and "0.71" not in emg
     part = spasm_score.detection_note("video", covered=0.2)  # 10 min of video on 50 min of EEG
     assert "covers 20% of the recording" in part and "lower bound" in part
     for k in ("eeg_only_attenuated", "eeg_only_not_attenuated"):

@@ -144,10 +144,10 @@ def video_text(video: dict | None) -> str:
     out = []
     n = int(video.get("spasms_on_movement") or 0)
     if n:
-        out.append(f"Video: {n} of the counted spasm{'s' if n != 1 else ''} "
-                   f"{'were' if n != 1 else 'was'} seen as a sudden symmetric movement recurring "
-                   "in a series together with a generalized slow wave or electrodecrement too "
-                   "weak for the EEG alone to count.")
+        out.append(f"Video: {n} of the counted spasms {'were' if n != 1 else 'was'} seen as a "
+                   "sudden symmetric movement recurring in a series together with a "
+                   "generalized slow wave or electrodecrement too weak for the EEG alone to "
+                   "count.")
     if video.get("movements_without_eeg_spasm"):
         out.append(movement_text(video["movements_without_eeg_spasm"]))
     return " ".join(out)

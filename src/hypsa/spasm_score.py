@@ -296,6 +296,10 @@ OUT_OF_GENERATOR: dict = {
     "eeg_only_plain": (0.48, 0.98),
     "eeg_only_fd_per_hour": (0.0, 1.65),
     "with_movement": (0.87, 0.96),
+    # EEG + the video's movement, no EMG: simulated video-EEG clips whose EEG is the cross-check
+    # generator's, per set of four recordings, three sets (benchmarks/validate_video.py; the
+    # range over the sets; docs/video.md, "Spasms the video shows")
+    "with_video": (0.71, 0.90),
     # EEG alone, the recordings whose analysis found attenuation episodes at
     # ATTENUATED_PER_MIN or more, and the others (benchmarks/generalize/attenuated.py)
     "eeg_only_attenuated": (0.09, 0.59),
@@ -349,11 +353,19 @@ def detection_note(movement: str | None, covered: float = 1.0,
                    "episode after a slow wave resembles a spasm's decrement; read the spasms "
                    "and the electrodecrement events with the EEG.")
 
-    if movement:
+    if movement == "video":
+        text = ("Spasms were detected from the EEG with a movement channel (video): on simulated "
+                "video-EEG whose EEG came from a generator the detector was not fitted on, this "
+                f"found {rng('with_video')} of spasms on a hypsarrhythmic background (with a "
+                f"deltoid EMG channel {rng('with_movement')}). Spasms with neither an EEG pattern "
+                "nor a detected movement can still be missed; review the video's movements "
+                "listed beside the count.")
+    elif movement:
         text = (f"Spasms were detected from the EEG with a movement channel ({movement}): on "
                 "EEG from generators the detector was not fitted on, this found "
                 f"{rng('with_movement')} of spasms on a hypsarrhythmic background. Spasms with "
                 "neither an EEG pattern nor a movement correlate can still be missed.")
+    if movement:
         if covered < 0.9:
             text += (f" The {movement} covers {covered:.0%} of the recording; outside it the "
                      f"spasms were detected from the EEG alone ({rng('eeg_only')} found), and "
@@ -366,7 +378,8 @@ def detection_note(movement: str | None, covered: float = 1.0,
             f"wave and electrodecrement), with {g['eeg_only_fd_per_hour'][0]:g}-"
             f"{g['eeg_only_fd_per_hour'][1]:g} false detections per hour. The count is a lower "
             "bound and a count of 0 does not exclude spasms; a deltoid EMG channel or the "
-            f"video of a video-EEG raises the share found ({rng('with_movement')})." + caution)
+            f"video of a video-EEG raises the share found (EMG {rng('with_movement')}, video "
+            f"{rng('with_video')})." + caution)
 
 
 def attenuations_per_min(attenuations: pd.DataFrame | None, duration_s: float) -> float:
