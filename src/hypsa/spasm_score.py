@@ -297,7 +297,7 @@ OUT_OF_GENERATOR: dict = {
     "eeg_only_fd_per_hour": (0.0, 1.65),
     "with_movement": (0.87, 0.96),
     # EEG + the video's movement, no EMG: simulated video-EEG clips whose EEG is the cross-check
-    # generator's, per set of four recordings, three sets (benchmarks/validate_video.py; the
+    # generator's, per set of four recordings, four sets (benchmarks/validate_video.py; the
     # range over the sets; docs/video.md, "Spasms the video shows")
     "with_video": (0.71, 0.90),
     # EEG alone, the recordings whose analysis found attenuation episodes at
