@@ -8,12 +8,20 @@ import pandas as pd
 
 from hypsa.spasm_movement import (
     MOVEMENT_MATCH_S,
+    PARTIAL_DECREMENT,
     VIDEO_FEATURE,
     movement_spasms,
     movements_without_spasm,
     pattern_with_movement,
 )
-from hypsa.spasms import EEG_DECREMENT, FEATURE_COLUMNS, SPASM_EEG, SPASM_EEG_MOVEMENT, SpasmParams
+from hypsa.spasms import (
+    EEG_DECREMENT,
+    FEATURE_COLUMNS,
+    SPASM_EEG,
+    SPASM_EEG_MOVEMENT,
+    SpasmParams,
+    decrement_only,
+)
 
 
 def _cands(rows: list[dict]) -> pd.DataFrame:
@@ -34,6 +42,20 @@ DECREMENT = {"decrement": 0.3, "mid_decrement": 0.3, "n_dec": 0.8, "dip_s": 2.5,
 def test_pattern_is_a_generalized_wave_or_a_generalized_decrement():
     c = _cands([{}, WAVE, DECREMENT, {**WAVE, "fraction": 0.4}, {**WAVE, "slow_uv": 2.0}])
     assert pattern_with_movement(c, P).tolist() == [False, True, True, False, False]
+
+
+def test_a_wave_of_twice_the_background_needs_a_shallow_decrement_after_it():
+    # a generalized wave of k_slow (not clear enough alone), then activity at 50 %, 70 %, or
+    # unmeasured; the same dip after a wave under k_slow or on too few channels
+    wave = {"slow_ratio": P.k_slow + 0.1, "fraction": 0.8}
+    shallow = {"decrement": PARTIAL_DECREMENT - 0.1}
+    c = _cands([{**wave, **shallow}, {**wave, "decrement": PARTIAL_DECREMENT + 0.1},
+                {**wave, "decrement": np.nan},
+                {**wave, **shallow, "slow_ratio": P.k_slow - 0.2},
+                {**wave, **shallow, "fraction": P.min_fraction - 0.1}])
+    assert pattern_with_movement(c, P).tolist() == [True, False, False, False, False]
+    # neither part alone is a generalized electrodecrement
+    assert not decrement_only(c, P).any()
 
 
 def test_a_sudden_movement_with_the_pattern_is_counted_once():

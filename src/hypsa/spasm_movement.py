@@ -10,12 +10,15 @@ the kind only spasms make (the clip's own sudden symmetric movements that recur 
 :func:`movement_spasms` counts it when an EEG candidate at the same moment shows the pattern in
 measures read against each channel's own background and counted over channels:
 
-* a generalized slow wave: at least ``SpasmParams.k_slow`` times the channel's background on at
-  least ``SpasmParams.min_fraction`` of the channels, of at least
-  ``SpasmParams.movement_min_slow_uv``; or
+* a clear generalized slow wave: :data:`CLEAR_WAVE` times ``SpasmParams.k_slow`` times the
+  channel's background (median over channels), on at least ``SpasmParams.min_fraction`` of the
+  channels, of at least ``SpasmParams.movement_min_slow_uv``; or
+* a generalized slow wave (``k_slow``, same extent and floor) followed by an attenuation of
+  activity to :data:`PARTIAL_DECREMENT` of its level before or less: both parts of the pattern,
+  the decrement shallow; or
 * a generalized electrodecrement (:func:`hypsa.spasms.decrement_only`).
 
-Movement alone never makes a spasm: a sudden movement without either is listed for review
+Movement alone never makes a spasm: a sudden movement with none of these is listed for review
 (:func:`movements_without_spasm`), never counted. A deltoid EMG channel does not take this path:
 an EMG burst does not tell a spasm's movement from an ordinary one the way a series of sudden
 symmetric movements does, and on the generalization bench the same rule with EMG bursts doubled
@@ -37,7 +40,7 @@ from hypsa.spasms import (
 )
 
 __all__ = ["MOVEMENT_MATCH_S", "MOVEMENT_BEFORE_S", "MOVEMENT_AFTER_S", "CLEAR_WAVE",
-           "VIDEO_FEATURE", "pattern_with_movement",
+           "PARTIAL_DECREMENT", "VIDEO_FEATURE", "pattern_with_movement",
            "movement_spasms", "movements_without_spasm"]
 
 #: A detected spasm this close (s, onset to onset) to a sudden movement is that movement's spasm.
@@ -50,6 +53,10 @@ MOVEMENT_AFTER_S = 3.0
 #: the EMG path of :func:`hypsa.spasms.eligible`): on a hypsarrhythmic background an ordinary
 #: movement often meets a high-voltage delta wave of twice the background.
 CLEAR_WAVE = 1.25
+#: A wave of ``k_slow`` is enough when activity after it falls to this share of its level before
+#: (``decrement``, the broadband dip): the shallowest decrement of the clinical descriptions
+#: (to 60 %), where a generalized electrodecrement alone needs ``SpasmParams.max_decrement``.
+PARTIAL_DECREMENT = 0.6
 #: ``features`` part naming the video's evidence.
 VIDEO_FEATURE = "video_sudden_movement_series"
 
@@ -87,9 +94,10 @@ def movements_without_spasm(movements: list[dict], events: pd.DataFrame) -> list
 
 def pattern_with_movement(cands, params: SpasmParams = SpasmParams()) -> np.ndarray:
     """Which candidates show the ictal EEG pattern in the channel-counted sense this path needs:
-    a generalized slow wave (``k_slow`` times the background on ``min_fraction`` of the channels,
-    of at least ``movement_min_slow_uv``) or a generalized electrodecrement
-    (:func:`hypsa.spasms.decrement_only`).
+    a clear generalized slow wave (:data:`CLEAR_WAVE` times ``k_slow`` times the background, on
+    ``min_fraction`` of the channels, of at least ``movement_min_slow_uv``), a generalized slow
+    wave of ``k_slow`` followed by a decrement to :data:`PARTIAL_DECREMENT` or less, or a
+    generalized electrodecrement (:func:`hypsa.spasms.decrement_only`).
 
     Parameters
     ----------
@@ -107,9 +115,13 @@ def pattern_with_movement(cands, params: SpasmParams = SpasmParams()) -> np.ndar
     def col(k: str) -> np.ndarray:
         return np.nan_to_num(np.asarray(cands[k], dtype=float), nan=0.0)
 
-    wave = (col("slow_ratio") >= CLEAR_WAVE * params.k_slow) & \
-        (col("fraction") >= params.min_fraction) & (col("slow_uv") >= params.movement_min_slow_uv)
-    return wave | decrement_only(cands, params)
+    wide = (col("fraction") >= params.min_fraction) & \
+        (col("slow_uv") >= params.movement_min_slow_uv)
+    ratio = col("slow_ratio")
+    clear = wide & (ratio >= CLEAR_WAVE * params.k_slow)
+    both = wide & (ratio >= params.k_slow) & \
+        (np.nan_to_num(np.asarray(cands["decrement"], dtype=float), nan=1.0) <= PARTIAL_DECREMENT)
+    return clear | both | decrement_only(cands, params)
 
 
 def movement_spasms(events: pd.DataFrame, cands: pd.DataFrame | None, movements: list[dict],
