@@ -112,15 +112,14 @@ def pattern_with_movement(cands, params: SpasmParams = SpasmParams()) -> np.ndar
     ndarray of bool
         One per candidate: True where it shows the pattern.
     """
-    def col(k: str) -> np.ndarray:
-        return np.nan_to_num(np.asarray(cands[k], dtype=float), nan=0.0)
+    def col(k: str, missing: float = 0.0) -> np.ndarray:
+        return np.nan_to_num(np.asarray(cands[k], dtype=float), nan=missing)
 
     wide = (col("fraction") >= params.min_fraction) & \
         (col("slow_uv") >= params.movement_min_slow_uv)
     ratio = col("slow_ratio")
     clear = wide & (ratio >= CLEAR_WAVE * params.k_slow)
-    both = wide & (ratio >= params.k_slow) & \
-        (np.nan_to_num(np.asarray(cands["decrement"], dtype=float), nan=1.0) <= PARTIAL_DECREMENT)
+    both = wide & (ratio >= params.k_slow) & (col("decrement", 1.0) <= PARTIAL_DECREMENT)
     return clear | both | decrement_only(cands, params)
 
 
