@@ -31,6 +31,11 @@ Clip kinds:
   spasms at the recording's spasm onsets; the same three readings, each also counted by the form
   of the spasm's ictal EEG in the generator's truth (wave and decrement, wave only, decrement
   only);
+- ``--independent`` and ``--fourth``: the same with a recording of the independent or the fourth
+  EEG generator (``benchmarks/generalize/independent.py``, ``fourth.py``: written from the
+  clinical description without the detector's code; classic hypsarrhythmia with spasm clusters,
+  256 Hz, no EMG channel), each read the same three ways and by the spasm's form in its truth
+  (``spasm``, ``spasm_wave_only``, ``spasm_decrement_only``);
 - ``--dim`` and ``--dim-ordinary``: as ``--seeds`` and ``--ordinary``, drawn the second way
   (``simulate_video(condition="dim")``: dim room, sensor grain, slower sway, the clinical spasm
   intervals); run them apart from the others (the summary pools one set of clips).
@@ -46,7 +51,9 @@ Tuning and reporting seeds are kept apart: the parameters were chosen on seeds 0
 :mod:`hypsa.spasm_movement` was designed on 300-303/400-403, its wave threshold set on
 310-313/410-413; 320-323/420-423 and then 330-333/430-433 were each scored once after. Its
 shallow-decrement clause (``PARTIAL_DECREMENT``) was added later from the misses of 400-423, and
-330-333/430-433 read once more with it. ``--jobs 2`` measures two clips at once.
+330-333/430-433 read once more with it. The independent and the fourth generator's recordings
+(``--independent 340-343 --fourth 340-343``) were read once, after the rule was fixed.
+``--jobs 2`` measures two clips at once.
 """
 
 from __future__ import annotations
@@ -116,6 +123,32 @@ def _crosscheck_recording(seed: int, folder: Path, minutes: float) -> tuple[Path
     return folder / f"{tr.stem}.edf", mv
 
 
+#: the EEG generators with ``independent.py``'s file interface, by clip kind
+FILE_GENERATORS = {"ind": "independent", "fourth": "fourth"}
+
+
+def _file_generator_recording(kind: str, seed: int, folder: Path,
+                              minutes: float) -> tuple[Path, pd.DataFrame]:
+    """A recording of the independent or the fourth generator (classic hypsarrhythmia with spasm
+    clusters, 256 Hz, no EMG) and its spasms as ``onset, duration, cluster`` for the video."""
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks" / "generalize"))
+    gen = importlib.import_module(FILE_GENERATORS[kind])
+    case = gen.generate(folder, seed=seed, background="hyps_classic", minutes=minutes,
+                        emg=False, spasms=True)
+    sp = pd.read_csv(case.events, sep="\t")
+    mv = pd.DataFrame({"onset": sp["onset"].astype(float),
+                       "duration": sp["duration"].astype(float).clip(0.5, 2.0),
+                       "cluster": sp["cluster"].astype(int)})
+    return Path(case.edf), mv
+
+
+#: clip kinds read with their EEG (video-EEG)
+EEG_KINDS = ("eeg", "xc", *FILE_GENERATORS)
+
+
 def clip_for(seed: int, kind: str, work: Path, minutes: float = MINUTES) -> dict:
     """Simulate (or reuse) one clip; returns its description."""
     d = work / "clips"
@@ -142,6 +175,9 @@ def clip_for(seed: int, kind: str, work: Path, minutes: float = MINUTES) -> dict
         simulate_video(vid, minutes, n_clusters=2, eeg=eeg, **kw)
     elif kind == "xc":
         eeg, sp = _crosscheck_recording(seed, d / f"xc{seed}", minutes)
+        simulate_video(vid, minutes, spasms=sp, **kw)
+    elif kind in FILE_GENERATORS:
+        eeg, sp = _file_generator_recording(kind, seed, d / f"{kind}{seed}", minutes)
         simulate_video(vid, minutes, spasms=sp, **kw)
     else:
         raise ValueError(kind)
@@ -246,6 +282,13 @@ def score_clip(meta: dict, track, ep: EventParams, eeg: bool = False) -> dict:
             forms = {"complete": ev_truth[wave & decr], "wave_only": ev_truth[wave & ~decr],
                      "decrement_only": ev_truth[~wave & decr]}
             offsets = [0.0]
+        elif meta["kind"] in FILE_GENERATORS:
+            ft = pd.read_csv(_events_of(Path(meta["eeg"])), sep="\t")
+            ev_truth = ft[["onset", "duration"]].astype(float)
+            forms = {"complete": ev_truth[ft["trial_type"] == "spasm"],
+                     "wave_only": ev_truth[ft["trial_type"] == "spasm_wave_only"],
+                     "decrement_only": ev_truth[ft["trial_type"] == "spasm_decrement_only"]}
+            offsets = [0.0]
         else:
             ev_truth = truth[["onset", "duration"]]
             offsets = None  # placed by the clocks (the EEG starts at the clip's creation time)
@@ -277,6 +320,14 @@ def score_clip(meta: dict, track, ep: EventParams, eeg: bool = False) -> dict:
                 row[f"{label}_tp_{form}"] = score_events(t, hyp, dur, "spasm").tp if len(t) \
                     else 0
     return row
+
+
+def _events_of(edf: Path) -> Path:
+    """The truth events file a file-interface generator wrote beside ``edf``."""
+    hits = sorted(edf.parent.glob("*_events.tsv"))
+    if len(hits) != 1:
+        raise FileNotFoundError(f"{edf.parent}: expected one *_events.tsv, found {len(hits)}")
+    return hits[0]
 
 
 def summarize(df: pd.DataFrame) -> dict:
@@ -353,7 +404,7 @@ def _one(job) -> dict:
     track, cpu = track_for(Path(meta["video"]), work)
     if stage == "motion":
         return {"video": meta["video"], "motion_cpu_s": round(cpu, 1)}
-    row = score_clip(meta, track, ep, eeg=kind in ("eeg", "xc"))
+    row = score_clip(meta, track, ep, eeg=kind in EEG_KINDS)
     row["motion_cpu_s"] = round(cpu, 1)
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
 
@@ -367,6 +418,9 @@ def main() -> None:
     ap.add_argument("--ordinary", default="200-209", help="clips with ordinary movement only")
     ap.add_argument("--eeg", default="", help="clips with a simulated EEG (video-EEG)")
     ap.add_argument("--crosscheck", default="", help="clips on a cross-check EEG (video-EEG)")
+    ap.add_argument("--independent", default="",
+                    help="clips on an independent generator's EEG (video-EEG)")
+    ap.add_argument("--fourth", default="", help="clips on a fourth generator's EEG (video-EEG)")
     ap.add_argument("--dim", default="", help="clips with spasm clusters drawn the second way "
                     "(simulate_video(condition='dim'))")
     ap.add_argument("--dim-ordinary", default="", help="ordinary-movement clips drawn the "
@@ -390,6 +444,8 @@ def main() -> None:
             + [(s, "ordinary") for s in _seeds(args.ordinary)]
             + [(s, "eeg") for s in _seeds(args.eeg)]
             + [(s, "xc") for s in _seeds(args.crosscheck)]
+            + [(s, "ind") for s in _seeds(args.independent)]
+            + [(s, "fourth") for s in _seeds(args.fourth)]
             + [(s, "dim_spasm") for s in _seeds(args.dim)]
             + [(s, "dim_ordinary") for s in _seeds(args.dim_ordinary)])
     job = [(seed, kind, args.work, args.minutes, ep,

@@ -1,9 +1,12 @@
-"""Held-out measurement of ``hypsa video`` on the independent video generator.
+"""Held-out measurement of ``hypsa video`` on the video generators written apart from it.
 
-Generates (once, cached under ``benchmarks/_work/video_independent``) clips of
-``benchmarks/generalize/video_independent.py`` with known spasms and known ordinary movements,
-runs :func:`hypsa.video.analyze_video` on each with its default settings (cached per clip and
-per version of the ``hypsa.video`` package's files), and scores per spasm with
+Generates (once, cached under ``benchmarks/_work/video_<generator>``) clips of
+``benchmarks/generalize/video_independent.py`` (``--generator independent``) or
+``benchmarks/generalize/video_third.py`` (``--generator third``) with known spasms and known
+ordinary movements, measures their motion with the default settings (the cell sums cached per
+clip and per :data:`hypsa.video.motion.CELLS_VERSION`, as ``validate_video.py`` does), finds the
+events (:func:`hypsa.video.events.detect_events`, what :func:`hypsa.video.analyze_video` runs),
+and scores per spasm with
 :func:`hypsa.evaluate.score_events` (level ``spasm``: 1 s before / 1 s after, no merging). The
 detector's events are the rows of type :data:`hypsa.video.events.EVENT_TYPE`; isolated sudden
 movements are reported apart and count neither as found nor as false. A reported cluster
@@ -12,7 +15,8 @@ movements are reported apart and count neither as found nor as false. A reported
 Usage (from the repository root)::
 
     nice -n 10 .venv/bin/python benchmarks/validate_video_independent.py \\
-        [--spasm-seeds 0-11] [--ordinary-seeds 100-105] [--minutes 5] [--markdown FILE]
+        [--generator independent|third] [--spasm-seeds 0-11]
+        [--ordinary-seeds 100-105] [--minutes 5] [--markdown FILE]
         [--body-axis long_axis|diagonal|short_axis] [--start-index I]
 
 Prints markdown tables: per clip, by condition (fixed/hand-held x landscape/portrait x
@@ -35,14 +39,29 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks" / "generalize"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import video_independent as VI  # noqa: E402
+import video_independent  # noqa: E402
+from validate_video import track_for  # noqa: E402
 
 from hypsa.evaluate import score_events  # noqa: E402
 
+#: the generators this script reads, each written without the detector's code
+GENERATORS = {"independent": "video_independent", "third": "video_third"}
+VI = video_independent
 WORK = ROOT / "benchmarks" / "_work" / "video_independent"
-#: bump when the generator's drawing changes, so cached clips are redrawn
+#: bump when a generator's drawing changes, so cached clips are redrawn
 GENERATOR_VERSION = 1
+
+
+def use_generator(name: str) -> None:
+    """Read the clips of generator ``name`` (a key of :data:`GENERATORS`) from now on."""
+    import importlib
+
+    global VI, WORK
+    VI = importlib.import_module(GENERATORS[name])
+    WORK = ROOT / "benchmarks" / "_work" / ("video_independent" if name == "independent"
+                                            else f"video_{name}")
 
 
 def _seeds(text: str) -> list[int]:
@@ -58,7 +77,7 @@ def _seeds(text: str) -> list[int]:
 
 
 def _detector_key() -> str:
-    """Hash of the installed ``hypsa.video`` package files (cache key of the detector's output)."""
+    """Hash of the installed ``hypsa.video`` package files (names the results file)."""
     import hypsa.video
 
     h = hashlib.sha1()
@@ -90,24 +109,17 @@ def clip_for(kind: str, seed: int, index: int, minutes: float,
 
 
 def analyze(d: Path, key: str) -> tuple[pd.DataFrame, float, dict]:
-    """hypsa's events of the clip in ``d`` (cached), the clip's duration and the run's notes."""
-    from hypsa.video import analyze_video
+    """hypsa's events of the clip in ``d`` (motion from cached cell sums), the clip's duration
+    and the run's notes."""
+    from hypsa.video.events import clusters_table, detect_events
 
-    ev_path, js_path = d / f"hypsa_{key}.tsv", d / f"hypsa_{key}.json"
-    if ev_path.exists() and js_path.exists():
-        info = json.loads(js_path.read_text())
-        return pd.read_csv(ev_path, sep="\t", na_values="n/a"), info["duration_s"], info
     t0 = time.process_time()
-    res = analyze_video(d / "clip.mp4")
-    cpu = time.process_time() - t0
-    tab = res.events_table()
-    tab.to_csv(ev_path, sep="\t", index=False, na_rep="n/a")
-    summ = res.summary()
-    info = {"duration_s": float(res.track.duration_s), "cpu_s": round(cpu, 1),
-            "moving_subject": summ["moving_subject"], "n_clusters": summ["n_clusters"],
-            "statement": summ["statement"]}
-    js_path.write_text(json.dumps(info, indent=1))
-    return pd.read_csv(ev_path, sep="\t", na_values="n/a"), info["duration_s"], info
+    track, motion_cpu = track_for(d / "clip.mp4", d)
+    ev = detect_events(track)
+    info = {"duration_s": float(track.duration_s),
+            "cpu_s": round(motion_cpu + time.process_time() - t0, 1),
+            "moving_subject": bool(track.subject), "n_clusters": len(clusters_table(ev))}
+    return ev, info["duration_s"], info
 
 
 def _spans(ev: pd.DataFrame) -> list[tuple[float, float]]:
@@ -266,15 +278,17 @@ def tables(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Generate, analyse and score; print the markdown tables."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--generator", choices=sorted(GENERATORS), default="independent")
     ap.add_argument("--spasm-seeds", default="0-11")
     ap.add_argument("--ordinary-seeds", default="100-105")
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--start-index", type=int, default=0,
                     help="condition index of the first clip of each kind (see condition_of)")
-    ap.add_argument("--body-axis", choices=VI.BODY_AXES,
+    ap.add_argument("--body-axis", choices=video_independent.BODY_AXES,
                     help="force the infant's axis relative to the frame's long axis")
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
     a = ap.parse_args(argv)
+    use_generator(a.generator)
     WORK.mkdir(parents=True, exist_ok=True)
     key = _detector_key()
     rows = []
@@ -290,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     tag = hashlib.sha1(" ".join(sys.argv[1:] if argv is None else argv).encode()).hexdigest()[:8]
     (WORK / f"results_{key}_{tag}.json").write_text(json.dumps(rows, indent=1, default=str))
     md = tables(rows)
-    print(f"Detector files {key}; {len(rows)} clips, {a.minutes:g} min each.\n")
+    print(f"Generator {a.generator}; detector files {key}; {len(rows)} clips, "
+          f"{a.minutes:g} min each.\n")
     print(md)
     if a.markdown:
         a.markdown.write_text(md + "\n")
