@@ -90,9 +90,10 @@ def statement(events: pd.DataFrame, subject: bool) -> str:
     n_alone = int((tt == ISOLATED_TYPE).sum())
     cl = clusters_table(events)
     if n == 0 and n_alone == 0:
-        return ("No sudden symmetric movements were found in this video. This does not rule "
-                "anything out: if you are worried about the movements, show the video to a "
-                "doctor.")
+        return ("No sudden symmetric movements were found in this video. Small or brief "
+                "movements, such as a head nod or a quick jerk of the arms, and a small child "
+                "in a wide picture are often missed, so this does not rule anything out: if "
+                "you are worried about the movements, show the video to a doctor.")
     if n == 0:
         return (f"{n_alone} isolated sudden movement{'s' if n_alone != 1 else ''}, none "
                 "recurring in a series. Isolated sudden movements are common in infants "
