@@ -52,7 +52,8 @@ Tuning and reporting seeds are kept apart: the parameters were chosen on seeds 0
 310-313/410-413; 320-323/420-423 and then 330-333/430-433 were each scored once after. Its
 shallow-decrement clause (``PARTIAL_DECREMENT``) was added later from the misses of 400-423, and
 330-333/430-433 read once more with it. The independent and the fourth generator's recordings
-(``--independent 340-343 --fourth 340-343``) were read once, after the rule was fixed.
+(``--independent 340-343,350-353 --fourth 340-343,350-353``) were read once, after the rule
+was fixed.
 ``--jobs 2`` measures two clips at once.
 """
 

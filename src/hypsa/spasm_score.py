@@ -297,9 +297,9 @@ OUT_OF_GENERATOR: dict = {
     "eeg_only_fd_per_hour": (0.0, 1.65),
     "with_movement": (0.87, 0.96),
     # EEG + the video's movement, no EMG: simulated video-EEG clips whose EEG is the cross-check
-    # generator's (four sets of four recordings), the independent or the fourth generator's (a
-    # set each); the range over the sets (benchmarks/validate_video.py; docs/video.md, "Spasms
-    # the video shows": the independent 0.82 and the fourth 0.73 fall inside it)
+    # generator's (four sets of four recordings), the independent or the fourth generator's (two
+    # sets each); the range over the sets (benchmarks/validate_video.py; docs/video.md, "Spasms
+    # the video shows": the independent's 0.75-0.82 and the fourth's 0.73-0.84 fall inside it)
     "with_video": (0.71, 0.93),
     # EEG alone, the recordings whose analysis found attenuation episodes at
     # ATTENUATED_PER_MIN or more, and the others (benchmarks/generalize/attenuated.py)
