@@ -117,11 +117,15 @@ def _crosscheck_recording(seed: int, folder: Path, minutes: float) -> tuple[Path
 
     tr = gen.make_recording(seed, "classic", str(folder), minutes * 60.0, spasms=True, fs=128.0)
     sp = pd.read_csv(folder / f"{tr.stem}.spasms.tsv", sep="\t")
-    # the movement of a spasm lasts 0.5-2 s whatever the EEG change's length
-    mv = pd.DataFrame({"onset": sp["onset"].astype(float),
-                       "duration": sp["duration"].astype(float).clip(0.5, 2.0),
-                       "cluster": sp["cluster"].astype(int)})
-    return folder / f"{tr.stem}.edf", mv
+    return folder / f"{tr.stem}.edf", _movements(sp)
+
+
+def _movements(sp: pd.DataFrame) -> pd.DataFrame:
+    """A generator's spasms as ``onset, duration, cluster`` for the video simulator: the
+    movement of a spasm lasts 0.5-2 s whatever the EEG change's length."""
+    return pd.DataFrame({"onset": sp["onset"].astype(float),
+                         "duration": sp["duration"].astype(float).clip(0.5, 2.0),
+                         "cluster": sp["cluster"].astype(int)})
 
 
 #: the EEG generators with ``independent.py``'s file interface, by clip kind
@@ -139,11 +143,7 @@ def _file_generator_recording(kind: str, seed: int, folder: Path,
     gen = importlib.import_module(FILE_GENERATORS[kind])
     case = gen.generate(folder, seed=seed, background="hyps_classic", minutes=minutes,
                         emg=False, spasms=True)
-    sp = pd.read_csv(case.events, sep="\t")
-    mv = pd.DataFrame({"onset": sp["onset"].astype(float),
-                       "duration": sp["duration"].astype(float).clip(0.5, 2.0),
-                       "cluster": sp["cluster"].astype(int)})
-    return Path(case.edf), mv
+    return Path(case.edf), _movements(pd.read_csv(case.events, sep="\t"))
 
 
 #: clip kinds read with their EEG (video-EEG)

@@ -60,8 +60,7 @@ def use_generator(name: str) -> None:
 
     global VI, WORK
     VI = importlib.import_module(GENERATORS[name])
-    WORK = ROOT / "benchmarks" / "_work" / ("video_independent" if name == "independent"
-                                            else f"video_{name}")
+    WORK = ROOT / "benchmarks" / "_work" / f"video_{name}"
 
 
 def _seeds(text: str) -> list[int]:
@@ -108,7 +107,7 @@ def clip_for(kind: str, seed: int, index: int, minutes: float,
     return g.clip.parent
 
 
-def analyze(d: Path, key: str) -> tuple[pd.DataFrame, float, dict]:
+def analyze(d: Path) -> tuple[pd.DataFrame, float, dict]:
     """hypsa's events of the clip in ``d`` (motion from cached cell sums), the clip's duration
     and the run's notes."""
     from hypsa.video.events import clusters_table, detect_events
@@ -142,13 +141,13 @@ def _overlaps(a: tuple[float, float], b: tuple[float, float], tol: float = 0.0) 
     return a[0] - tol <= b[1] and b[0] - tol <= a[1]
 
 
-def score_clip(d: Path, key: str) -> dict:
+def score_clip(d: Path) -> dict:
     """Per-clip scores and the reasons of each miss and false event."""
     from hypsa.video.events import EVENT_TYPE, ISOLATED_TYPE
 
     truth = json.loads((d / "truth.json").read_text())
     ref = pd.read_csv(d / "events.tsv", sep="\t", na_values="n/a")
-    hyp_all, dur, info = analyze(d, key)
+    hyp_all, dur, info = analyze(d)
     hyp = hyp_all[hyp_all["trial_type"] == EVENT_TYPE].reset_index(drop=True)
     n_iso = int((hyp_all["trial_type"] == ISOLATED_TYPE).sum()) if len(hyp_all) else 0
     sp = ref[ref["trial_type"] == "spasm"].reset_index(drop=True)
@@ -296,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     plan += [("ordinary", s, i) for i, s in enumerate(_seeds(a.ordinary_seeds), a.start_index)]
     for kind, seed, i in plan:
         d = clip_for(kind, seed, i, a.minutes, a.body_axis)
-        r = score_clip(d, key)
+        r = score_clip(d)
         rows.append(r)
         print(f"{r['clip']}: {r['found']}/{r['n_spasms']} found, {r['false']} false, "
               f"{r['isolated']} isolated, clusters {r['clusters_found']}/{r['clusters_true']} "
