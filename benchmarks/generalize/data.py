@@ -452,9 +452,11 @@ def run_all(specs: list[Spec], jobs: int, real: bool = True) -> None:
           and not (done / (Path(f).relative_to(REAL).as_posix().replace("/", "__")
                            + ".skipped")).is_file()]
     if jobs > 1 and len(todo) + len(rf) > 1:
-        from multiprocessing import Pool
+        import multiprocessing
 
-        with Pool(jobs, maxtasksperchild=8) as pool:
+        # fresh interpreters ("spawn"): a forked worker inherits the parent's OpenMP state and
+        # can hang in LightGBM's model loading (seen with a fresh cache on 2026-12-02)
+        with multiprocessing.get_context("spawn").Pool(jobs, maxtasksperchild=8) as pool:
             pool.map(process, todo, chunksize=1)
             pool.map(process_real, rf, chunksize=1)
     else:
