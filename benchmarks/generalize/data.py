@@ -440,6 +440,15 @@ def real_files() -> list[str]:
     return [str(f) for f in sorted(REAL.rglob("*")) if f.suffix.lower() in (".edf", ".bdf")]
 
 
+def pool(jobs: int, maxtasksperchild: int):
+    """A pool of ``jobs`` worker processes, each a fresh interpreter ("spawn"): a forked worker
+    inherits the parent's OpenMP state and can hang in LightGBM's model loading (seen with a
+    fresh cache on 2026-12-02)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn").Pool(jobs, maxtasksperchild=maxtasksperchild)
+
+
 def run_all(specs: list[Spec], jobs: int, real: bool = True) -> None:
     """Build and measure every recording (and the real ones), ``jobs`` processes."""
     from hypsa.spasms import FEATURE_VERSION
@@ -452,13 +461,9 @@ def run_all(specs: list[Spec], jobs: int, real: bool = True) -> None:
           and not (done / (Path(f).relative_to(REAL).as_posix().replace("/", "__")
                            + ".skipped")).is_file()]
     if jobs > 1 and len(todo) + len(rf) > 1:
-        import multiprocessing
-
-        # fresh interpreters ("spawn"): a forked worker inherits the parent's OpenMP state and
-        # can hang in LightGBM's model loading (seen with a fresh cache on 2026-12-02)
-        with multiprocessing.get_context("spawn").Pool(jobs, maxtasksperchild=8) as pool:
-            pool.map(process, todo, chunksize=1)
-            pool.map(process_real, rf, chunksize=1)
+        with pool(jobs, 8) as workers:
+            workers.map(process, todo, chunksize=1)
+            workers.map(process_real, rf, chunksize=1)
     else:
         for s in todo:
             process(s)

@@ -340,11 +340,8 @@ class WindowScores:
         """Windows of every candidate of ``specs`` (extracted once), then the networks."""
         todo = [s for s in specs if not (_work() / s.generator / f"{s.rid}.npz").is_file()]
         if todo:
-            import multiprocessing
-
-            # fresh interpreters, as data.run_all (a forked worker can hang loading LightGBM)
-            with multiprocessing.get_context("spawn").Pool(jobs, maxtasksperchild=4) as pool:
-                pool.map(extract, todo, chunksize=1)
+            with data.pool(jobs, 4) as workers:
+                workers.map(extract, todo, chunksize=1)
         w, mask = load_windows(c, specs)
         return cls(c, w, mask, eeg_labels(c, data.load(specs)[1]), epochs, seed)
 
@@ -422,11 +419,8 @@ def real_windows(jobs: int) -> tuple[pd.DataFrame, float, np.ndarray, np.ndarray
     windows and electrode masks of its rows (extracted once)."""
     files = data.real_files()
     if files:
-        import multiprocessing
-
-        # fresh interpreters, as data.run_all (a forked worker can hang loading LightGBM)
-        with multiprocessing.get_context("spawn").Pool(jobs, maxtasksperchild=8) as pool:
-            pool.map(extract_real, files, chunksize=1)
+        with data.pool(jobs, 8) as workers:
+            workers.map(extract_real, files, chunksize=1)
     real, hours = data.load_real()
     rw, rmask = load_real_windows(real)
     return real, hours, rw, rmask
