@@ -12,6 +12,7 @@ import hypsa
 from hypsa import spasm_recording as RR
 from hypsa.analysis import AnalysisParams
 from hypsa.model_files import models_dir
+from hypsa.report.html import METHODS_TEXT, report_context
 from hypsa.simulate import simulate_to_edf
 from hypsa.spasm_score import INPUTS, ModelError, model_info
 from hypsa.spasms import FEATURE_COLUMNS, SpasmParams
@@ -35,6 +36,9 @@ def test_the_shipped_recording_model_loads_and_its_hash_matches_its_card():
     assert card["recording_relative"]["span_s"] == RR.SPAN_S
     assert card["recording_relative"]["min_candidates"] == RR.MIN_CANDIDATES
     assert model_info()["recording"]["sha256"] == card["sha256"]
+    # the second threshold, for a recording not called hypsarrhythmic, is never the stricter
+    assert 0.0 < card["threshold_other"] <= card["threshold"]
+    assert model_info()["recording"]["threshold_other"] == card["threshold_other"]
 
 
 def test_a_recording_model_that_differs_from_its_card_is_refused(tmp_path):
@@ -59,6 +63,21 @@ def test_each_candidate_is_read_against_the_candidates_around_it():
     c2, count2 = RR.recording_relative(pd.concat([b, a], ignore_index=True), span_s=5000.0)
     col2 = c2["log_slow_ratio" + RR.SUFFIX].to_numpy()
     assert (count2 == 60).all() and col2[:30].mean() > col2[30:].mean() + 0.5
+
+
+def test_the_grades_decide_which_threshold_reads_a_recording():
+    _, card = RR.load_model()
+    low = {"grade": 1, "slow_variant": False, "not_assessed": []}
+    assert RR.called_hypsarrhythmic([]) is None
+    assert RR.called_hypsarrhythmic([{"grade": None}]) is None
+    assert RR.called_hypsarrhythmic([low, {"grade": 4}]) is True
+    assert RR.called_hypsarrhythmic([low, {"grade": 3, "slow_variant": True}]) is True
+    assert RR.called_hypsarrhythmic([low, {"grade": 2}]) is False
+    # a reduced montage that could not assess a criterion may hide hypsarrhythmia
+    assert RR.called_hypsarrhythmic([{**low, "not_assessed": ["grouped spikes"]}]) is None
+    assert RR.threshold_for(False)[0] == card["threshold_other"]
+    assert "do not call" in RR.threshold_for(False)[1]
+    assert RR.threshold_for(True)[0] == RR.threshold_for(None)[0] == card["threshold"]
 
 
 def test_too_few_candidates_leave_the_windows_decision():
@@ -87,6 +106,29 @@ def test_the_recording_level_reading_finds_plain_spasms(simulated):
     # read window by window, the same recording gives its own answer (the reading is used)
     win = hypsa.analyze(path, params=AnalysisParams(recording_level=False))
     assert not res.events[["onset", "confidence"]].equals(win.events[["onset", "confidence"]])
+    # hypsarrhythmic: read at the first threshold, and the summary says so
+    assert res.present
+    assert res.summary_["spasms"]["recording_threshold"] == RR.load_model()[1]["threshold"]
+    assert "call the recording hypsarrhythmic" in res.summary_["spasms"][
+        "recording_threshold_rule"]
+
+
+def test_a_normal_background_is_read_at_the_second_threshold(tmp_path):
+    path = simulate_to_edf(tmp_path / "normal.edf", 900, hypsarrhythmia="none", n_clusters=3,
+                           seed=7, emg=False)
+    truth = pd.read_csv(str(path).replace(".edf", "_events.tsv"), sep="\t")
+    truth = truth[truth["eventType"] == "sz_gen_m_spasms"]
+    res = hypsa.analyze(path)
+    sp = res.summary_["spasms"]
+    assert not res.present
+    assert sp["recording_threshold"] == RR.load_model()[1]["threshold_other"]
+    assert "do not call" in sp["recording_threshold_rule"]
+    methods = METHODS_TEXT.format(**report_context(res))
+    assert f"this recording was read at {sp['recording_threshold']:.2f}" in methods
+    on = res.events.loc[res.events["trial_type"].str.startswith("spasm"), "onset"].to_numpy()
+    found = [bool(on.size) and np.min(np.abs(on - t)) <= 1.0 for t in truth["onset"]]
+    assert len(truth) >= 10 and np.mean(found) >= 0.8
+    assert len(on) <= len(truth) + 1
 
 
 def test_the_quartiles_are_numpys_to_the_last_bit():

@@ -14,8 +14,7 @@ Usage::
     nice -n 10 python benchmarks/generalize/run.py --recording-relative --dump /tmp/held
     python benchmarks/generalize/attenuated.py --dump /tmp/held [--per-min 1.5 1.0]
 
-The analyses are cached in ``benchmarks/_work/generalize/attenuations.parquet`` (~5 min on 2
-cores the first time).
+The analyses are cached (``analyses.py``, ~5 min on 2 cores the first time).
 """
 
 from __future__ import annotations
@@ -29,41 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import data as D  # noqa: E402
 import model as M  # noqa: E402
-
-CACHE = D.WORK / "attenuations.parquet"
-
-
-def _source(recording: str):
-    """The recording as the bench stored it (an EDF path, or ``hypsa.simulate``'s own)."""
-    gen, rid = recording.split("/")
-    folder = D.WORK / "recordings" / gen / rid
-    if gen == "simulate":
-        m = json.loads((folder / "meta.json").read_text())
-        spec = D.Spec("simulate", rid, m["background"], m["seed"], m["emg"], m["minutes"],
-                      m.get("spasms", True), m.get("gain", 1.0))
-        return D._build_simulate(spec)[0]
-    return next(folder.glob("*.edf"))
-
-
-def attenuation_rates(recordings: list[str]) -> pd.DataFrame:
-    """Attenuation episodes per minute of each recording under :func:`hypsa.analyze` (cached)."""
-    from hypsa import analyze
-
-    have = pd.read_parquet(CACHE) if CACHE.exists() else pd.DataFrame(
-        columns=["recording", "per_min"])
-    todo = [r for r in recordings if r not in set(have["recording"])]
-    rows = []
-    for i, r in enumerate(todo):
-        a = analyze(_source(r))
-        rows.append({"recording": r, "per_min": a.summary_["spasms"]["attenuations_per_min"]})
-        print(f"  analysed {i + 1}/{len(todo)} {r}: {rows[-1]['per_min']:.2f}/min", flush=True)
-        if (i + 1) % 20 == 0 or i + 1 == len(todo):
-            have = pd.concat([have, pd.DataFrame(rows)], ignore_index=True)
-            rows = []
-            have.to_parquet(CACHE)
-    return have[have["recording"].isin(recordings)]
+from analyses import analyses  # noqa: E402
 
 
 def main() -> None:
@@ -86,10 +52,12 @@ def main() -> None:
         recs = pd.read_parquet(dump / f"{g}_recordings.parquet")
         truth = pd.read_parquet(dump / f"{g}_truth.parquet")
         cand = pd.read_parquet(dump / f"{g}_candidates.parquet")
-        th = json.loads((dump / f"{g}_threshold.json").read_text())["threshold"]
+        ths = json.loads((dump / f"{g}_threshold.json").read_text())
+        th = ths["threshold"]
         eeg = recs[recs["hyps"] & ~recs["emg"]]
-        rates = attenuation_rates(list(eeg["recording"]))
-        s = M.score(cand, truth, eeg, th).merge(rates, on="recording")
+        rates = analyses(list(eeg["recording"]))[["recording", "per_min"]]
+        s = M.score(cand, truth, eeg, th, per_recording=ths.get("per_recording")).merge(
+            rates, on="recording")
         for cut in args.per_min or [ATTENUATED_PER_MIN]:
             for many in (True, False):
                 d = s[(s["per_min"] >= cut) == many]

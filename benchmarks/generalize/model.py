@@ -6,7 +6,10 @@ feature subsampling, each generator weighing the same and, within one, spasms an
 same. Its raw output is calibrated by isotonic regression on out-of-fold predictions (folds by
 recording); the threshold is the lowest calibrated probability at which every training
 generator keeps false detections on hypsarrhythmic background, EEG only, at or under
-``max_fp`` per hour (out of fold as well).
+``max_fp`` per hour (out of fold as well), and the second threshold (``threshold_other``) the
+lowest at which every training generator keeps them at or under ``max_fp`` per hour on its
+non-hypsarrhythmic recordings, EEG only: the analysis reads a recording it does not call
+hypsarrhythmic at the second (:func:`hypsa.spasm_recording.reread`).
 """
 
 from __future__ import annotations
@@ -104,8 +107,9 @@ def fit(c: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, *,
     Returns
     -------
     dict
-        ``booster``, ``features``, ``calibration`` (``{"x", "y"}``), ``threshold``, ``oof``
-        (the out-of-fold operating points).
+        ``booster``, ``features``, ``calibration`` (``{"x", "y"}``), ``threshold``,
+        ``threshold_other`` (for recordings that are not hypsarrhythmic), ``oof`` (the
+        out-of-fold operating points).
     """
     from sklearn.isotonic import IsotonicRegression
 
@@ -132,10 +136,13 @@ def fit(c: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, *,
     prob = calibrate(oof, table)
     points = operating_points(c.assign(confidence=prob), truth, recs, THRESHOLDS)
     threshold = choose_threshold(points, max_fp)
+    # never above the first: a recording called non-hypsarrhythmic is never read more strictly
+    threshold_other = min(choose_threshold(points, max_fp, hyps=False), threshold)
     booster = _booster(tr, features, seed)
     reliability = reliability_table(prob[lab], c["y"].to_numpy()[lab])
     return {"booster": booster, "features": features, "calibration": table,
-            "threshold": threshold, "oof": points, "reliability": reliability}
+            "threshold": threshold, "threshold_other": threshold_other, "oof": points,
+            "reliability": reliability}
 
 
 def _balance_generators(c: pd.DataFrame) -> np.ndarray:
@@ -163,15 +170,19 @@ def predict(model: dict, c: pd.DataFrame) -> np.ndarray:
 
 
 def detections(c: pd.DataFrame, threshold: float, params: SpasmParams = SpasmParams(),
-               gate: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+               gate: bool = True, per_recording: dict[str, float] | None = None,
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Spasms and electrodecrements as :func:`hypsa.spasms.to_events` reports them, from
-    candidates with a ``confidence`` column, per recording."""
+    candidates with a ``confidence`` column, per recording (at ``threshold``, or at
+    ``per_recording[recording]`` where it names the recording)."""
     sp, de = [], []
-    for _, g in c.groupby("recording", sort=False):
+    per_recording = per_recording or {}
+    for rid, g in c.groupby("recording", sort=False):
         on = g["onset"].to_numpy(float)
         conf = g["confidence"].to_numpy(float)
-        p = replace(params, min_confidence=threshold)
-        keep = spasm_decision(g, conf, p) if gate else conf >= threshold
+        th = per_recording.get(rid, threshold)
+        p = replace(params, min_confidence=th)
+        keep = spasm_decision(g, conf, p) if gate else conf >= th
         idx = refractory_merge(on, conf, keep, params.refractory_s)
         dmask = ~keep & decrement_only(g, params)
         if idx.size:
@@ -191,10 +202,10 @@ _EMPTY = pd.DataFrame({"onset": np.zeros(0), "duration": np.zeros(0)})
 
 
 def found_flags(c: pd.DataFrame, truth: pd.DataFrame, threshold: float, gate: bool = True,
-                tol_s: float = 1.0) -> np.ndarray:
+                tol_s: float = 1.0, per_recording: dict[str, float] | None = None) -> np.ndarray:
     """Whether each truth row (``recording``, ``onset``) has a detected spasm starting within
     ``tol_s`` of its onset (the per-spasm tolerance of :func:`score`, one spasm at a time)."""
-    sp, _ = detections(c, threshold, gate=gate)
+    sp, _ = detections(c, threshold, gate=gate, per_recording=per_recording)
     by = {r: np.sort(g["onset"].to_numpy(float)) for r, g in sp.groupby("recording")}
     out = np.zeros(len(truth), dtype=bool)
     for i, (r, o) in enumerate(zip(truth["recording"], truth["onset"].astype(float),
@@ -205,10 +216,12 @@ def found_flags(c: pd.DataFrame, truth: pd.DataFrame, threshold: float, gate: bo
 
 
 def score(c: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, threshold: float,
-          gate: bool = True, cluster_gap_s: float | None = None) -> pd.DataFrame:
+          gate: bool = True, cluster_gap_s: float | None = None,
+          per_recording: dict[str, float] | None = None) -> pd.DataFrame:
     """Per recording: spasms to find and found (complete pattern; wave only; decrement only,
-    also counting an electrodecrement event), false detections, clusters found and true."""
-    sp, de = detections(c, threshold, gate=gate)
+    also counting an electrodecrement event), false detections, clusters found and true
+    (``per_recording``: a threshold other than ``threshold`` for the recordings it names)."""
+    sp, de = detections(c, threshold, gate=gate, per_recording=per_recording)
     sp_by, de_by = dict(tuple(sp.groupby("recording"))), dict(tuple(de.groupby("recording")))
     t_by = dict(tuple(truth.groupby("recording")))
     rows = []
@@ -278,9 +291,14 @@ def operating_points(c, truth, recs, thresholds) -> pd.DataFrame:
                          "fp_per_hour": df.fp / df.hours})
 
 
-def choose_threshold(points: pd.DataFrame, max_fp: float) -> float:
-    """The lowest threshold at which every generator, hypsarrhythmic background, EEG only,
-    keeps false detections per hour at or under ``max_fp``."""
-    p = points.xs((True, False), level=["hyps", "emg"])["fp_per_hour"].unstack("generator")
+def choose_threshold(points: pd.DataFrame, max_fp: float, hyps: bool = True) -> float:
+    """The lowest threshold at which every generator, hypsarrhythmic background (``hyps``; the
+    other backgrounds with ``hyps=False``), EEG only, keeps false detections per hour at or
+    under ``max_fp``; the highest threshold tried where there is no such recording."""
+    cell = points.index.get_level_values("hyps").to_numpy(bool) == hyps
+    cell &= ~points.index.get_level_values("emg").to_numpy(bool)
+    if not cell.any():
+        return float(points.index.get_level_values("threshold").max())
+    p = points.xs((hyps, False), level=["hyps", "emg"])["fp_per_hour"].unstack("generator")
     ok = p.index[(p <= max_fp).all(axis=1)]
     return float(ok.min()) if len(ok) else float(p.index.max())

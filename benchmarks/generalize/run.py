@@ -158,15 +158,17 @@ def ceiling(cte: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, held: st
 
 
 def _dump(out: Path, held: str, cte: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame,
-          threshold: float) -> None:
-    """Write one held-out generator's scored candidates, truth, recordings and threshold."""
+          threshold: float, per_recording: dict[str, float]) -> None:
+    """Write one held-out generator's scored candidates, truth, recordings and thresholds (the
+    first, and each recording's where it differs)."""
     import json
 
     out.mkdir(parents=True, exist_ok=True)
     cte.drop(columns=["channels"], errors="ignore").to_parquet(out / f"{held}_candidates.parquet")
     truth.to_parquet(out / f"{held}_truth.parquet")
     recs.to_parquet(out / f"{held}_recordings.parquet")
-    (out / f"{held}_threshold.json").write_text(json.dumps({"threshold": threshold}))
+    (out / f"{held}_threshold.json").write_text(json.dumps(
+        {"threshold": threshold, "per_recording": per_recording}))
 
 
 def main() -> None:
@@ -201,6 +203,10 @@ def main() -> None:
     ap.add_argument("--recording-relative", action="store_true",
                     help="also give the model model.RECORDING_RELATIVE relative to the "
                          "candidates of their own recording (model.recording_relative)")
+    ap.add_argument("--one-threshold", action="store_true",
+                    help="read every recording at the first threshold (by default a recording "
+                         "hypsa does not call hypsarrhythmic is read at the second, as "
+                         "hypsa.analyze reads it with the recording-level model; an ablation)")
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--dump", default=None,
                     help="a folder for each held-out generator's scored candidates, truth and "
@@ -235,6 +241,16 @@ def main() -> None:
     data.run_all(sp, args.jobs, real=not args.no_real)
     print(f"<!-- {len(sp)} recordings measured in {time.time() - t0:.0f} s -->")
     c, truth, recs = data.load(sp)
+    # hypsa's own verdict on each recording decides which threshold reads it (analyses.py)
+    second = args.recording_relative and not args.one_threshold
+    called = {}
+    if second:
+        from analyses import analyses
+
+        v = analyses(list(recs["recording"]), args.jobs)
+        called = dict(zip(v["recording"], v["verdict"] == "present", strict=True))
+        print(f"<!-- verdicts of {len(v)} recordings in {time.time() - t0:.0f} s -->")
+    recs = recs.assign(called_hyps=recs["recording"].map(called).fillna(True).astype(bool))
     real, real_h = data.load_real() if not args.no_real else (pd.DataFrame(), 0.0)
     ws = None
     if "window" in feats:
@@ -260,33 +276,37 @@ def main() -> None:
                   recs[recs.generator.isin(train)], features=feats, max_fp=args.max_fp)
         cte = c[c.generator == held].reset_index(drop=True)
         cte = cte.assign(confidence=M.predict(m, cte))
-        s = M.score(cte, truth, recs[recs.generator == held], m["threshold"],
-                    gate=not args.no_gate)
+        rh = recs[recs.generator == held]
+        other = {r: m["threshold_other"] for r in rh.recording[~rh.called_hyps]} if second \
+            else {}
+        s = M.score(cte, truth, rh, m["threshold"], gate=not args.no_gate, per_recording=other)
         lab = cte[cte["y"] >= 0]
         calib.append(lab[["confidence", "y"]].assign(generator=held))
         results.append(s)
         if args.ceiling:
-            ceilings.append(ceiling(cte, truth, recs[recs.generator == held], held,
-                                    m["threshold"], not args.no_gate))
+            ceilings.append(ceiling(cte, truth, rh, held, m["threshold"], not args.no_gate))
         for gap in CLUSTER_GAPS:
             sg = s if gap == SpasmParams().cluster_gap_s else M.score(
-                cte, truth, recs[recs.generator == held], m["threshold"],
-                gate=not args.no_gate, cluster_gap_s=gap)
+                cte, truth, rh, m["threshold"], gate=not args.no_gate, cluster_gap_s=gap,
+                per_recording=other)
             sg = sg[sg.clusters_true > 0]
             for emg, d in sg.groupby("emg"):
                 gap_rows.append({"held out": held, "channels": _channels(emg), "gap": f"{gap:g} s",
                                  "exact": float((d.clusters_found == d.clusters_true).mean())})
         if args.dump:
-            _dump(Path(args.dump), held, cte, truth[truth.recording.isin(
-                recs.recording[recs.generator == held])], recs[recs.generator == held],
-                m["threshold"])
-        th = truth[truth.recording.isin(recs.recording[recs.generator == held])
-                   & (truth.form == "complete")]
+            _dump(Path(args.dump), held, cte, truth[truth.recording.isin(rh.recording)], rh,
+                  m["threshold"], other)
+        th = truth[truth.recording.isin(rh.recording) & (truth.form == "complete")]
         by_wave.append(th.assign(generator=held, found=M.found_flags(
-            cte, th, m["threshold"], gate=not args.no_gate)))
-        k = real_fp(m, m["threshold"], real)
+            cte, th, m["threshold"], gate=not args.no_gate, per_recording=other)))
+        # no real recording is called hypsarrhythmic (tests/test_real_analysis.py): every one
+        # is read at the second threshold where it is in use
+        real_th = m["threshold_other"] if second else m["threshold"]
+        k = real_fp(m, real_th, real)
         reals.append({"held out": held, "trained on": " + ".join(train),
-                      "threshold": m["threshold"], "real FD": k, "real hours": round(real_h, 2),
+                      "threshold": m["threshold"],
+                      "second threshold": m["threshold_other"] if second else None,
+                      "real FD": k, "real hours": round(real_h, 2),
                       "real FD/h": round(k / real_h, 2) if real_h else None})
         results_models.append(m)
     s = pd.concat(results, ignore_index=True)
@@ -320,6 +340,7 @@ def main() -> None:
           f"gate: {not args.no_gate}; monotone: {M.USE_MONOTONE}; "
           f"trees: {args.trees or 'model.LGB_PARAMS'}; "
           f"recording-relative: {args.recording_relative}; "
+          f"second threshold where not called hypsarrhythmic: {second}; "
           f"{time.time() - t0:.0f} s; generators {', '.join(gens)}; "
           f"{n} recordings of {args.minutes:g} min each -->")
     np.seterr(all="ignore")

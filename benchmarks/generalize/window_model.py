@@ -339,9 +339,12 @@ class WindowScores:
               seed: int = 0) -> WindowScores:
         """Windows of every candidate of ``specs`` (extracted once), then the networks."""
         todo = [s for s in specs if not (_work() / s.generator / f"{s.rid}.npz").is_file()]
-        if todo:
+        if jobs > 1 and len(todo) > 1:
             with data.pool(jobs, 4) as workers:
                 workers.map(extract, todo, chunksize=1)
+        else:  # in this process (a fresh worker would not see a patched data.WORK)
+            for s in todo:
+                extract(s)
         w, mask = load_windows(c, specs)
         return cls(c, w, mask, eeg_labels(c, data.load(specs)[1]), epochs, seed)
 

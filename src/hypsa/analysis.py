@@ -42,8 +42,14 @@ from hypsa.signal import (
     conditioned,
 )
 from hypsa.spasm_movement import VIDEO_FEATURE, movement_spasms, movements_without_spasm
+from hypsa.spasm_recording import called_hypsarrhythmic, threshold_for
 from hypsa.spasm_recording import reread as recording_reread
-from hypsa.spasm_score import ATTENUATED_PER_MIN, attenuations_per_min, detection_note
+from hypsa.spasm_score import (
+    ATTENUATED_PER_MIN,
+    THRESHOLD,
+    attenuations_per_min,
+    detection_note,
+)
 from hypsa.spasms import (
     EEG_DECREMENT,
     EVENT_TYPES,
@@ -573,11 +579,17 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
             columns=["onset", "duration", "confidence", "features", "channels"])
     parts = [r.candidates for r in results if r.candidates is not None and len(r.candidates)]
     cands = pd.concat(parts, ignore_index=True) if parts else None
+    threshold_rule = None
     if params.spasm_model is None and params.recording_level and cands is not None:
-        # each candidate read again against the other candidates of its recording
-        reread = recording_reread(cands, params.spasms)
+        # each candidate read again against the other candidates of its recording, at the
+        # threshold for a recording its grades call hypsarrhythmic or not
+        called = called_hypsarrhythmic(grades + sliding)
+        reread = recording_reread(cands, params.spasms, hypsarrhythmic=called)
         if reread is not None:
             events = reread
+            mc = float(params.spasms.min_confidence)
+            threshold_rule = threshold_for(called) if mc == THRESHOLD else \
+                (mc, f"{mc:.2f}: the minimum confidence asked for")
     if movements and params.video_series_spasms:
         # a video's sudden movement in a series with the EEG's pattern is a spasm
         events = movement_spasms(events, cands, movements, params.spasms)
@@ -608,6 +620,9 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
     out = cls.build(rec, epochs=epochs, grades=grades, events=events, bad_channels=bad,
                     analysed_s=analysed, excluded_s=excluded, mains=mains,
                     params=asdict(replace(params)), sliding=sliding)
+    if threshold_rule is not None:  # the recording-level threshold this recording was read at
+        out.summary_["spasms"]["recording_threshold"] = threshold_rule[0]
+        out.summary_["spasms"]["recording_threshold_rule"] = threshold_rule[1]
     if params.spasm_model is not None:  # every output names the model it came from
         out.summary_["spasms"]["model"] = params.spasm_model.info()
         out.summary_["spasms"]["min_confidence"] = params.spasm_model.threshold

@@ -13,6 +13,12 @@ and :func:`hypsa.spasms.spasm_decision` and :func:`hypsa.spasms.to_events` make 
 over the whole recording. Where fewer than :data:`MIN_CANDIDATES` candidates lie within
 :data:`SPAN_S` (a short recording) the window's own decision stands.
 
+The model's card holds two thresholds, both chosen on out-of-fold probabilities of the training
+generators at one false detection an hour (EEG only): ``threshold`` on their hypsarrhythmic
+recordings, whose attenuations and high-voltage delta mimic spasms, and ``threshold_other``
+(never higher) on their other recordings. :func:`threshold_for` reads a recording at the
+second only where its own grades call it not hypsarrhythmic (:func:`called_hypsarrhythmic`).
+
 The per-window decision (:func:`hypsa.spasms.decide`) is unchanged and still sets the spasms
 aside from the interictal grading, window by window. docs/methods.md ("The recording-level
 reading") and docs/validation.md give the reasons and the numbers.
@@ -32,7 +38,7 @@ from hypsa.spasms import decrement_only, spasm_decision, to_events
 
 __all__ = ["RECORDING_RELATIVE", "SUFFIX", "SPAN_S", "MIN_CANDIDATES", "MODEL_FILE",
            "CARD_FILE", "recording_relative", "load_model", "probability", "reread",
-           "model_info"]
+           "model_info", "called_hypsarrhythmic", "threshold_for"]
 
 MODEL_FILE = "spasm_lgbm_recording.txt"
 CARD_FILE = "spasm_lgbm_recording.json"
@@ -149,7 +155,65 @@ def probability(c: pd.DataFrame) -> np.ndarray:
     return calibrate(np.asarray(raw, dtype=float), card["calibration"])
 
 
-def reread(cands: pd.DataFrame, params) -> pd.DataFrame | None:
+def called_hypsarrhythmic(grades: list[dict]) -> bool | None:
+    """Whether a recording's 5-minute grades call it hypsarrhythmic, before its spasms are
+    read at the recording level.
+
+    Parameters
+    ----------
+    grades : list of dict
+        The grade rows of the recording (fixed and sliding 5-minute windows): ``grade``,
+        ``slow_variant``, ``not_assessed``.
+
+    Returns
+    -------
+    bool or None
+        True where one graded window is BASED >= 4 or the slow-wave form (the verdict's
+        rule, :mod:`hypsa.verdict`); False where every window was graded below and the montage
+        assessed every criterion; None where nothing was graded or a criterion could not be
+        assessed (the verdict may then be "not assessable": read as hypsarrhythmic).
+    """
+    from hypsa.hypsarrhythmia import PRESENT_FROM
+
+    graded = [g for g in grades if g.get("grade") is not None]
+    if not graded:
+        return None
+    if any(int(g["grade"]) >= PRESENT_FROM or g.get("slow_variant") for g in graded):
+        return True
+    if any(g.get("not_assessed") is not None and len(g["not_assessed"]) for g in graded):
+        return None
+    return False
+
+
+def threshold_for(hypsarrhythmic: bool | None) -> tuple[float, str]:
+    """The recording-level model's threshold for a recording, and why.
+
+    Parameters
+    ----------
+    hypsarrhythmic : bool or None
+        :func:`called_hypsarrhythmic` of the recording.
+
+    Returns
+    -------
+    (float, str)
+        The card's ``threshold_other`` where ``hypsarrhythmic`` is False (and the card has
+        one), else its ``threshold``; and a sentence saying which and why.
+    """
+    card = load_model()[1]
+    first = float(card["threshold"])
+    other = card.get("threshold_other")
+    if hypsarrhythmic is False and other is not None and float(other) < first:
+        return float(other), (
+            f"{float(other):.2f}: the grades do not call the recording hypsarrhythmic, and a "
+            "background without hypsarrhythmia has fewer spasm mimics (the threshold "
+            f"with hypsarrhythmia is {first:.2f})")
+    why = "the grades call the recording hypsarrhythmic" if hypsarrhythmic else \
+        "the recording could not be called free of hypsarrhythmia"
+    return first, f"{first:.2f}: {why}"
+
+
+def reread(cands: pd.DataFrame, params, hypsarrhythmic: bool | None = None
+           ) -> pd.DataFrame | None:
     """The spasm and electrodecrement events of a whole recording from its candidates, read at
     the recording level where enough candidates surround them.
 
@@ -160,7 +224,9 @@ def reread(cands: pd.DataFrame, params) -> pd.DataFrame | None:
         ``keep``, ``eeg_decrement``), each once, ``onset`` in recording seconds.
     params : hypsa.spasms.SpasmParams
         Thresholds; a ``min_confidence`` left at its default takes the recording-level model's
-        own threshold (its card's).
+        own threshold (:func:`threshold_for`).
+    hypsarrhythmic : bool or None
+        :func:`called_hypsarrhythmic` of the recording (False: the second threshold).
 
     Returns
     -------
@@ -174,9 +240,8 @@ def reread(cands: pd.DataFrame, params) -> pd.DataFrame | None:
     enough = count >= MIN_CANDIDATES
     if not enough.any():
         return None
-    _, card = load_model()
     p = params if params.min_confidence != THRESHOLD else \
-        replace(params, min_confidence=float(card["threshold"]))
+        replace(params, min_confidence=threshold_for(hypsarrhythmic)[0])
     prob = probability(c)
     cols = {k: c[k].to_numpy() for k in c.columns if k != "channels"}
     keep = np.where(enough, spasm_decision(cols, prob, p), c["keep"].to_numpy(bool))
@@ -187,12 +252,14 @@ def reread(cands: pd.DataFrame, params) -> pd.DataFrame | None:
 
 
 def model_info() -> dict | None:
-    """The recording-level model's file, sha256, threshold and reference span, for
-    ``summary.json`` and the report (None where it is not installed)."""
+    """The recording-level model's file, sha256, thresholds (with hypsarrhythmia, and
+    without) and reference span, for ``summary.json`` and the report (None where it is not
+    installed)."""
     try:
         card = load_model()[1]
     except ModelError:
         return None
     return {"file": f"hypsa/models/{MODEL_FILE}", "sha256": card.get("sha256"),
-            "threshold": card.get("threshold"), "span_s": SPAN_S,
-            "min_candidates": MIN_CANDIDATES}
+            "threshold": card.get("threshold"),
+            "threshold_other": card.get("threshold_other", card.get("threshold")),
+            "span_s": SPAN_S, "min_candidates": MIN_CANDIDATES}

@@ -365,6 +365,12 @@ def report_context(analysis: Any, source: Any = None, reference: str | None = No
                             or "n/a")[:12],
         "recording_threshold": _fmt2(((sp.get("model") or {}).get("recording") or {})
                                      .get("threshold")),
+        "recording_threshold_other": _fmt2(((sp.get("model") or {}).get("recording") or {})
+                                           .get("threshold_other")),
+        "recording_threshold_used": (
+            f"this recording was read at {sp['recording_threshold_rule']}"
+            if sp.get("recording_threshold_rule") else
+            "this recording was not read at the recording level (too few candidates)"),
         "n_generators": len((sp.get("model") or {}).get("trained_on") or []) or "several",
         "clusters": clusters,
         "sleep_wake_note": _sleep_wake_note(sw, len(clusters)),
@@ -828,7 +834,9 @@ METHODS_TEXT = (
     "a score of {min_confidence}. Once the whole recording is analysed, each candidate with 20 "
     "or more others within 10 minutes is scored again by a second model that also reads ten "
     "of its measurements against those of the other candidates (model sha256 "
-    "{recording_model}..., a spasm from {recording_threshold}): most candidates of a recording "
+    "{recording_model}..., a spasm from {recording_threshold}, or from "
+    "{recording_threshold_other} where the grades do not call the recording hypsarrhythmic; "
+    "{recording_threshold_used}): most candidates of a recording "
     "are not spasms, so they are the reference for its gain, montage and background. Spasms "
     "less than {cluster_gap_s} s apart form a cluster. "
     "Rates are per analysed hour with an exact 95 % Poisson interval; a per-24-h figure is "
