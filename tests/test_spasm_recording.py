@@ -78,6 +78,9 @@ def test_the_grades_decide_which_threshold_reads_a_recording():
     assert RR.threshold_for(False)[0] == card["threshold_other"]
     assert "do not call" in RR.threshold_for(False)[1]
     assert RR.threshold_for(True)[0] == RR.threshold_for(None)[0] == card["threshold"]
+    # a minimum confidence set by the user is the threshold, whatever the grades say
+    assert RR.threshold_for(False, 0.5)[0] == RR.threshold_for(True, 0.5)[0] == 0.5
+    assert "asked for" in RR.threshold_for(False, 0.5)[1]
 
 
 def test_too_few_candidates_leave_the_windows_decision():

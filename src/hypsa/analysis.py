@@ -44,12 +44,7 @@ from hypsa.signal import (
 from hypsa.spasm_movement import VIDEO_FEATURE, movement_spasms, movements_without_spasm
 from hypsa.spasm_recording import called_hypsarrhythmic, threshold_for
 from hypsa.spasm_recording import reread as recording_reread
-from hypsa.spasm_score import (
-    ATTENUATED_PER_MIN,
-    THRESHOLD,
-    attenuations_per_min,
-    detection_note,
-)
+from hypsa.spasm_score import ATTENUATED_PER_MIN, attenuations_per_min, detection_note
 from hypsa.spasms import (
     EEG_DECREMENT,
     EVENT_TYPES,
@@ -587,9 +582,7 @@ def _assemble(rec: Recording, results: list[WindowResult], params: AnalysisParam
         reread = recording_reread(cands, params.spasms, hypsarrhythmic=called)
         if reread is not None:
             events = reread
-            mc = float(params.spasms.min_confidence)
-            threshold_rule = threshold_for(called) if mc == THRESHOLD else \
-                (mc, f"{mc:.2f}: the minimum confidence asked for")
+            threshold_rule = threshold_for(called, params.spasms.min_confidence)
     if movements and params.video_series_spasms:
         # a video's sudden movement in a series with the EEG's pattern is a spasm
         events = movement_spasms(events, cands, movements, params.spasms)

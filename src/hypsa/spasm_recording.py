@@ -185,20 +185,27 @@ def called_hypsarrhythmic(grades: list[dict]) -> bool | None:
     return False
 
 
-def threshold_for(hypsarrhythmic: bool | None) -> tuple[float, str]:
+def threshold_for(hypsarrhythmic: bool | None, min_confidence: float = THRESHOLD
+                  ) -> tuple[float, str]:
     """The recording-level model's threshold for a recording, and why.
 
     Parameters
     ----------
     hypsarrhythmic : bool or None
         :func:`called_hypsarrhythmic` of the recording.
+    min_confidence : float
+        The spasm parameters' ``min_confidence``: one set by the user (not the default) is
+        the threshold.
 
     Returns
     -------
     (float, str)
-        The card's ``threshold_other`` where ``hypsarrhythmic`` is False (and the card has
-        one), else its ``threshold``; and a sentence saying which and why.
+        The user's ``min_confidence`` where set; else the card's ``threshold_other`` where
+        ``hypsarrhythmic`` is False (and the card has one), else its ``threshold``; and a
+        sentence saying which and why.
     """
+    if float(min_confidence) != THRESHOLD:
+        return float(min_confidence), f"{min_confidence:.2f}: the minimum confidence asked for"
     card = load_model()[1]
     first = float(card["threshold"])
     other = card.get("threshold_other")
@@ -224,7 +231,7 @@ def reread(cands: pd.DataFrame, params, hypsarrhythmic: bool | None = None
         ``keep``, ``eeg_decrement``), each once, ``onset`` in recording seconds.
     params : hypsa.spasms.SpasmParams
         Thresholds; a ``min_confidence`` left at its default takes the recording-level model's
-        own threshold (:func:`threshold_for`).
+        own threshold for the recording (:func:`threshold_for`).
     hypsarrhythmic : bool or None
         :func:`called_hypsarrhythmic` of the recording (False: the second threshold).
 
@@ -240,8 +247,8 @@ def reread(cands: pd.DataFrame, params, hypsarrhythmic: bool | None = None
     enough = count >= MIN_CANDIDATES
     if not enough.any():
         return None
-    p = params if params.min_confidence != THRESHOLD else \
-        replace(params, min_confidence=threshold_for(hypsarrhythmic)[0])
+    p = replace(params, min_confidence=threshold_for(hypsarrhythmic,
+                                                     params.min_confidence)[0])
     prob = probability(c)
     cols = {k: c[k].to_numpy() for k in c.columns if k != "channels"}
     keep = np.where(enough, spasm_decision(cols, prob, p), c["keep"].to_numpy(bool))

@@ -370,7 +370,8 @@ def report_context(analysis: Any, source: Any = None, reference: str | None = No
         "recording_threshold_used": (
             f"this recording was read at {sp['recording_threshold_rule']}"
             if sp.get("recording_threshold_rule") else
-            "this recording was not read at the recording level (too few candidates)"),
+            "this recording was not read at the recording level (fewer than 20 candidates within "
+            "10 minutes, or the reading turned off)"),
         "n_generators": len((sp.get("model") or {}).get("trained_on") or []) or "several",
         "clusters": clusters,
         "sleep_wake_note": _sleep_wake_note(sw, len(clusters)),
