@@ -100,3 +100,29 @@ def test_recording_relative_reads_each_candidate_against_its_own_recording():
     assert np.allclose(alone, ra)
     # the model's design carries the column
     assert "log_slow_ratio_rec" in M._design(c).columns
+
+
+def test_the_shipped_analysis_of_a_held_out_recording_is_scored_against_its_truth(
+        tmp_path, monkeypatch):
+    # shipped.py: hypsa.analyze of a fifth-generator recording (held out from every fit),
+    # cached, its spasm events scored per spasm and its verdict and grade beside the truth's
+    import model
+    import shipped
+
+    monkeypatch.setattr(data, "WORK", tmp_path)
+    assert "fifth" in data.HELD_OUT and "fifth" not in data.GENERATORS
+    s = data.Spec("fifth", "t", "hyps_classic", seed=3, emg=True, minutes=3)
+    sp, de, truth, recs = shipped.read([s], jobs=1)
+    assert shipped.cache_path(s).is_file() and len(recs) == 1
+    r = recs.iloc[0]
+    assert r["hyps"] and r["intended"] == 5 and r["verdict"] == "present"
+    assert len(truth) > 0 and set(sp["recording"]) <= {r["recording"]}
+    score = model.score_detections(sp, de, truth, recs)
+    assert score["n_complete"].iat[0] == int((truth["form"] == "complete").sum())
+    assert 0 <= score["tp_complete"].iat[0] <= score["n_complete"].iat[0]
+    row, confusion = shipped.grading(recs)
+    assert row["sensitivity"] == 1.0 and row["specificity"] is None
+    assert confusion.loc[5].sum() == 1
+    # a second read comes from the cache, the same
+    again = shipped.read([s], jobs=1)[3]
+    assert again["verdict"].iat[0] == r["verdict"] and again["grade"].iat[0] == r["grade"]

@@ -219,6 +219,18 @@ def test_plain_spasms_on_hypsarrhythmia_of_the_fourth_generator(tmp_path):
     assert len(truth) >= 3 and _found(truth, a, 5.0) >= 0.8
 
 
+def test_plain_spasms_on_hypsarrhythmia_of_the_fifth_generator(tmp_path):
+    # the fifth generator is held out from every fit and choice (benchmarks/generalize/shipped.py)
+    sys.path.insert(0, str(GEN))
+    import fifth
+
+    case = fifth.generate(tmp_path, seed=5, background="hyps_classic", minutes=5.0, plain=True)
+    ev = pd.read_csv(case.events, sep="\t")
+    truth = ev[ev["trial_type"] == "spasm"]
+    a = analyze(case.edf)
+    assert len(truth) >= 3 and _found(truth, a, 5.0) >= 0.8
+
+
 def test_a_slow_wave_without_decrement_needs_a_strong_short_movement_burst():
     from hypsa.spasms import eligible
 

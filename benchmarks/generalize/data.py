@@ -13,6 +13,10 @@ adapter that writes one normalised truth table and one record per recording:
   sources projected to the scalp; real children's EEG with the patterns injected), with the
   same file interface as the third.
 
+A fifth, ``benchmarks/generalize/fifth.py`` (coupled neural masses through a smooth lead field;
+the same file interface), is held out from everything (:data:`HELD_OUT`): no fit and no choice
+reads it; ``shipped.py`` reads it with the shipped analysis, as a user's recording would be.
+
 Truth per spasm: ``onset``, ``duration``, ``cluster``, ``form`` (``complete``: a wave and a
 decrement; ``wave_only``; ``decrement_only``) and ``movement`` (a movement burst recorded with
 it). Everything lands under ``benchmarks/_work/generalize`` (git-ignored); the candidate tables
@@ -41,8 +45,11 @@ WORK = Path(os.environ.get("HYPSA_GENERALIZE_WORK") or
             ROOT / "benchmarks" / "_work" / "generalize")
 REAL = ROOT.parent / "shared" / "data" / "real"
 GENERATORS = ("simulate", "crosscheck", "independent", "fourth")
+#: generators kept out of every fit and every choice: read only by ``shipped.py``, as a user's
+#: recording would be
+HELD_OUT = ("fifth",)
 #: generators writing the file interface of ``independent.py`` (events, truth.json)
-FILE_GENERATORS = ("independent", "fourth")
+FILE_GENERATORS = ("independent", "fourth", "fifth")
 sys.path.insert(0, str(ROOT / "benchmarks" / "crosscheck"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -385,23 +392,29 @@ def cand_path(s: Spec) -> Path:
     return WORK / f"candidates_v{FEATURE_VERSION}" / s.generator / f"{s.rid}.parquet"
 
 
+def build(s: Spec):
+    """One recording (built once, then read from its folder): what :func:`hypsa.analyze` reads
+    (an EDF path, or ``hypsa.simulate``'s recording), with ``truth.tsv`` and ``meta.json``
+    written beside it."""
+    s.folder.mkdir(parents=True, exist_ok=True)
+    tp, mp = s.folder / "truth.tsv", s.folder / "meta.json"
+    src_file = s.folder / "source.txt"
+    if s.generator != "simulate" and tp.is_file() and mp.is_file() and src_file.is_file():
+        return src_file.read_text()
+    source, truth, meta = BUILDERS[s.generator](s)
+    truth.to_csv(tp, sep="\t", index=False)
+    mp.write_text(json.dumps({**asdict(s), **meta}))
+    if isinstance(source, str):
+        src_file.write_text(source)
+    return source
+
+
 def process(s: Spec) -> str:
     """Build (if needed) and measure one recording; returns its cache path."""
     cp = cand_path(s)
     if cp.is_file():
         return str(cp)
-    s.folder.mkdir(parents=True, exist_ok=True)
-    tp, mp = s.folder / "truth.tsv", s.folder / "meta.json"
-    src_file = s.folder / "source.txt"
-    if s.generator != "simulate" and tp.is_file() and mp.is_file() and src_file.is_file():
-        source = src_file.read_text()
-    else:
-        source, truth, meta = BUILDERS[s.generator](s)
-        truth.to_csv(tp, sep="\t", index=False)
-        mp.write_text(json.dumps({**asdict(s), **meta}))
-        if isinstance(source, str):
-            src_file.write_text(source)
-    c = candidates_of(source)
+    c = candidates_of(build(s))
     cp.parent.mkdir(parents=True, exist_ok=True)
     c.to_parquet(cp)
     return str(cp)
@@ -482,25 +495,33 @@ def load(specs: list[Spec]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     of every spasm, -1 between or near a spasm it need not find), truth and recordings."""
     cands, truths, recs = [], [], []
     for s in specs:
-        meta = json.loads((s.folder / "meta.json").read_text())
-        t = pd.read_csv(s.folder / "truth.tsv", sep="\t")
-        if not len(t):
-            t = _empty_truth()
-        rec = f"{s.generator}/{s.rid}"
-        c = pd.read_parquet(cand_path(s))
-        recs.append({"recording": rec, "generator": s.generator, "background": s.background,
-                     "hyps": bool(meta["hyps"]), "emg": s.emg, "hours": meta["hours"],
-                     "n_clusters_true": _true_clusters(t, s.generator)})
-        plain = plain_of(s, t)
-        t = t.assign(recording=rec, hyps=bool(meta["hyps"]), emg=s.emg,
-                     plain=plain if plain is not None else np.nan,
-                     wave_ratio=wave_ratio_of(s, t))
+        t, rec = truth_of(s)
         truths.append(t)
+        recs.append(rec)
+        c = pd.read_parquet(cand_path(s))
         if len(c):
-            cands.append(label(c, t, s.emg).assign(recording=rec, generator=s.generator,
-                                                   hyps=bool(meta["hyps"]), emg=s.emg))
+            cands.append(label(c, t, s.emg).assign(recording=rec["recording"],
+                                                   generator=s.generator, hyps=rec["hyps"],
+                                                   emg=s.emg))
     return (pd.concat(cands, ignore_index=True), pd.concat(truths, ignore_index=True),
             pd.DataFrame(recs))
+
+
+def truth_of(s: Spec) -> tuple[pd.DataFrame, dict]:
+    """A built recording's truth (every spasm, with ``plain`` and ``wave_ratio``) and its row of
+    the recordings table."""
+    meta = json.loads((s.folder / "meta.json").read_text())
+    t = pd.read_csv(s.folder / "truth.tsv", sep="\t")
+    if not len(t):
+        t = _empty_truth()
+    rec = f"{s.generator}/{s.rid}"
+    row = {"recording": rec, "generator": s.generator, "background": s.background,
+           "hyps": bool(meta["hyps"]), "emg": s.emg, "hours": meta["hours"],
+           "n_clusters_true": _true_clusters(t, s.generator)}
+    plain = plain_of(s, t)
+    t = t.assign(recording=rec, hyps=bool(meta["hyps"]), emg=s.emg,
+                 plain=plain if plain is not None else np.nan, wave_ratio=wave_ratio_of(s, t))
+    return t, row
 
 
 def _true_clusters(t: pd.DataFrame, generator: str, min_size: int = 2) -> int:

@@ -222,6 +222,13 @@ def score(c: pd.DataFrame, truth: pd.DataFrame, recs: pd.DataFrame, threshold: f
     also counting an electrodecrement event), false detections, clusters found and true
     (``per_recording``: a threshold other than ``threshold`` for the recordings it names)."""
     sp, de = detections(c, threshold, gate=gate, per_recording=per_recording)
+    return score_detections(sp, de, truth, recs, cluster_gap_s)
+
+
+def score_detections(sp: pd.DataFrame, de: pd.DataFrame, truth: pd.DataFrame,
+                     recs: pd.DataFrame, cluster_gap_s: float | None = None) -> pd.DataFrame:
+    """:func:`score` of given detections: spasms ``sp`` and electrodecrement events ``de``
+    (``recording``, ``onset``, ``duration``), one row per recording of ``recs``."""
     sp_by, de_by = dict(tuple(sp.groupby("recording"))), dict(tuple(de.groupby("recording")))
     t_by = dict(tuple(truth.groupby("recording")))
     rows = []
