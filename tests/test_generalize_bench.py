@@ -111,6 +111,17 @@ def test_the_shipped_analysis_of_a_held_out_recording_is_scored_against_its_trut
 
     monkeypatch.setattr(data, "WORK", tmp_path)
     assert "fifth" in data.HELD_OUT and "fifth" not in data.GENERATORS
+    # held out means held out: no shipped model was trained on it
+    import ast
+    import json
+
+    import run
+
+    assert not set(run.available()) & set(data.HELD_OUT)
+    for card in (ROOT / "src" / "hypsa" / "models").glob("*.json"):
+        gens = json.loads(card.read_text()).get("generators")
+        assert gens and not set(ast.literal_eval(gens) if isinstance(gens, str) else gens) & \
+            set(data.HELD_OUT), card.name
     s = data.Spec("fifth", "t", "hyps_classic", seed=3, emg=True, minutes=3)
     sp, de, truth, recs = shipped.read([s], jobs=1)
     assert shipped.cache_path(s).is_file() and len(recs) == 1

@@ -11,7 +11,7 @@ generator, ``fifth.py``, written from the clinical description only) this is a h
 the whole analysis. On the four generators the shipped models were trained on it is not evidence
 (the table says so).
 
-    nice -n 10 python benchmarks/generalize/shipped.py --generator fifth --n 72   # ~15 min
+    nice -n 10 python benchmarks/generalize/shipped.py --generator fifth --n 112   # ~4 min
 
 Each analysis is cached under ``benchmarks/_work/generalize/shipped/`` by the sha256 of the two
 spasm models and the measurement version, so a new model or new measurements read again.
@@ -143,7 +143,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--generator", default="fifth",
                     choices=list(D.GENERATORS) + list(D.HELD_OUT))
-    ap.add_argument("--n", type=int, default=72, help="recordings (default 72)")
+    ap.add_argument("--n", type=int, default=112, help="recordings (default 112)")
     ap.add_argument("--seed0", type=int, default=None)
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--jobs", type=int, default=2)
