@@ -26,7 +26,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -122,12 +121,14 @@ def grading(recs: pd.DataFrame) -> tuple[dict, pd.DataFrame | None]:
     """Verdict against the drawn background, and the grade against the intended one."""
     from sklearn.metrics import cohen_kappa_score
 
-    present = recs["verdict"] == "present"
+    from hypsa.verdict import NOT_ASSESSABLE, PRESENT
+
+    present = recs["verdict"] == PRESENT
     hyps = recs["hyps"].astype(bool)
     row = {"recordings": len(recs), "hypsarrhythmic": int(hyps.sum()),
            "sensitivity": round(float(present[hyps].mean()), 3) if hyps.any() else None,
            "specificity": round(float((~present[~hyps]).mean()), 3) if (~hyps).any() else None,
-           "not graded": int(recs["verdict"].isin(["not_assessable", "not assessable"]).sum())}
+           "not graded": int((recs["verdict"] == NOT_ASSESSABLE).sum())}
     g = recs.dropna(subset=["grade", "intended"])
     conf = None
     if len(g):
@@ -160,7 +161,6 @@ def main() -> None:
           + ("held out: no part of hypsa was fitted or tuned on it)" if held else
              "NOT held out: the shipped models were trained on this generator)") + "\n")
     s = M.score_detections(sp, de, truth, recs)
-    s = s.assign(generator=g)
     print(R.summary_table(s).to_markdown(index=False))
     print("\n### By background (EEG only and with movement together)\n")
     print(R.by_background(s).to_markdown())
@@ -175,7 +175,6 @@ def main() -> None:
         grade_median=("grade", "median"), intended=("intended", "median"),
         threshold=("threshold", "median")).to_markdown())
     print(f"\n<!-- {time.time() - t0:.0f} s; models {_key()} -->")
-    np.seterr(all="ignore")
 
 
 if __name__ == "__main__":
