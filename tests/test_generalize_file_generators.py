@@ -1,6 +1,7 @@
 """What every bench generator with the file interface of ``independent.py`` promises
-(``benchmarks/generalize/fourth.py``, ``fifth.py``): determinism, the same EEG with and without
-the movement channel, the 10-20 channels in order, infant voltages, and a gain that scales."""
+(``benchmarks/generalize/fourth.py``, ``fifth.py``, ``sixth.py``): determinism, the same EEG
+with and without the movement channel, the 10-20 channels in order, infant voltages, and a gain
+that scales."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "gen
 
 from generated_files import eeg_uv  # noqa: E402
 
-GENERATORS = ["fourth", "fifth"]
+GENERATORS = ["fourth", "fifth", "sixth"]
 
 
 def _ptp(z: np.ndarray) -> float:

@@ -38,7 +38,7 @@ import model as M  # noqa: E402
 #: first seed of each generator's recordings (none of them is used by benchmarks/validate.py or
 #: benchmarks/crosscheck/run_eval.py)
 SEEDS = {"simulate": 1000, "crosscheck": 900000, "independent": 700000, "fourth": 500000,
-         "fifth": 600000}
+         "fifth": 600000, "sixth": 610000}
 
 #: inter-spasm gaps (s) at which the cluster count is also reported
 CLUSTER_GAPS = (30.0, 40.0, 45.0, 60.0, 90.0, 120.0)
