@@ -166,3 +166,36 @@ def test_field_judged_by_shape_on_busy_neighbours():
     hits_off = np.mean([np.any(np.abs(off.time_s - t) < 0.15) for t in times])
     assert hits >= 0.6
     assert hits_off <= 0.3
+
+
+def test_focal_spike_under_a_widespread_background_is_found_on_the_laplacian():
+    """A widespread fast background whose size changes smoothly across the head (a gradient
+    from left to right) survives the average reference, where it hides a focal spike at C3, but
+    not the local Laplacian. With the Laplacian tier the spikes are found, and the background
+    alone gains no detection; the average reference alone finds none of them."""
+    from dataclasses import replace
+
+    from hypsa.spikes import SpikeParams, local_mean
+
+    rng = np.random.default_rng(11)
+    pos = np.array([POSITIONS[n] for n in STANDARD_19])
+    common = bandpass(rng.standard_normal(int(60 * FS)) * 100.0, FS, 8.0, 30.0)
+    bg = 0.25 * _background(60, seed=11) + pos[:, 0][:, None] * common[None, :]
+    x = bg.copy()
+    times = np.arange(3.0, 58.0, 3.0)
+    for t in times:
+        _add_spike(x, t, "C3", amp=200.0)
+    lap = replace(SpikeParams(), laplacian_factor=1.0)
+    on = detect_discharges(x, FS, positions=pos, params=lap)
+    off = detect_discharges(x, FS, positions=pos)
+    hits_on = np.mean([np.any(np.abs(on.time_s - t) < 0.1) for t in times])
+    hits_off = np.mean([np.any(np.abs(off.time_s - t) < 0.1) for t in times])
+    assert hits_on >= 0.8
+    assert hits_off <= 0.1
+    assert np.mean([STANDARD_19[c] in ("C3", "F3", "P3", "T7", "Cz") for c in on.channel]) > 0.9
+    assert len(detect_discharges(bg, FS, positions=pos, params=lap)) == 0
+    # every discharge of the average reference is kept
+    assert set(np.round(off.time_s, 3)) <= set(np.round(on.time_s, 3))
+    # the matrix averages each electrode's neighbours, itself excluded
+    m = local_mean(pos)
+    assert np.allclose(m.sum(axis=1), 1.0) and np.allclose(np.diag(m), 0.0)

@@ -15,6 +15,12 @@ Usage::
 
     python benchmarks/generalize/discharge_logo.py [--seeds 2] [--seed0 1000] [--max-false 5]
     python benchmarks/generalize/discharge_logo.py --reach   # the ceiling of the contrast
+    python benchmarks/generalize/discharge_logo.py --laplacian \
+        --generators simulate,crosscheck,independent,fourth
+
+``--laplacian`` replaces the grid by the threshold and ``SpikeParams.laplacian_factor`` (the
+discharges also looked for on the local Laplacian), the shape tests at the shipped values;
+``--generators`` may add the fourth generator, each held out in turn against all the others.
 
 ``--reach`` prints, instead of the grid, what any threshold on the local contrast can reach:
 per generator and contrast K, the share of the interictal true discharges that some candidate
@@ -51,6 +57,9 @@ WIN = hb.WORK / "windows"
 #: The grid: the local threshold, the shape test of the field, the shape test of symmetry.
 GRID = {"k_local": (5.0, 5.5, 6.0, 6.5, 7.0), "field_corr": (0.5, 0.7),
         "symmetric_corr": (-1.0, 0.5)}
+#: ``--laplacian``: the threshold and the Laplacian tier (``SpikeParams.laplacian_factor``),
+#: the shape tests at the shipped values.
+GRID_LAPLACIAN = {"k_local": (6.0, 6.5, 7.0), "laplacian_factor": (None, 0.9, 1.0, 1.1, 1.25)}
 GENERATORS = ("simulate", "crosscheck", "independent")
 
 
@@ -223,16 +232,22 @@ def main() -> None:
     ap.add_argument("--seed0", type=int, default=1000)
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--max-false", type=float, default=5.0)
+    ap.add_argument("--generators", default=",".join(GENERATORS),
+                    help="comma-separated generators (the fourth may join)")
+    ap.add_argument("--laplacian", action="store_true",
+                    help="the grid of the threshold and the Laplacian tier instead")
     ap.add_argument("--reach", action="store_true",
                     help="print what a threshold on the local contrast can reach, no grid")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     t0 = time.time()
+    from fourth import BACKGROUNDS as FOURTH
     from independent import BACKGROUNDS
 
+    gens = tuple(args.generators.split(","))
     cases = {"simulate": list(hb.SIM_CASES), "crosscheck": list(hb.CC_CASES),
-             "independent": list(BACKGROUNDS)}
-    recs = [capture(g, c, args.seed0 + s, args.minutes) for g in GENERATORS for c in cases[g]
+             "independent": list(BACKGROUNDS), "fourth": list(FOURTH)}
+    recs = [capture(g, c, args.seed0 + s, args.minutes) for g in gens for c in cases[g]
             for s in range(args.seeds)]
     print(f"{len(recs)} recordings ({time.time() - t0:.0f} s)", flush=True)
     if args.reach:
@@ -241,11 +256,14 @@ def main() -> None:
         return
     rows = []
     base = RULE
-    for vals in itertools.product(*GRID.values()):
-        kw = dict(zip(GRID, vals, strict=True))
+    grid_def = GRID_LAPLACIAN if args.laplacian else GRID
+    for vals in itertools.product(*grid_def.values()):
+        kw = dict(zip(grid_def, vals, strict=True))
         res = score(recs, replace(base, **kw))
-        rows.append({**kw, **{f"{g} sens": res[g][0] for g in GENERATORS},
-                     **{f"{g} false/min": res[g][1] for g in GENERATORS}})
+        rows.append({**kw, **{f"{g} sens": res[g][0] for g in gens},
+                     **{f"{g} false/min": res[g][1] for g in gens}})
+        print(f"  {kw}: " + ", ".join(f"{g} {res[g][0]:.3f} @ {res[g][1]:.2f}" for g in gens),
+              flush=True)
     grid = pd.DataFrame(rows)
     print("\n## Grid (interictal discharge sensitivity; false detections a minute on "
           "non-hypsarrhythmic recordings)\n")
@@ -253,8 +271,8 @@ def main() -> None:
     print(f"\n## Leave one generator out (at most {args.max_false:g} false a minute on both "
           "training generators)\n")
     out = []
-    for h in GENERATORS:
-        tr = [g for g in GENERATORS if g != h]
+    for h in gens:
+        tr = [g for g in gens if g != h]
         ok = grid[np.all([grid[f"{g} false/min"] <= args.max_false for g in tr], axis=0)]
         if not len(ok):
             out.append({"held out": h, "chosen on": " + ".join(tr), "choice": "none"})
@@ -262,7 +280,7 @@ def main() -> None:
         lo = ok[[f"{g} sens" for g in tr]].min(axis=1)
         best = ok.loc[lo.idxmax()]
         out.append({"held out": h, "chosen on": " + ".join(tr),
-                    "choice": ", ".join(f"{k} {best[k]:g}" for k in GRID),
+                    "choice": ", ".join(f"{k} {best[k]}" for k in grid_def),
                     "training": "; ".join(f"{g} {best[f'{g} sens']:.3f} @ "
                                           f"{best[f'{g} false/min']:.2f}/min" for g in tr),
                     "held-out sensitivity": f"{best[f'{h} sens']:.3f}",

@@ -485,6 +485,9 @@ def main() -> None:
     ap.add_argument("--peak-fraction", type=float, default=None,
                     help="SpikeParams.focus_peak_fraction for this run (default: the shipped "
                          "one; 0: none)")
+    ap.add_argument("--laplacian-factor", type=float, default=None,
+                    help="SpikeParams.laplacian_factor for this run (default: the shipped one; "
+                         "0: none)")
     args = ap.parse_args()
     global PARAMS
     from dataclasses import replace
@@ -494,6 +497,9 @@ def main() -> None:
     if args.peak_fraction is not None:
         PARAMS = replace(PARAMS, spikes=replace(
             PARAMS.spikes, focus_peak_fraction=args.peak_fraction or None))
+    if args.laplacian_factor is not None:
+        PARAMS = replace(PARAMS, spikes=replace(
+            PARAMS.spikes, laplacian_factor=args.laplacian_factor or None))
     warnings.simplefilter("ignore")
     WORK.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
