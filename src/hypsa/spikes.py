@@ -32,7 +32,8 @@ from scipy import signal as sps
 from hypsa.kernels import median
 from hypsa.signal import bandpass
 
-__all__ = ["SpikeParams", "Discharges", "detect_discharges", "group_foci", "side_of", "RULE"]
+__all__ = ["SpikeParams", "Discharges", "detect_discharges", "group_foci", "side_of", "local_mean",
+           "RULE"]
 
 @dataclass(frozen=True)
 class SpikeParams:
