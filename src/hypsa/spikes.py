@@ -334,9 +334,9 @@ def detect_discharges(
         return _empty()
     derivations = [(x, hp, 1.0)]
     if p.laplacian_factor is not None and positions is not None and n_ch > 2:
-        lap = x - local_mean(positions) @ x
-        derivations.append((lap, bandpass(lap, sfreq, 8.0, 45.0, order=3),
-                            float(p.laplacian_factor)))
+        m = local_mean(positions)
+        # the filter is linear: the Laplacian's band is the band's Laplacian
+        derivations.append((x - m @ x, hp - m @ hp, float(p.laplacian_factor)))
     found = [_channel_peaks(dx, dhp, sfreq, p, factor, excluded)
              for dx, dhp, factor in derivations]
     peaks = [f[0] for f in found]
