@@ -365,6 +365,27 @@ def test_behind_proxy_secure_cookie_and_client_address(tmp_path):
         assert "198.51.100.23" in page and "127.0.0.1" not in page
 
 
+def test_idle_connection_is_kept_past_uvicorns_default(tmp_path):
+    """A client that pools connections reuses one after a few seconds idle; the server keeps it
+    open (uvicorn's own default closes it after 5 s, and the reuse then meets a reset)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    with server(tmp_path / "data", worker=False) as url:
+        u = urlsplit(url)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        conn.request("GET", "/healthz")
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 200 and "close" not in (r.getheader("connection") or "")
+        time.sleep(6.5)
+        conn.request("GET", "/healthz")  # the same socket: http.client does not reconnect
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 200
+        conn.close()
+
+
 # ------------------------------------------------------------------------------ deployment recipes
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "web.md"
 

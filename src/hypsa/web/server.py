@@ -28,6 +28,9 @@ log = logging.getLogger("hypsa.web")
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 
 
+#: Seconds an idle HTTP connection is kept open (nginx's and gunicorn's common 75 s).
+KEEP_ALIVE_S = 75
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is a loopback address or ``localhost``."""
     if host in ("localhost", ""):
@@ -179,7 +182,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
     sup = _Supervisor(settings, app.state.db_factory) if with_worker else None
     config = uvicorn.Config(app, host=host, port=port, log_level="info", server_header=False,
                             # the app itself honours trusted proxy headers (create_app)
-                            proxy_headers=False)
+                            proxy_headers=False,
+                            # an idle connection stays open 75 s (uvicorn's 5 s races the
+                            # pools of clients and proxies that reuse it: connection resets)
+                            timeout_keep_alive=KEEP_ALIVE_S)
     server = _server_class()(config)
     if sup is not None:
         sup.start()
