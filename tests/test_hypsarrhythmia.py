@@ -337,3 +337,32 @@ def test_weaker_discharges_count_only_inside_a_focus():
     assert off[0].n_discharges == 30 and off[2].sum() == 30
     assert g.n_foci == 1 and g.n_discharges == 60 and bins.sum() == 60
     assert (label[30:60] == 0).all() and (label[60:] == -2).all()
+
+
+def test_a_focus_whose_discharges_lack_a_field_of_their_polarity_is_dropped():
+    """With ``focus_min_polar``, a focus most of whose discharges rest on a field seen only
+    inverted (one electrode's transients through the average reference) is not a focus; its
+    discharges still count towards the burden. A focus whose discharges keep their field stays,
+    and without the setting both count."""
+    from dataclasses import replace
+
+    from hypsa.hypsarrhythmia import Span, grade_span
+    from hypsa.spikes import SpikeParams
+
+    names = ["Fp1", "Fp2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2", "T7", "T8", "Cz"]
+    bip = ["Fp1-F3", "F3-C3", "C3-P3", "P3-O1", "Fp2-F4", "F4-C4", "C4-P4", "P4-O2"]
+    t = np.r_[np.arange(0, NB, 10) + 0.5, np.arange(5, NB, 10) + 0.5]
+    ch = np.r_[np.full(30, names.index("C3")), np.full(30, names.index("F4"))]
+    polar = np.r_[np.ones(30, bool), np.arange(30) % 4 == 0]  # F4: a quarter keep their field
+    ones = np.ones(NB, bool)
+    span = Span(0.0, names, bip, np.full((len(bip), NB), 100.0, np.float32), ones, ~ones, ~ones,
+                t, ch, ~ones, np.zeros(0), dis_con=np.full(60, 9.0), dis_polar=polar)
+    both, _, _ = grade_span(span, replace(SpikeParams(), focus_min_polar=None))
+    g, label, bins = grade_span(span, replace(SpikeParams(), focus_min_polar=0.5))
+    assert both.n_foci == 2
+    assert g.n_foci == 1 and g.foci[0][0] == "C3" and "F4" not in sum(g.foci, [])
+    assert (label[30:] == -1).all() and g.n_discharges == 60 and bins.sum() == 60
+    # a span that has not been told the polarity keeps every focus
+    plain = Span(0.0, names, bip, span.ptp_bip, ones, ~ones, ~ones, t, ch, ~ones, np.zeros(0),
+                 dis_con=np.full(60, 9.0))
+    assert grade_span(plain, replace(SpikeParams(), focus_min_polar=0.5))[0].n_foci == 2

@@ -17,9 +17,13 @@ Usage::
     python benchmarks/generalize/discharge_logo.py --reach   # the ceiling of the contrast
     python benchmarks/generalize/discharge_logo.py --laplacian \
         --generators simulate,crosscheck,independent,fourth
+    python benchmarks/generalize/discharge_logo.py --field-polarity \
+        --generators simulate,crosscheck,independent,fourth
 
 ``--laplacian`` replaces the grid by the threshold and ``SpikeParams.laplacian_factor`` (the
 discharges also looked for on the local Laplacian), the shape tests at the shipped values;
+``--field-polarity`` by the threshold and ``SpikeParams.field_min_corr`` (a neighbour seen by its
+envelope supports the field only where its waveform is not the location's inverted);
 ``--generators`` may add the fourth generator, each held out in turn against all the others.
 
 ``--reach`` prints, instead of the grid, what any threshold on the local contrast can reach:
@@ -60,6 +64,10 @@ GRID = {"k_local": (5.0, 5.5, 6.0, 6.5, 7.0), "field_corr": (0.5, 0.7),
 #: ``--laplacian``: the threshold and the Laplacian tier (``SpikeParams.laplacian_factor``),
 #: the shape tests at the shipped values.
 GRID_LAPLACIAN = {"k_local": (6.0, 6.5, 7.0), "laplacian_factor": (None, 0.9, 1.0, 1.1, 1.25)}
+#: ``--field-polarity``: the threshold and the correlation with the location's waveform that a
+#: neighbour seen by its envelope needs (``SpikeParams.field_min_corr``; None: any), the other
+#: tests at the shipped values.
+GRID_POLARITY = {"k_local": (5.5, 6.0, 6.5, 7.0), "field_min_corr": (None, -0.5, -0.3, 0.0)}
 GENERATORS = ("simulate", "crosscheck", "independent")
 
 
@@ -236,6 +244,8 @@ def main() -> None:
                     help="comma-separated generators (the fourth may join)")
     ap.add_argument("--laplacian", action="store_true",
                     help="the grid of the threshold and the Laplacian tier instead")
+    ap.add_argument("--field-polarity", action="store_true",
+                    help="the grid of the threshold and SpikeParams.field_min_corr instead")
     ap.add_argument("--reach", action="store_true",
                     help="print what a threshold on the local contrast can reach, no grid")
     args = ap.parse_args()
@@ -256,7 +266,8 @@ def main() -> None:
         return
     rows = []
     base = RULE
-    grid_def = GRID_LAPLACIAN if args.laplacian else GRID
+    grid_def = GRID_LAPLACIAN if args.laplacian else \
+        GRID_POLARITY if args.field_polarity else GRID
     for vals in itertools.product(*grid_def.values()):
         kw = dict(zip(grid_def, vals, strict=True))
         res = score(recs, replace(base, **kw))

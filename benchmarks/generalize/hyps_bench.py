@@ -488,6 +488,14 @@ def main() -> None:
     ap.add_argument("--laplacian-factor", type=float, default=None,
                     help="SpikeParams.laplacian_factor for this run (default: the shipped one; "
                          "0: none)")
+    ap.add_argument("--focus-min-polar", type=float, default=None,
+                    help="SpikeParams.focus_min_polar for this run (default: the shipped one; "
+                         "0: none)")
+    ap.add_argument("--k-local", type=float, default=None,
+                    help="SpikeParams.k_local for this run (default: the shipped one)")
+    ap.add_argument("--field-min-corr", type=float, default=None,
+                    help="SpikeParams.field_min_corr for this run (default: the shipped one; "
+                         "below -1: none)")
     args = ap.parse_args()
     global PARAMS
     from dataclasses import replace
@@ -500,6 +508,15 @@ def main() -> None:
     if args.laplacian_factor is not None:
         PARAMS = replace(PARAMS, spikes=replace(
             PARAMS.spikes, laplacian_factor=args.laplacian_factor or None))
+    if args.focus_min_polar is not None:
+        PARAMS = replace(PARAMS, spikes=replace(
+            PARAMS.spikes, focus_min_polar=args.focus_min_polar or None))
+    if args.k_local is not None:
+        PARAMS = replace(PARAMS, spikes=replace(PARAMS.spikes, k_local=args.k_local))
+    if args.field_min_corr is not None:
+        PARAMS = replace(PARAMS, spikes=replace(
+            PARAMS.spikes,
+            field_min_corr=args.field_min_corr if args.field_min_corr >= -1.0 else None))
     warnings.simplefilter("ignore")
     WORK.mkdir(parents=True, exist_ok=True)
     t0 = time.time()

@@ -612,7 +612,7 @@ def grade_window(
                 ptp_bip=np.asarray(ptp_bip, dtype=np.float32), clean=clean, eye=eye,
                 ictal=ictal & usable, dis_t=dis.time_s, dis_ch=dis.channel,
                 att_bins=att_bins, att_onsets=np.array([e[0] for e in episodes]),
-                dis_con=dis.contrast)
+                dis_con=dis.contrast, dis_polar=dis.polar)
     g, label, spike_bins = grade_span(span, spikes, params)
     if note and g.grade is not None:
         g.criteria.append(note)
@@ -643,6 +643,9 @@ class Span:
     dis_con : ndarray, optional
         Each discharge's contrast (8-45 Hz peak over its channel's local level, robust SD);
         below ``SpikeParams.k_local`` a discharge counts only inside a focus. Absent: all count.
+    dis_polar : ndarray of bool, optional
+        Whether each discharge's field holds with the location's polarity
+        (:attr:`hypsa.spikes.Discharges.polar`). Absent: every one does.
     """
 
     onset_s: float
@@ -657,6 +660,7 @@ class Span:
     att_bins: np.ndarray
     att_onsets: np.ndarray
     dis_con: np.ndarray | None = None
+    dis_polar: np.ndarray | None = None
 
     @property
     def n_bins(self) -> int:
@@ -673,7 +677,9 @@ class Span:
                     np.r_[self.dis_ch, other.dis_ch], np.r_[self.att_bins, other.att_bins],
                     np.r_[self.att_onsets, other.att_onsets + nb],
                     None if self.dis_con is None or other.dis_con is None else
-                    np.r_[self.dis_con, other.dis_con])
+                    np.r_[self.dis_con, other.dis_con],
+                    None if self.dis_polar is None or other.dis_polar is None else
+                    np.r_[self.dis_polar, other.dis_polar])
 
     def cut(self, start: int, n: int) -> Span:
         """Bins ``start`` to ``start + n``."""
@@ -683,7 +689,8 @@ class Span:
         return Span(self.onset_s + start, self.names, self.bip_names, self.ptp_bip[:, sl],
                     self.clean[sl], self.eye[sl], self.ictal[sl], self.dis_t[inside] - start,
                     self.dis_ch[inside], self.att_bins[sl], self.att_onsets[ai] - start,
-                    None if self.dis_con is None else self.dis_con[inside])
+                    None if self.dis_con is None else self.dis_con[inside],
+                    None if self.dis_polar is None else self.dis_polar[inside])
 
 
 def grade_span(span: Span, spikes: SpikeParams = SpikeParams(),
@@ -715,6 +722,9 @@ def grade_span(span: Span, spikes: SpikeParams = SpikeParams(),
                                                             * minutes))),
                                  min_fraction=spikes.focus_min_fraction,
                                  peak_fraction=spikes.focus_peak_fraction)
+    if spikes.focus_min_polar is not None and span.dis_polar is not None and foci_idx:
+        foci_idx, lab_s = _polar_foci(foci_idx, lab_s, span.dis_polar[strong],
+                                      spikes.focus_min_polar)
     foci = [[names[i] for i in f] for f in foci_idx]
     chan_focus = np.full(len(names), -1)
     for k, f in enumerate(foci_idx):
@@ -743,6 +753,18 @@ def grade_span(span: Span, spikes: SpikeParams = SpikeParams(),
                       f"(< {params.min_electrodes})"
                       + "".join(f"; {m}" for m in g.not_assessed)]
     return g, label, spike_bins
+
+
+def _polar_foci(foci_idx: list[list[int]], label: np.ndarray, polar: np.ndarray,
+                min_share: float) -> tuple[list[list[int]], np.ndarray]:
+    """The foci at least ``min_share`` of whose discharges have a field of the location's
+    polarity, relabelled in order (a dropped focus's discharges belong to none)."""
+    kept = [k for k in range(len(foci_idx))
+            if (label == k).any() and float(polar[label == k].mean()) >= min_share]
+    new = np.full(label.shape, -1)
+    for j, k in enumerate(kept):
+        new[label == k] = j
+    return [foci_idx[k] for k in kept], new
 
 
 def sliding_grades(spans: list[Span | None], grades: list[int | None],

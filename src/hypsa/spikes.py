@@ -123,6 +123,26 @@ class SpikeParams:
         the average reference only. Chosen leave-one-generator-out, 1.0 found more discharges
         on all four generators but merged two foci of one recording and lowered its grade
         (docs/validation.md), so it is not on.
+    field_min_corr : float, optional
+        A channel that sees the discharge by its envelope (``k_field``) supports the field only
+        when its 8-45 Hz waveform around the peak correlates with the location's above this
+        (None, the default: whatever its waveform). On the average reference a transient of
+        one electrode (an electrode artifact, a muscle potential) reaches every other electrode
+        inverted, as minus its share of the mean; where the neighbours are quiet that leak
+        stands above their own level and looks like a field: its waveform is the location's,
+        inverted. The envelope cannot tell the two apart; the waveform can. A discharge whose
+        field reverses across its neighbours (a tangential source) is lost with it, and at 0
+        the grade of hypsarrhythmia on real backgrounds fell (docs/validation.md), so it is
+        not on.
+    focus_min_polar : float, optional
+        A focus counts only where at least this share of its discharges (those at
+        ``k_local``) have a field of the location's polarity (:attr:`Discharges.polar`): most
+        discharges of a focus whose field is seen only inverted are one electrode's transients
+        (a faulty contact, a muscle potential) leaking through the average reference. The
+        discharges themselves still count towards the spike burden. None (the default): every
+        focus counts. At 0.5 it removed false foci of real children's EEG but also set aside a
+        true focus whose field reverses polarity across its neighbours, and lowered a grade
+        (docs/validation.md), so it is not on.
     model : bool
         Judge the candidate peaks with a discharge model (:mod:`hypsa.discharge_model`; none
         is shipped, so ``model_dir`` names one) instead of the thresholds: every peak at
@@ -162,6 +182,8 @@ class SpikeParams:
     focus_min_fraction: float = 0.05
     focus_peak_fraction: float | None = 0.5
     laplacian_factor: float | None = None
+    field_min_corr: float | None = None
+    focus_min_polar: float | None = None
     model: bool = False
     model_threshold: float | None = None
     model_dir: str | None = None
@@ -183,6 +205,11 @@ class Discharges:
         Peak-to-peak broadband amplitude at the location (µV).
     contrast : ndarray
         Peak of the 8-45 Hz envelope at the location over the channel's local level (robust SD).
+    polar : ndarray of bool
+        Whether its field holds with the location's polarity required of the channels that see
+        it by their envelope (the field test of ``SpikeParams.field_min_corr`` at 0): False
+        where the field rests on channels showing the location's waveform inverted, as one
+        electrode's transient reaches the others through the average reference.
     """
 
     time_s: np.ndarray
@@ -190,10 +217,13 @@ class Discharges:
     n_channels: np.ndarray
     amplitude: np.ndarray
     contrast: np.ndarray | None = None
+    polar: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.contrast is None:
             self.contrast = np.zeros(self.time_s.size)
+        if self.polar is None:
+            self.polar = np.ones(self.time_s.size, dtype=bool)
 
     def __len__(self) -> int:
         return int(self.time_s.size)
@@ -201,8 +231,9 @@ class Discharges:
     def select(self, keep: np.ndarray) -> Discharges:
         """Subset by a boolean mask."""
         con = self.contrast if self.contrast is not None else np.zeros(self.time_s.size)
+        pol = self.polar if self.polar is not None else np.ones(self.time_s.size, dtype=bool)
         return Discharges(self.time_s[keep], self.channel[keep], self.n_channels[keep],
-                          self.amplitude[keep], con[keep])
+                          self.amplitude[keep], con[keep], pol[keep])
 
     def merge(self, other: Discharges) -> Discharges:
         """These discharges and ``other``'s, in time order."""
@@ -212,13 +243,13 @@ class Discharges:
             return other
         order = np.argsort(np.r_[self.time_s, other.time_s], kind="stable")
         parts = [np.r_[getattr(self, k), getattr(other, k)][order]
-                 for k in ("time_s", "channel", "n_channels", "amplitude", "contrast")]
+                 for k in ("time_s", "channel", "n_channels", "amplitude", "contrast", "polar")]
         return Discharges(*parts)
 
 
 def _empty() -> Discharges:
     e = np.zeros(0)
-    return Discharges(e, e.astype(int), e.astype(int), e, e.copy())
+    return Discharges(e, e.astype(int), e.astype(int), e, e.copy(), e.astype(bool))
 
 
 def _local_level(a: np.ndarray, sfreq: float, span_s: float) -> tuple[np.ndarray, int]:
@@ -424,14 +455,22 @@ def _judge(peaks: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, hp: np.nda
     gain = np.sqrt(e_ch / e_ref)
     # the field: a neighbour above its own local level, or showing the same waveform, smaller
     # (an electrode artifact has neither), whatever the neighbour's own background level
-    near_seen = seen | ((corr >= p.field_corr) & (gain >= p.field_gain))
+    # on the average reference a transient of one electrode reaches every other one inverted
+    # (minus its share of the mean): a channel whose envelope rises with the opposite waveform
+    # is that leak, not the discharge's field
+    by_shape = (corr >= p.field_corr) & (gain >= p.field_gain)
+    near_pol = (seen & (corr > 0.0)) | by_shape
+    near_seen = (seen & (corr > p.field_min_corr) if p.field_min_corr is not None else seen) \
+        | by_shape
     n_seen = seen.sum(axis=0)
     keep = near_seen.sum(axis=0) >= p.min_channels
+    polar = near_pol.sum(axis=0) >= p.min_channels
     if positions is not None and n_ch > 1:
         d = np.sqrt(((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1))
         nn = float(median(np.sort(d, axis=1)[:, 1]))
         near = (d <= 1.6 * nn) & ~np.eye(n_ch, dtype=bool)
         keep &= (near[loc] & near_seen.T).any(axis=1)
+        polar &= (near[loc] & near_pol.T).any(axis=1)
         # bilateral and symmetric (vertex waves, K-complexes, generalized transients): not focal
         side = side_of(positions)
         # same polarity as the peak, at the same moment (within 15 ms), the same waveform
@@ -448,7 +487,7 @@ def _judge(peaks: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, hp: np.nda
     keep &= strong <= p.generalized_fraction * n_ch
     fb = first_best[keep]
     return Discharges(time_s=t[fb], channel=ch[fb], n_channels=n_seen[keep],
-                      amplitude=a[fb], contrast=co[fb])
+                      amplitude=a[fb], contrast=co[fb], polar=polar[keep])
 
 
 
