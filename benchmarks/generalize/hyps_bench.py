@@ -474,7 +474,8 @@ def real_rows() -> pd.DataFrame:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--seed0", type=int, default=1000)
+    ap.add_argument("--seed0", type=int, nargs="+", default=[1000],
+                    help="first seed; several: --seeds seeds from each (2000 3000 ...)")
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--generators", default="simulate,crosscheck,independent,fourth")
     ap.add_argument("--cases", default="", help="comma-separated subset of cases")
@@ -534,11 +535,12 @@ def main() -> None:
                 continue
         if args.cases:
             cases = [c for c in cases if c in args.cases.split(",")]
-        plan = [(c, s, s % 2 == 0) for c in cases for s in range(args.seeds)]
-        plan += [(NORMAL_WITH_SPASMS[g] + "+spasms", s, True) for s in range(args.seeds)]
-        for case, s, spasms in plan:
+        plan = [(c, s0 + s, s % 2 == 0) for s0 in args.seed0 for c in cases
+                for s in range(args.seeds)]
+        plan += [(NORMAL_WITH_SPASMS[g] + "+spasms", s0 + s, True) for s0 in args.seed0
+                 for s in range(args.seeds)]
+        for case, seed, spasms in plan:
             base = case.removesuffix("+spasms")
-            seed = args.seed0 + s
             try:
                 r = build(g, base, seed, args.minutes, spasms)
             except Exception as exc:  # noqa: BLE001 - a generator failure is reported
