@@ -360,9 +360,32 @@ def test_a_focus_whose_discharges_lack_a_field_of_their_polarity_is_dropped():
     both, _, _ = grade_span(span, replace(SpikeParams(), focus_min_polar=None))
     g, label, bins = grade_span(span, replace(SpikeParams(), focus_min_polar=0.5))
     assert both.n_foci == 2
+    # each focus's share of discharges with a field of their own polarity, for the reader
+    assert dict(zip([f[0] for f in both.foci], both.focus_polar, strict=True)) == \
+        {"F4": 0.27, "C3": 1.0}
     assert g.n_foci == 1 and g.foci[0][0] == "C3" and "F4" not in sum(g.foci, [])
     assert (label[30:] == -1).all() and g.n_discharges == 60 and bins.sum() == 60
     # a span that has not been told the polarity keeps every focus
     plain = Span(0.0, names, bip, span.ptp_bip, ones, ~ones, ~ones, t, ch, ~ones, np.zeros(0),
                  dis_con=np.full(60, 9.0))
     assert grade_span(plain, replace(SpikeParams(), focus_min_polar=0.5))[0].n_foci == 2
+
+
+def test_a_focus_whose_field_is_mostly_inverted_is_flagged_for_review():
+    """The recording's evidence warns of a graded focus fewer than half of whose discharges keep
+    a field of their own polarity (one electrode's artifact through the average reference, or
+    a reversing field), naming its electrode; the focus still counts."""
+    import pandas as pd
+
+    from hypsa.hypsarrhythmia import FOCUS_POLAR_WARN, recording_evidence
+
+    row = {"grade": 2, "foci": [["P3", "P7"], ["C4"]], "focus_polar": [0.2, 0.9],
+           "criteria": ["2 spike focus/foci, no high-amplitude channel"],
+           "max_channel_amplitude_uv": 120.0, "median_amplitude_uv": 60.0}
+    out = recording_evidence(pd.DataFrame([row]), pd.DataFrame([row]))
+    flagged = [w for w in out["warnings"] if w.startswith("focus at")]
+    assert len(flagged) == 1 and flagged[0].startswith("focus at P3: only 20%")
+    assert FOCUS_POLAR_WARN == 0.5
+    clean = recording_evidence(pd.DataFrame([{**row, "focus_polar": [0.6, 0.9]}]),
+                               pd.DataFrame([row]))
+    assert not [w for w in clean["warnings"] if w.startswith("focus at")]

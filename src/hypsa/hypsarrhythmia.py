@@ -166,6 +166,7 @@ class EpochGrade:
     derivations: list[str] = field(default_factory=list)
     assessed: list[str] = field(default_factory=list)
     not_assessed: list[str] = field(default_factory=list)
+    focus_polar: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain-JSON dictionary."""
@@ -746,6 +747,12 @@ def grade_span(span: Span, spikes: SpikeParams = SpikeParams(),
                     foci, int(counted.sum()), params, attenuated=span.att_bins,
                     n_attenuations=int(span.att_onsets.size), n_grouped=n_grouped)
     g.ictal_s = float(span.ictal.sum())
+    if span.dis_polar is not None:
+        # each focus's share of discharges whose field keeps the location's polarity (a
+        # reader's check: a low share is one electrode's transients, or a reversing field)
+        pol = span.dis_polar[strong]
+        g.focus_polar = [round(float(pol[lab_s == k].mean()), 2) if (lab_s == k).any()
+                         else 1.0 for k in range(len(foci_idx))]
     g.assessed, g.not_assessed = _assessed(names, span.bip_names)
     if len(names) < params.min_electrodes:
         g.grade, g.severity = None, 0.0
@@ -1009,6 +1016,16 @@ def recording_evidence(graded: pd.DataFrame, grades: pd.DataFrame,
                     + "".join(f"; not assessed: {m}" for m in mont["not_assessed"])
                     + "; derivations spanning two electrode distances read higher than the "
                     "double banana")
+    for focus, share in zip(_as_list(worst.get("foci")), _as_list(worst.get("focus_polar")),
+                            strict=False):
+        if isinstance(share, int | float) and share < FOCUS_POLAR_WARN:
+            where = focus[0] if isinstance(focus, list | tuple) and focus else focus
+            warn.append(
+                f"focus at {where}: only {share:.0%} of its discharges have a field of their own "
+                "polarity on a neighbouring electrode; the others rest on neighbours showing the "
+                "waveform inverted, as one electrode's transients (a faulty contact, muscle) do "
+                "through the average reference, or a source whose field reverses: review that "
+                "electrode before reading it as a focus")
     amp = pd.to_numeric(graded.get("median_amplitude_uv"), errors="coerce")
     level = float(amp.median()) if amp is not None and amp.notna().any() else float("nan")
     mx = float(worst.get("max_channel_amplitude_uv") or 0.0)
@@ -1026,6 +1043,10 @@ def recording_evidence(graded: pd.DataFrame, grades: pd.DataFrame,
                     f"(largest channel {mx:.0f} µV): a gain error of 25 % would change it")
     return out
 
+
+#: A focus fewer of whose discharges than this keep a field of their own polarity is flagged
+#: for review (``recording_evidence``); it still counts (``SpikeParams.focus_min_polar``).
+FOCUS_POLAR_WARN = 0.5
 
 _FULL = {f"{a}-{b}" for a, b in zip(CHAINS[0][:-1], CHAINS[0][1:], strict=True)} | {
     f"{a}-{b}" for c in CHAINS[1:] for a, b in zip(c[:-1], c[1:], strict=True)}

@@ -208,7 +208,7 @@ class Analysis:
                         "max_channel_amplitude_uv", "n_attenuations", "attenuated_fraction",
                         "n_grouped", "ictal_s", "perm_entropy", "connectivity", "rel_delta",
                         "slow_variant", "sliding", "derivations", "assessed",
-                        "not_assessed")},
+                        "not_assessed", "focus_polar")},
                     "criteria_met": list(worst["criteria"]),
                     "epochs_graded": int(len(graded)),
                     "epochs_not_graded": int(len(gdf) - len(graded)),
@@ -430,7 +430,7 @@ class Analysis:
         paths["summary"].write_text(json.dumps(self.summary_, indent=2, ensure_ascii=False))
         self.epochs.to_csv(paths["epochs"], sep="\t", index=False, float_format="%.4g")
         g = self.grades.copy()
-        for col in ("foci", "high_amplitude_channels", "criteria"):
+        for col in ("foci", "high_amplitude_channels", "criteria", "focus_polar"):
             if col in g:
                 g[col] = g[col].map(lambda v: json.dumps(v, ensure_ascii=False))
         g.to_csv(paths["grades"], sep="\t", index=False, float_format="%.4g")
@@ -466,7 +466,7 @@ def load(out_dir: str | Path, stem: str) -> Analysis:
     summary = json.loads(p.read_text())
     epochs = pd.read_csv(out / f"{stem}.epochs.tsv", sep="\t")
     grades = pd.read_csv(out / f"{stem}.grades.tsv", sep="\t")
-    for col in ("foci", "high_amplitude_channels", "criteria"):
+    for col in ("foci", "high_amplitude_channels", "criteria", "focus_polar"):
         if col in grades:
             grades[col] = grades[col].map(json.loads)
     ev = pd.read_csv(out / f"{stem}.events.tsv", sep="\t")
