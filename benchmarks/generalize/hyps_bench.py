@@ -31,9 +31,14 @@ recordings of ``../shared/data/real`` (none hypsarrhythmic) are counted too.
 
 Usage::
 
-    python benchmarks/generalize/hyps_bench.py [--seeds 3] [--minutes 10] \
-        [--generators simulate,crosscheck,independent,fourth] [--no-real] [--no-montage] \
-        [--k-in-focus 5.5] [--peak-fraction 0.5]
+    python benchmarks/generalize/hyps_bench.py [--seeds 3] [--seed0 2000 [3000 ...]] \
+        [--minutes 10] [--generators simulate,crosscheck,independent,fourth] [--no-real] \
+        [--no-montage] [--k-in-focus 5.5] [--peak-fraction 0.5] [--k-local 6.5] \
+        [--laplacian-factor F] [--field-min-corr C] [--focus-min-polar S]
+
+``--seed0`` with several values reads ``--seeds`` seeds from each (the eight-seed headline of
+docs/validation.md is ``--seeds 2 --seed0 2000 3000 4000 5000``); the options after
+``--peak-fraction`` set one :class:`hypsa.spikes.SpikeParams` field for the run.
 
 Prints the tables of docs/validation.md; per-recording rows go to
 ``benchmarks/_work/hyps/rows.tsv``. Each drawn recording is cached under
