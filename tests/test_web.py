@@ -430,6 +430,27 @@ def test_review_changes_count_and_export(analysed, tmp_path):
     assert re.fullmatch(r"hypsa reviewed by rev \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", mark[0][1])
 
 
+def test_grading_cautions_stand_under_the_grade(analysed, app):
+    """The grading's cautions (no NREM sleep, a narrow voltage margin, a focus whose field is
+    seen only inverted, ...) are on the review page, as in the report."""
+    import copy
+
+    from hypsa.web.db import AnalysisRow
+
+    client, tok, rid = analysed
+    assert "Caution:" not in client.get(f"/recordings/{rid}").text  # this one has none
+    caution = ("focus at P3: only 20% of its discharges have a field of their own polarity "
+               "on a neighbouring electrode")
+    with app.state.db_factory() as db, db.begin():
+        an = db.query(AnalysisRow).filter_by(recording_id=rid).one()
+        summary = copy.deepcopy(an.summary)
+        summary["hypsarrhythmia"]["warnings"] = [caution, "no NREM <sleep> & more"]
+        an.summary = summary
+    page = client.get(f"/recordings/{rid}").text
+    assert f"Caution: {caution}" in page
+    assert "Caution: no NREM &lt;sleep&gt; &amp; more" in page  # escaped
+
+
 def test_review_page_viewer_and_report(analysed):
     client, tok, rid = analysed
     page = client.get(f"/recordings/{rid}")
