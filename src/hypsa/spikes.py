@@ -453,11 +453,11 @@ def _judge(peaks: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, hp: np.nda
     e_ref = np.maximum((ref ** 2).sum(axis=1), 1e-9)[None, :]
     corr = (segf * ref[None]).sum(axis=2) / (np.sqrt(e_ch * e_ref) + 1e-9)
     gain = np.sqrt(e_ch / e_ref)
-    # the field: a neighbour above its own local level, or showing the same waveform, smaller
-    # (an electrode artifact has neither), whatever the neighbour's own background level
-    # on the average reference a transient of one electrode reaches every other one inverted
-    # (minus its share of the mean): a channel whose envelope rises with the opposite waveform
-    # is that leak, not the discharge's field
+    # the field: a neighbour above its own local level, or showing the same waveform, smaller,
+    # whatever the neighbour's own background level. On the average reference a transient of
+    # one electrode also reaches every other one inverted (minus its share of the mean), so a
+    # neighbour seen only by its envelope may be that leak: ``polar`` asks it for the
+    # location's polarity (reported), ``field_min_corr`` for a correlation (an option)
     by_shape = (corr >= p.field_corr) & (gain >= p.field_gain)
     near_pol = (seen & (corr > 0.0)) | by_shape
     near_seen = (seen & (corr > p.field_min_corr) if p.field_min_corr is not None else seen) \
