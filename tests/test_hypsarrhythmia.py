@@ -119,7 +119,8 @@ def test_slow_variant_needs_diffuse_high_voltage_and_asynchrony():
     assert not slow_variant(1, 0, 3.0, 17, 18, 0.15)  # no focus: BASED 1 stays absent
     assert not slow_variant(3, 1, 0.5, 18, 18, 0.15)  # too few discharges
     assert not slow_variant(3, 1, 3.0, 18, 18, 0.7)   # synchronous: sleep slow waves
-    assert not slow_variant(3, 1, 3.0, 9, 18, 0.15)   # high voltage on half the derivations
+    assert slow_variant(3, 1, 3.0, 9, 18, 0.15)       # high voltage on half the derivations
+    assert not slow_variant(3, 1, 3.0, 8, 18, 0.15)   # on fewer than half
     assert not slow_variant(2, 1, 3.0, 18, 18, 0.15)  # grade 2: no high amplitude
     assert not slow_variant(3, 1, 3.0, 18, 18, float("nan"))
     # mostly slow waves: a high-voltage background with its faster rhythms is not the slow form

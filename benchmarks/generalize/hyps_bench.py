@@ -34,11 +34,13 @@ Usage::
     python benchmarks/generalize/hyps_bench.py [--seeds 3] [--seed0 2000 [3000 ...]] \
         [--minutes 10] [--generators simulate,crosscheck,independent,fourth] [--no-real] \
         [--no-montage] [--k-in-focus 5.5] [--peak-fraction 0.5] [--k-local 6.5] \
-        [--laplacian-factor F] [--field-min-corr C] [--focus-min-polar S]
+        [--laplacian-factor F] [--field-min-corr C] [--focus-min-polar S] \
+        [--focus-min-per-min R] [--diffuse-fraction F]
 
 ``--seed0`` with several values reads ``--seeds`` seeds from each (the eight-seed headline of
 docs/validation.md is ``--seeds 2 --seed0 2000 3000 4000 5000``); the options after
-``--peak-fraction`` set one :class:`hypsa.spikes.SpikeParams` field for the run.
+``--peak-fraction`` set one :class:`hypsa.spikes.SpikeParams` field for the run, and
+``--diffuse-fraction`` the :class:`hypsa.hypsarrhythmia.GradingParams` one.
 
 Prints the tables of docs/validation.md; per-recording rows go to
 ``benchmarks/_work/hyps/rows.tsv``. Each drawn recording is cached under
@@ -502,12 +504,23 @@ def main() -> None:
     ap.add_argument("--field-min-corr", type=float, default=None,
                     help="SpikeParams.field_min_corr for this run (default: the shipped one; "
                          "below -1: none)")
+    ap.add_argument("--diffuse-fraction", type=float, default=None,
+                    help="GradingParams.diffuse_fraction for this run (default: the shipped "
+                         "one)")
+    ap.add_argument("--focus-min-per-min", type=float, default=None,
+                    help="SpikeParams.focus_min_per_min for this run (default: the shipped one)")
     args = ap.parse_args()
     global PARAMS
     from dataclasses import replace
 
     if args.k_in_focus is not None:
         PARAMS = replace(PARAMS, spikes=replace(PARAMS.spikes, k_in_focus=args.k_in_focus))
+    if args.focus_min_per_min is not None:
+        PARAMS = replace(PARAMS, spikes=replace(PARAMS.spikes,
+                                                focus_min_per_min=args.focus_min_per_min))
+    if args.diffuse_fraction is not None:
+        PARAMS = replace(PARAMS, grading=replace(PARAMS.grading,
+                                                 diffuse_fraction=args.diffuse_fraction))
     if args.peak_fraction is not None:
         PARAMS = replace(PARAMS, spikes=replace(
             PARAMS.spikes, focus_peak_fraction=args.peak_fraction or None))

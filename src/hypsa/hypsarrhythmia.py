@@ -25,7 +25,7 @@ One form escapes the grade: Hrachovy's modified hypsarrhythmia made of "mostly h
 waves with few spikes" has too few discharges for three foci and grades 3. The
 recording-level verdict therefore also calls hypsarrhythmia present in such an epoch when its
 very high
-voltage is *diffuse* (at least 85 % of the derivations above ``high_uv``), *slow* (most of the
+voltage is *diffuse* (at least half of the derivations above ``high_uv``), *slow* (most of the
 power below 4 Hz: relative delta power at least ``min_rel_delta``, a share of the recording's own
 power, whatever its gain), *disorganised* (channels not synchronous: mean absolute correlation
 below ``max_connectivity``; synchronous high-voltage sleep slow waves are the hard negative this
@@ -94,7 +94,8 @@ class GradingParams:
         Usable seconds an epoch needs to be graded at all.
     diffuse_fraction : float
         Share of bipolar derivations above ``high_uv`` that makes high voltage "diffuse"
-        (:func:`slow_variant`).
+        (:func:`slow_variant`): half of them, chosen leave-one-generator-out
+        (docs/validation.md, "The slow-wave form's spread of high voltage").
     max_connectivity : float
         Mean absolute inter-channel correlation below which a background is disorganised rather
         than synchronous (:func:`slow_variant`); chosen leave-one-generator-out between the
@@ -127,7 +128,7 @@ class GradingParams:
     attenuation_min_foci: int = 3
     discontinuity_frac: float = 0.35
     min_usable_s: float = 60.0
-    diffuse_fraction: float = 0.85
+    diffuse_fraction: float = 0.5
     max_connectivity: float = 0.5
     min_rel_delta: float = 0.75
     min_detections_per_min: float = 1.0
