@@ -390,3 +390,39 @@ def test_a_focus_whose_field_is_mostly_inverted_is_flagged_for_review():
     clean = recording_evidence(pd.DataFrame([{**row, "focus_polar": [0.6, 0.9]}]),
                                pd.DataFrame([row]))
     assert not [w for w in clean["warnings"] if w.startswith("focus at")]
+
+
+def test_the_grade_without_the_flagged_foci_is_given_where_it_differs():
+    """Where a graded focus is flagged (most of its discharges lack a field of their polarity),
+    the epoch also carries the grade it would have without the flagged foci, and the evidence
+    warns when the grade, and above all the grade of hypsarrhythmia, rests on them."""
+    import pandas as pd
+
+    from hypsa.hypsarrhythmia import PRESENT_FROM, Span, grade_span, recording_evidence
+
+    names = ["Fp1", "Fp2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2", "T7", "T8", "Cz"]
+    bip = ["Fp1-F3", "F3-C3", "C3-P3", "P3-O1", "Fp2-F4", "F4-C4", "C4-P4", "P4-O2"]
+    t = np.r_[np.arange(0, NB, 10), np.arange(3, NB, 10), np.arange(6, NB, 10)] + 0.5
+    ch = np.r_[np.full(30, names.index("C3")), np.full(30, names.index("O2")),
+               np.full(30, names.index("F4"))]
+    polar = np.r_[np.ones(60, bool), np.arange(30) % 4 == 0]  # F4: a quarter keep their field
+    ones = np.ones(NB, bool)
+    high = np.full((len(bip), NB), 260.0, np.float32)  # every derivation above 200 µV
+    span = Span(0.0, names, bip, high, ones, ~ones, ~ones, t, ch, ~ones, np.zeros(0),
+                dis_con=np.full(90, 9.0), dis_polar=polar)
+    g = grade_span(span)[0]
+    assert g.n_foci == 3 and g.grade == PRESENT_FROM
+    assert g.grade_unflagged == 3  # two foci and high amplitude
+    # every focus keeps its field: nothing is flagged, nothing to give
+    clean = Span(0.0, names, bip, high, ones, ~ones, ~ones, t, ch, ~ones, np.zeros(0),
+                 dis_con=np.full(90, 9.0), dis_polar=np.ones(90, bool))
+    assert grade_span(clean)[0].grade_unflagged is None
+
+    row = {**g.to_dict(), "criteria": g.criteria}
+    out = recording_evidence(pd.DataFrame([row]), pd.DataFrame([row]))
+    rests = [w for w in out["warnings"] if w.startswith("without the focus")]
+    assert rests == ["without the focus/foci flagged for review this epoch grades BASED 3, not 4:"
+                     " the grade of hypsarrhythmia rests on them"]
+    same = recording_evidence(pd.DataFrame([{**row, "grade_unflagged": 4}]),
+                              pd.DataFrame([row]))
+    assert not [w for w in same["warnings"] if w.startswith("without the focus")]

@@ -168,6 +168,7 @@ class EpochGrade:
     assessed: list[str] = field(default_factory=list)
     not_assessed: list[str] = field(default_factory=list)
     focus_polar: list[float] = field(default_factory=list)
+    grade_unflagged: int | None = None
 
     def to_dict(self) -> dict:
         """Plain-JSON dictionary."""
@@ -754,6 +755,11 @@ def grade_span(span: Span, spikes: SpikeParams = SpikeParams(),
         pol = span.dis_polar[strong]
         g.focus_polar = [round(float(pol[lab_s == k].mean()), 2) if (lab_s == k).any()
                          else 1.0 for k in range(len(foci_idx))]
+        if spikes.focus_min_polar is None and min(g.focus_polar, default=1.0) < FOCUS_POLAR_WARN:
+            # what the epoch grades without the foci flagged for review: the reader sees
+            # whether the grade rests on them
+            g.grade_unflagged = grade_span(span, replace(spikes, focus_min_polar=FOCUS_POLAR_WARN),
+                                           params)[0].grade
     g.assessed, g.not_assessed = _assessed(names, span.bip_names)
     if len(names) < params.min_electrodes:
         g.grade, g.severity = None, 0.0
@@ -1027,6 +1033,13 @@ def recording_evidence(graded: pd.DataFrame, grades: pd.DataFrame,
                 "waveform inverted, as one electrode's transients (a faulty contact, muscle) do "
                 "through the average reference, or a source whose field reverses: review that "
                 "electrode before reading it as a focus")
+    unflagged = pd.to_numeric(pd.Series([worst.get("grade_unflagged")]), errors="coerce")[0]
+    graded_as = pd.to_numeric(pd.Series([worst.get("grade")]), errors="coerce")[0]
+    if np.isfinite(unflagged) and np.isfinite(graded_as) and unflagged < graded_as:
+        rests = (" the grade of hypsarrhythmia rests on them" if unflagged < PRESENT_FROM
+                 <= graded_as else " the grade rests on them")
+        warn.append(f"without the focus/foci flagged for review this epoch grades BASED "
+                    f"{int(unflagged)}, not {int(graded_as)}:{rests}")
     amp = pd.to_numeric(graded.get("median_amplitude_uv"), errors="coerce")
     level = float(amp.median()) if amp is not None and amp.notna().any() else float("nan")
     mx = float(worst.get("max_channel_amplitude_uv") or 0.0)

@@ -208,7 +208,7 @@ class Analysis:
                         "max_channel_amplitude_uv", "n_attenuations", "attenuated_fraction",
                         "n_grouped", "ictal_s", "perm_entropy", "connectivity", "rel_delta",
                         "slow_variant", "sliding", "derivations", "assessed",
-                        "not_assessed", "focus_polar")},
+                        "not_assessed", "focus_polar", "grade_unflagged")},
                     "criteria_met": list(worst["criteria"]),
                     "epochs_graded": int(len(graded)),
                     "epochs_not_graded": int(len(gdf) - len(graded)),
