@@ -471,10 +471,13 @@ def real_rows() -> pd.DataFrame:
             continue
         h = a.summary_["hypsarrhythmia"]
         ge = (h.get("evidence") or {}).get("graded_epoch") or {}
+        warn = h.get("warnings") or []
         out.append({"file": f.relative_to(REAL).as_posix(), "group": f.parent.name,
                     "present": a.present, "grade": a.based_score,
                     "criteria": "; ".join((h.get("evidence") or {}).get("criteria_met") or []),
-                    "n_foci": ge.get("n_foci")})
+                    "n_foci": ge.get("n_foci"),
+                    "flagged": any(w.startswith("focus at") for w in warn),
+                    "grade_unflagged": ge.get("grade_unflagged")})
     return pd.DataFrame(out)
 
 
@@ -591,8 +594,12 @@ def main() -> None:
         real = real_rows()
         real.to_csv(WORK / "real.tsv", sep="\t", index=False)
         ok = real.dropna(subset=["present"]) if "present" in real else real
+        lower = pd.to_numeric(ok.grade_unflagged, errors="coerce") < ok.grade
         print(f"\n## Real recordings\n\ncalled hypsarrhythmic: {int(ok.present.sum())}/{len(ok)}"
-              f"; grades: {ok.grade.value_counts().sort_index().to_dict()}")
+              f"; grades: {ok.grade.value_counts().sort_index().to_dict()}; graded 2-3 with a "
+              f"focus flagged for review: {int((ok.flagged & (ok.grade >= 2)).sum())}/"
+              f"{int((ok.grade >= 2).sum())}, graded lower without the flagged foci: "
+              f"{int(lower.sum())}")
     print(f"\n({time.time() - t0:.0f} s; present = BASED >= {PRESENT_FROM} or the slow-wave "
           "form)")
 
