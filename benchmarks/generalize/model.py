@@ -77,6 +77,37 @@ def _design(c: pd.DataFrame) -> pd.DataFrame:
     return d.assign(**{k: np.asarray(c[k], dtype=float) for k in extra}) if extra else d
 
 
+def stable_inputs(c: pd.DataFrame, features: list[str], margin: float = 0.05
+                  ) -> tuple[list[str], list[str]]:
+    """The inputs whose direction holds on every generator of ``c`` (``run.py
+    --stable-inputs``): each input's area under the ROC curve for spasms against mimics
+    (hypsarrhythmic recordings, EEG only, labelled candidates) is read per generator, and an
+    input is dropped where those areas lie on both sides of 0.5 by more than ``margin`` (it
+    separates spasms from mimics one way on one generator and the other way on another).
+
+    Returns
+    -------
+    kept, dropped : list of str
+    """
+    from sklearn.metrics import roc_auc_score
+
+    lab = c[(c["y"] >= 0) & c["hyps"].astype(bool) & ~c["emg"].astype(bool)]
+    x = _design(lab)
+    kept, dropped = [], []
+    for f in features:
+        aucs = []
+        for _, idx in lab.groupby("generator").groups.items():
+            y = lab.loc[idx, "y"].to_numpy()
+            v = x.loc[idx, f].to_numpy(float)
+            if len(np.unique(y)) == 2 and np.isfinite(v).any():
+                aucs.append(roc_auc_score(y, np.nan_to_num(v, nan=float(np.nanmedian(v)))))
+        if aucs and max(aucs) > 0.5 + margin and min(aucs) < 0.5 - margin:
+            dropped.append(f)
+        else:
+            kept.append(f)
+    return kept, dropped
+
+
 def _weights(c: pd.DataFrame) -> np.ndarray:
     w = np.ones(len(c))
     for _, idx in c.groupby(["generator", "y"]).groups.items():

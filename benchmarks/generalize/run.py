@@ -212,6 +212,10 @@ def main() -> None:
     ap.add_argument("--dump", default=None,
                     help="a folder for each held-out generator's scored candidates, truth and "
                          "threshold (parquet and json; for reading the misses)")
+    ap.add_argument("--stable-inputs", type=float, default=None, metavar="MARGIN",
+                    help="in each fold, leave out the inputs whose direction differs between "
+                         "the training generators (model.stable_inputs; ROC areas on both "
+                         "sides of 0.5 by more than MARGIN)")
     ap.add_argument("--generators", nargs="+", default=None,
                     help="the generators taking part (default: every one in the tree)")
     args = ap.parse_args()
@@ -273,8 +277,13 @@ def main() -> None:
             c = M.recording_relative(c)
             real = M.recording_relative(real)
         ctr = c[c.generator.isin(train)].reset_index(drop=True)
+        fold_feats = feats
+        if args.stable_inputs is not None:
+            fold_feats, dropped = M.stable_inputs(ctr, feats, args.stable_inputs)
+            print(f"<!-- without {held}: {len(dropped)} inputs left out: "
+                  f"{', '.join(dropped) or 'none'} -->", flush=True)
         m = M.fit(ctr, truth[truth.recording.isin(recs.recording[recs.generator.isin(train)])],
-                  recs[recs.generator.isin(train)], features=feats, max_fp=args.max_fp)
+                  recs[recs.generator.isin(train)], features=fold_feats, max_fp=args.max_fp)
         cte = c[c.generator == held].reset_index(drop=True)
         cte = cte.assign(confidence=M.predict(m, cte))
         rh = recs[recs.generator == held]
