@@ -38,6 +38,26 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pd.Dat
     return root, out, df
 
 
+def test_cohort_row_gives_the_grade_without_the_flagged_foci(
+        cohort: tuple[Path, Path, pd.DataFrame], tmp_path: Path) -> None:
+    """A summary whose grade rests on foci flagged for review: the cohort row carries the grade
+    without them beside the grade; a summary without any flagged focus leaves it empty."""
+    from hypsa.batch import BatchItem, cohort_row
+
+    root, _, df = cohort
+    row = df[df["status"] == "analysed"].iloc[0]
+    summary = json.loads((Path(row["output"]) / f"{Path(row['file']).stem}.summary.json")
+                         .read_text())
+    plain = cohort_row(BatchItem(root / row["file"], row["file"], Path(row["output"]),
+                                 Path(row["file"]).stem), "analysed")
+    assert plain["based_score_unflagged"] is None
+    summary["hypsarrhythmia"]["based_score"] = 4
+    summary["hypsarrhythmia"]["evidence"]["graded_epoch"]["grade_unflagged"] = 3
+    (tmp_path / "x.summary.json").write_text(json.dumps(summary))
+    r = cohort_row(BatchItem(root / "x.edf", "x.edf", tmp_path, "x"), "analysed")
+    assert (r["based_score"], r["based_score_unflagged"]) == (4, 3)
+
+
 def test_batch_cohort_outputs(cohort: tuple[Path, Path, pd.DataFrame]) -> None:
     root, out, df = cohort
     d = out / "hypsa"
@@ -56,6 +76,10 @@ def test_batch_cohort_outputs(cohort: tuple[Path, Path, pd.DataFrame]) -> None:
     assert good["movement_channel"].isna().all()
     assert good["attenuated_background"].notna().all()
     assert good["based_score"].notna().all() and good["error"].isna().all()
+    # the grade without the foci flagged for review: given only where one is flagged, never higher
+    unflagged = good["based_score_unflagged"]
+    assert str(unflagged.dtype) == "Int64"
+    assert (unflagged.isna() | (unflagged <= good["based_score"])).all()
     assert set(good["duration_s"]) == {60.0, 90.0, 120.0}
     # the hypsarrhythmic forms are graded higher than the normal backgrounds
     by = good.set_index("file")["based_score"]

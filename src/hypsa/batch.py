@@ -61,7 +61,8 @@ SINGLE_THREAD_ENV = {
 #: Columns of the cohort table, in order.
 COHORT_COLUMNS = [
     "file", "subject", "session", "task", "run", "status", "duration_s", "recorded_s",
-    "analysed_s", "excluded_s", "verdict", "based_score", "probability", "present",
+    "analysed_s", "excluded_s", "verdict", "based_score", "based_score_unflagged",
+    "probability", "present",
     "spasm_count", "per_hour", "n_clusters", "movement_channel", "attenuated_background",
     "clusters_on_waking", "bad_channels", "error", "output",
 ]  # fmt: skip
@@ -307,6 +308,9 @@ def cohort_row(item: BatchItem, status: str, error: str | None = None) -> dict[s
                    analysed_s=s["analysed_s"], excluded_s=s["excluded_s"],
                    verdict=hypsarrhythmia_verdict(h)["verdict"],
                    based_score=h["based_score"], probability=h["probability"],
+                   # the grade without the foci flagged for review (empty: none flagged)
+                   based_score_unflagged=((h.get("evidence") or {}).get("graded_epoch")
+                                          or {}).get("grade_unflagged"),
                    present=is_present(h), spasm_count=sp["count"], per_hour=sp["per_hour"],
                    n_clusters=sp["n_clusters"],
                    # EEG alone (empty) counts are a lower bound; EMG or video, much less so
@@ -321,7 +325,8 @@ def cohort_row(item: BatchItem, status: str, error: str | None = None) -> dict[s
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=COHORT_COLUMNS)
-    for c in ("based_score", "spasm_count", "n_clusters", "clusters_on_waking"):
+    for c in ("based_score", "based_score_unflagged", "spasm_count", "n_clusters",
+              "clusters_on_waking"):
         df[c] = df[c].astype("Int64")
     for c in ("present", "attenuated_background"):
         df[c] = df[c].astype("boolean")
