@@ -315,6 +315,19 @@ def interictal(truth: pd.DataFrame, events: pd.DataFrame, margin_s: float) -> pd
 #: Analysis settings of the run (``--k-in-focus`` changes the discharge tier counted in foci).
 PARAMS = AnalysisParams()
 
+#: The per-run options: flag, the AnalysisParams group and field it sets, and which value turns
+#: the setting off ("zero": 0, "below-1": any value under -1; None: none).
+OVERRIDES = [
+    ("--k-in-focus", "spikes", "k_in_focus", None),
+    ("--peak-fraction", "spikes", "focus_peak_fraction", "zero"),
+    ("--laplacian-factor", "spikes", "laplacian_factor", "zero"),
+    ("--focus-min-polar", "spikes", "focus_min_polar", "zero"),
+    ("--k-local", "spikes", "k_local", None),
+    ("--field-min-corr", "spikes", "field_min_corr", "below-1"),
+    ("--focus-min-per-min", "spikes", "focus_min_per_min", None),
+    ("--diffuse-fraction", "grading", "diffuse_fraction", None),
+]
+
 
 def run_one(r: dict, **kw) -> dict:
     """Analyse one recording and score it against its truth."""
@@ -482,6 +495,9 @@ def real_rows() -> pd.DataFrame:
 
 
 def main() -> None:
+    global PARAMS
+    from dataclasses import replace
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--seed0", type=int, nargs="+", default=[1000],
@@ -491,54 +507,19 @@ def main() -> None:
     ap.add_argument("--cases", default="", help="comma-separated subset of cases")
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--no-montage", action="store_true")
-    ap.add_argument("--k-in-focus", type=float, default=None,
-                    help="SpikeParams.k_in_focus for this run (default: the shipped one)")
-    ap.add_argument("--peak-fraction", type=float, default=None,
-                    help="SpikeParams.focus_peak_fraction for this run (default: the shipped "
-                         "one; 0: none)")
-    ap.add_argument("--laplacian-factor", type=float, default=None,
-                    help="SpikeParams.laplacian_factor for this run (default: the shipped one; "
-                         "0: none)")
-    ap.add_argument("--focus-min-polar", type=float, default=None,
-                    help="SpikeParams.focus_min_polar for this run (default: the shipped one; "
-                         "0: none)")
-    ap.add_argument("--k-local", type=float, default=None,
-                    help="SpikeParams.k_local for this run (default: the shipped one)")
-    ap.add_argument("--field-min-corr", type=float, default=None,
-                    help="SpikeParams.field_min_corr for this run (default: the shipped one; "
-                         "below -1: none)")
-    ap.add_argument("--diffuse-fraction", type=float, default=None,
-                    help="GradingParams.diffuse_fraction for this run (default: the shipped "
-                         "one)")
-    ap.add_argument("--focus-min-per-min", type=float, default=None,
-                    help="SpikeParams.focus_min_per_min for this run (default: the shipped one)")
+    for flag, group, name, none_if in OVERRIDES:
+        none = {"zero": "; 0: none", "below-1": "; below -1: none"}.get(none_if, "")
+        ap.add_argument(flag, type=float, default=None,
+                        help=f"{type(getattr(PARAMS, group)).__name__}.{name} for this run "
+                             f"(default: the shipped one{none})")
     args = ap.parse_args()
-    global PARAMS
-    from dataclasses import replace
-
-    if args.k_in_focus is not None:
-        PARAMS = replace(PARAMS, spikes=replace(PARAMS.spikes, k_in_focus=args.k_in_focus))
-    if args.focus_min_per_min is not None:
-        PARAMS = replace(PARAMS, spikes=replace(PARAMS.spikes,
-                                                focus_min_per_min=args.focus_min_per_min))
-    if args.diffuse_fraction is not None:
-        PARAMS = replace(PARAMS, grading=replace(PARAMS.grading,
-                                                 diffuse_fraction=args.diffuse_fraction))
-    if args.peak_fraction is not None:
-        PARAMS = replace(PARAMS, spikes=replace(
-            PARAMS.spikes, focus_peak_fraction=args.peak_fraction or None))
-    if args.laplacian_factor is not None:
-        PARAMS = replace(PARAMS, spikes=replace(
-            PARAMS.spikes, laplacian_factor=args.laplacian_factor or None))
-    if args.focus_min_polar is not None:
-        PARAMS = replace(PARAMS, spikes=replace(
-            PARAMS.spikes, focus_min_polar=args.focus_min_polar or None))
-    if args.k_local is not None:
-        PARAMS = replace(PARAMS, spikes=replace(PARAMS.spikes, k_local=args.k_local))
-    if args.field_min_corr is not None:
-        PARAMS = replace(PARAMS, spikes=replace(
-            PARAMS.spikes,
-            field_min_corr=args.field_min_corr if args.field_min_corr >= -1.0 else None))
+    for flag, group, name, none_if in OVERRIDES:
+        v = getattr(args, flag[2:].replace("-", "_"))
+        if v is None:
+            continue
+        if (none_if == "zero" and not v) or (none_if == "below-1" and v < -1.0):
+            v = None
+        PARAMS = replace(PARAMS, **{group: replace(getattr(PARAMS, group), **{name: v})})
     warnings.simplefilter("ignore")
     WORK.mkdir(parents=True, exist_ok=True)
     t0 = time.time()

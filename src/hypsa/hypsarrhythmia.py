@@ -1033,9 +1033,8 @@ def recording_evidence(graded: pd.DataFrame, grades: pd.DataFrame,
                 "waveform inverted, as one electrode's transients (a faulty contact, muscle) do "
                 "through the average reference, or a source whose field reverses: review that "
                 "electrode before reading it as a focus")
-    unflagged = pd.to_numeric(pd.Series([worst.get("grade_unflagged")]), errors="coerce")[0]
-    graded_as = pd.to_numeric(pd.Series([worst.get("grade")]), errors="coerce")[0]
-    if np.isfinite(unflagged) and np.isfinite(graded_as) and unflagged < graded_as:
+    unflagged, graded_as = (_as_float(worst.get(k)) for k in ("grade_unflagged", "grade"))
+    if unflagged < graded_as:  # False where either is missing (NaN)
         rests = (" the grade of hypsarrhythmia rests on them" if unflagged < PRESENT_FROM
                  <= graded_as else " the grade rests on them")
         warn.append(f"without the focus/foci flagged for review this epoch grades BASED "
@@ -1073,6 +1072,14 @@ def not_graded_reason(grades: pd.DataFrame) -> str:
     reasons = [c[0] for c in grades["criteria"] if isinstance(c, list | tuple) and c]
     return pd.Series(reasons).mode().iat[0] if reasons else \
         "not graded: no epoch had enough usable EEG"
+
+
+def _as_float(v) -> float:
+    """``v`` as a float, NaN where it is missing or not a number."""
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _as_list(v) -> list:
